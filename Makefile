@@ -1,0 +1,43 @@
+# ppsgate developer entry points. `make help` lists them.
+# Each target creates .venv on first use and installs the locked dependencies into it.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test test-fast lint bench lock clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ppsgate needs Python 3.11 or newer")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+demo: $(STAMP) ## Run the gateway with a demo of the whole flow (SQLite, embedded Rego)
+	$(BIN)/ppsgate demo
+
+test: $(STAMP) lint ## Run the whole test suite (lint, types, tests on SQLite and PostgreSQL)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP) ## Tests without lint, skipping slow ones
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: $(STAMP) ## ruff and mypy --strict
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: $(STAMP) ## Run the benchmarks (they print figures and ratios)
+	$(BIN)/python -m bench
+
+lock: ## Re-resolve requirements.lock from pyproject.toml
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra pg --python-version 3.11 -o requirements.lock
+
+clean: ## Remove the virtual environment and caches
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

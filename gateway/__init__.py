@@ -1,0 +1,1 @@
+"""ppsgate gateway: matches peppered tokens under Rego policies and audits every request."""

@@ -1,0 +1,66 @@
+"""The application factory: every service is built here from settings, never at import."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+
+from gateway.audit_trail.service import build_audit_trail
+from gateway.clock import Clock, SystemClock
+from gateway.config import Settings
+from gateway.db import build_engine, build_session_factory
+from gateway.errors import StorageUnavailableError
+from gateway.indicators.routes import router as indicators_router
+from gateway.logging import configure_logging
+from gateway.matching.routes import router as matching_router
+from gateway.middleware import GatewayMiddleware
+from gateway.migrate import is_up_to_date
+from gateway.pepper import load_pepper
+from gateway.policy import build_policy_engine
+from gateway.problems import install_problem_handlers
+from gateway.services import Services
+
+logger = logging.getLogger(__name__)
+
+
+def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
+    """Build the services of one process; fails with a clear error on bad configuration."""
+    engine = build_engine(settings)
+    if not is_up_to_date(engine):
+        raise StorageUnavailableError(
+            "database schema is not at the newest revision; run `ppsgate db upgrade`"
+        )
+    return Services(
+        settings=settings,
+        engine=engine,
+        session_factory=build_session_factory(engine),
+        policy=build_policy_engine(settings),
+        audit=build_audit_trail(settings),
+        pepper=load_pepper(settings),
+        clock=clock or SystemClock(),
+    )
+
+
+def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:
+    """Create the gateway ASGI app for these settings."""
+    configure_logging(settings.log_level, as_json=settings.log_json)
+    services = services or build_services(settings)
+    app = FastAPI(
+        title="ppsgate",
+        version="0.1.0",
+        summary="Privacy-preserving fraud-indicator sharing gateway",
+        description="Partners submit and match peppered tokens of identifiers under "
+        "Rego policies tied to GDPR legal bases; every request is in the audit log.",
+    )
+    app.state.services = services
+    install_problem_handlers(app)
+    for router in (indicators_router, matching_router):
+        app.include_router(router)
+    app.add_middleware(GatewayMiddleware, max_body_bytes=settings.max_body_bytes)
+
+    @app.get("/health", tags=["operations"], summary="Liveness and readiness")
+    def health() -> dict[str, str]:
+        return {"status": "ok", "policy_digest": services.policy.digest}
+
+    return app

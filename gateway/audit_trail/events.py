@@ -1,0 +1,60 @@
+"""What an audit entry says: typed tags and the event recorded for every request.
+
+The tag enum is the vocabulary of the audit log (``area:subject:action``, alphabetised) so
+that searches, exports and the console agree on names. An event never holds an identifier or
+a token; the purgeable ``detail`` (e.g. peppered tokens asked) is stored apart from the
+Merkle leaf and committed to by its digest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class AuditTag(StrEnum):
+    """Every kind of audited act."""
+
+    ALERT_DELIVERY_SEND = "alert:delivery:send"
+    AUDIT_ENTRIES_VIEW = "audit:entries:view"
+    AUDIT_EXPORT_DOWNLOAD = "audit:export:download"
+    AUTH_TOKEN_DENY = "auth:token:deny"  # noqa: S105 (an audit tag, not a secret)
+    AUTH_TOKEN_ISSUE = "auth:token:issue"  # noqa: S105 (an audit tag, not a secret)
+    CONSOLE_SIGNIN_DENY = "console:signin:deny"
+    CONSOLE_SIGNIN_SUCCESS = "console:signin:success"
+    DISPUTE_CASE_FILE = "dispute:case:file"
+    INDICATOR_BATCH_DENY = "indicator:batch:deny"
+    INDICATOR_BATCH_SUBMIT = "indicator:batch:submit"
+    INDICATOR_RETRACT = "indicator:retract"
+    KEY_ENVELOPE_FETCH = "key:envelope:fetch"
+    KEY_EPOCH_ACTIVATE = "key:epoch:activate"
+    KEY_EPOCH_CREATE = "key:epoch:create"
+    KEY_EPOCH_RETIRE = "key:epoch:retire"
+    MATCH_QUERY_ALLOW = "match:query:allow"
+    MATCH_QUERY_DENY = "match:query:deny"
+    PARTNER_CLIENT_ADD = "partner:client:add"
+    PARTNER_ONBOARD = "partner:onboard"
+    PARTNER_REINSTATE = "partner:reinstate"
+    PARTNER_SUSPEND = "partner:suspend"
+    POLICY_BUNDLE_LOAD = "policy:bundle:load"
+    RETENTION_PURGE_RUN = "retention:purge:run"
+    WATCHLIST_ENTRIES_WRITE = "watchlist:entries:write"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One audited act, as the service that performed it describes it."""
+
+    tag: AuditTag
+    request_id: str
+    actor_partner: str | None = None
+    actor_client: str | None = None
+    actor_user: str | None = None
+    purpose: str | None = None
+    legal_basis: str | None = None
+    decision: str | None = None  # "allow" | "deny" | None for acts without a policy decision
+    reason_codes: tuple[str, ...] = ()
+    policy_digest: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    # Purgeable detail (never identifiers; tokens only peppered, as hex). Committed by digest.
+    detail: dict[str, object] | None = None

@@ -1,0 +1,47 @@
+"""``ppsgate``: the gateway operator's command line.
+
+Sub-commands live in one module each (``db``, ``demo``, ``policy``, ``audit``, ...) and are
+registered here. :func:`main` is the single exit point: every expected failure is a
+:class:`~gateway.errors.GatewayError`, printed as one line with exit code 1; anything else
+is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+from rich.console import Console
+
+from gateway.cli import db as db_cli
+from gateway.cli import demo as demo_cli
+from gateway.errors import GatewayError
+
+app = typer.Typer(
+    name="ppsgate",
+    help="ppsgate gateway: serve, demo, database, policy and audit commands.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db_cli.app, name="db")
+app.command(name="demo")(demo_cli.demo)
+app.command(name="serve")(demo_cli.serve)
+
+
+def main() -> None:
+    """Run the CLI; turn expected errors into one line and exit code 1."""
+    try:
+        app(standalone_mode=False)
+    except GatewayError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {exc.diagnostics()}", highlight=False)
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as exc:
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -1,0 +1,218 @@
+"""The gateway's settings: the one place that reads the environment.
+
+Everything configurable is a field here, read from ``PPSGATE_*`` variables or an optional
+``.env`` file, validated once in :func:`load_settings` and passed down explicitly. Production
+mode refuses development conveniences (generated keys, permissive test components) so that a
+misconfigured deployment fails at start-up instead of running unsafely.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import platformdirs
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from gateway.errors import ConfigurationError
+
+SUPPORTED_DATABASE_SCHEMES = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
+
+
+class Environment(StrEnum):
+    """Where the gateway runs; production forbids development shortcuts."""
+
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+def default_data_dir() -> Path:
+    """The per-user data directory used by the embedded defaults."""
+    return Path(platformdirs.user_data_dir("ppsgate", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """All gateway settings. Field docs are rendered into the README's configuration table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PPSGATE_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    env: Environment = Field(
+        default=Environment.DEVELOPMENT, description="development, test or production."
+    )
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Directory for the embedded SQLite database and development keys.",
+    )
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL; empty means SQLite in the data directory. "
+        "PostgreSQL: postgresql+psycopg://user@host/db.",
+    )
+    database_pool_size: Annotated[int, Field(ge=1, le=200)] = Field(
+        default=10, description="PostgreSQL connection pool size per worker."
+    )
+    database_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = Field(
+        default=5.0, description="Connect and statement timeout; requests fail fast after it."
+    )
+    opa_url: str = Field(
+        default="",
+        description="OPA server base URL; empty means the embedded Rego engine (regorus).",
+    )
+    policy_dir: Path | None = Field(
+        default=None, description="Policy bundle directory; empty means the bundled policies."
+    )
+    policy_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = Field(
+        default=1.0, description="Time limit for one policy decision; exceeding it denies."
+    )
+    pepper_file: Path | None = Field(
+        default=None,
+        description="File (mode 0600) holding K_gw, the key that peppers tokens at rest. "
+        "Development generates one in the data directory.",
+    )
+    audit_signing_key_file: Path | None = Field(
+        default=None,
+        description="File (mode 0600) with the Ed25519 key that signs audit checkpoints. "
+        "Development generates one in the data directory.",
+    )
+    audit_origin: str = Field(
+        default="ppsgate.local/audit",
+        description="Checkpoint origin line (C2SP tlog-checkpoint); unique per log.",
+    )
+    max_body_bytes: Annotated[int, Field(ge=1024, le=256 * 1024 * 1024)] = Field(
+        default=8 * 1024 * 1024, description="Largest request body accepted, in bytes."
+    )
+    log_level: str = Field(default="INFO", description="Python log level name.")
+    log_json: bool = Field(default=False, description="Emit logs as JSON lines.")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The gateway's public base URL: issuer (iss) and audience (aud) of its "
+        "access tokens; the token endpoint is this URL plus /oauth/token. https in production.",
+    )
+    token_signing_key_file: Path | None = Field(
+        default=None,
+        description="File (mode 0600) with the P-256 key (hex scalar) that signs access tokens "
+        "(ES256). Development generates one in the data directory.",
+    )
+    access_token_lifetime_seconds: Annotated[int, Field(ge=30, le=3600)] = Field(
+        default=300, description="Lifetime of issued access tokens, in seconds."
+    )
+    client_assertion_max_lifetime_seconds: Annotated[int, Field(ge=10, le=900)] = Field(
+        default=300,
+        description="Longest exp - now accepted in a client assertion (private_key_jwt); "
+        "longer-lived assertions are refused.",
+    )
+    console_session_lifetime_seconds: Annotated[int, Field(ge=300, le=86400)] = Field(
+        default=8 * 3600, description="Absolute lifetime of a console session, in seconds."
+    )
+    console_idle_timeout_seconds: Annotated[int, Field(ge=60, le=86400)] = Field(
+        default=1800, description="A console session unused this long ends, in seconds."
+    )
+    console_max_failed_signins: Annotated[int, Field(ge=1, le=100)] = Field(
+        default=5, description="Failed console sign-ins in a row before the account locks."
+    )
+    console_lockout_seconds: Annotated[int, Field(ge=1, le=86400)] = Field(
+        default=900, description="How long a locked console account stays locked, in seconds."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if value and value.split("://", 1)[0] not in SUPPORTED_DATABASE_SCHEMES:
+            scheme = value.split("://", 1)[0]
+            allowed = ", ".join(SUPPORTED_DATABASE_SCHEMES)
+            raise ValueError(f"unsupported scheme {scheme!r}; use one of {allowed}")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return upper
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")) or "?" in value or "#" in value:
+            raise ValueError("must be an http(s) URL without query or fragment")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _auth_production_rules(self) -> Settings:
+        if self.env is Environment.PRODUCTION:
+            if not self.public_url.startswith("https://"):
+                raise ValueError("PPSGATE_PUBLIC_URL must use https in production")
+            if self.token_signing_key_file is None:
+                raise ValueError(
+                    "production needs explicit PPSGATE_TOKEN_SIGNING_KEY_FILE "
+                    "(development defaults are refused)"
+                )
+        return self
+
+    @property
+    def token_endpoint_url(self) -> str:
+        """Where clients get tokens; also the ``aud`` their assertions must name."""
+        return f"{self.public_url}/oauth/token"
+
+    @model_validator(mode="after")
+    def _production_is_explicit(self) -> Settings:
+        if self.env is Environment.PRODUCTION:
+            missing = [
+                name
+                for name, value in (
+                    ("PPSGATE_DATABASE_URL", self.database_url),
+                    ("PPSGATE_PEPPER_FILE", self.pepper_file),
+                    ("PPSGATE_AUDIT_SIGNING_KEY_FILE", self.audit_signing_key_file),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(
+                    "production needs explicit "
+                    + ", ".join(missing)
+                    + " (development defaults are refused)"
+                )
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """The URL actually used: the configured one or SQLite in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+pysqlite:///{self.data_dir / 'ppsgate.sqlite3'}"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.effective_database_url.startswith("postgresql")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, turning validation errors into one clear line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "settings"
+        variable = f"PPSGATE_{field.upper()}" if first["loc"] else "settings"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigurationError(f"{variable}: {message}") from None
+
+
+def settings_table() -> str:
+    """The README's configuration table, generated so that it cannot drift from the code."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, info in Settings.model_fields.items():
+        if info.default_factory is not None:
+            default = "(per user data directory)" if name == "data_dir" else "(computed)"
+        elif info.default in (None, ""):
+            default = "(empty)"
+        else:
+            default = f"`{info.default}`"
+        rows.append(f"| `PPSGATE_{name.upper()}` | {default} | {info.description or ''} |")
+    return "\n".join(rows)

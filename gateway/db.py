@@ -1,0 +1,121 @@
+"""Database engine and sessions: one transaction per request, services only flush.
+
+Engines are built from settings in the app factory or the CLI, never at import. SQLite gets
+WAL, foreign keys and a busy timeout so that several requests can share the embedded file;
+PostgreSQL gets connect and statement timeouts so that a dead database fails requests fast
+instead of hanging them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import BigInteger, Engine, Integer, MetaData, create_engine, event
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from gateway.config import Settings
+from gateway.errors import GatewayError, StorageUnavailableError
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# 64-bit keys on PostgreSQL; SQLite only auto-increments a plain INTEGER PRIMARY KEY.
+BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    """Declarative base with stable constraint names, so migrations stay reviewable."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.close()
+
+
+def build_engine(settings: Settings, *, url: str | None = None) -> Engine:
+    """Create the SQLAlchemy engine for the configured database."""
+    target = url or settings.effective_database_url
+    if target.startswith("sqlite"):
+        database = target.split(":///", 1)[-1]
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            target,
+            connect_args={"timeout": settings.database_timeout_seconds * 2},
+            pool_size=settings.database_pool_size,
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    timeout_ms = int(settings.database_timeout_seconds * 1000)
+    return create_engine(
+        target,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_pool_size,
+        pool_pre_ping=True,
+        pool_timeout=settings.database_timeout_seconds,
+        connect_args={
+            "connect_timeout": max(1, int(settings.database_timeout_seconds)),
+            "options": f"-c statement_timeout={timeout_ms} -c lock_timeout={timeout_ms}",
+        },
+    )
+
+
+def build_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that never expire objects on commit (responses are built after commit)."""
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error, map outages to 503.
+
+    An audited refusal (``GatewayError.audited``) commits what was flushed — only its audit
+    entry — before the error propagates, so denials are on the record too.
+    """
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except GatewayError as exc:
+        if exc.audited:
+            session.commit()
+        else:
+            session.rollback()
+        raise
+    except OperationalError as exc:
+        session.rollback()
+        raise StorageUnavailableError(
+            f"database unavailable ({type(exc.orig).__name__ if exc.orig else 'error'})"
+        ) from exc
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def check_reachable(engine: Engine) -> None:
+    """Fail with a clear error if the database cannot be reached."""
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except OperationalError as exc:
+        detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise StorageUnavailableError(
+            f"cannot reach {engine.url.render_as_string(hide_password=True)}: {detail}"
+        ) from exc

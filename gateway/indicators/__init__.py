@@ -1,0 +1,1 @@
+"""Indicators: peppered tokens reported by partners, with category, role and retention."""

@@ -1,0 +1,80 @@
+"""Indicator storage, shaped for batch lookups at scale.
+
+Tokens are stored peppered (``HMAC-SHA256(K_gw, token)``) as 32 raw bytes: half the size of
+hex, and a database dump plus a leaked partner key still cannot test guesses offline. A report
+is identified by (partner, token, category, reference); the reference is peppered as well
+because partners' case numbers can be personal data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gateway.db import Base, BigIntPK
+
+
+class IndicatorStatus(StrEnum):
+    ACTIVE = "active"
+    DISPUTED = "disputed"
+    RETRACTED = "retracted"
+
+
+class Role(StrEnum):
+    SUSPECT = "suspect"
+    MULE = "mule"
+    VICTIM = "victim"
+
+
+class Indicator(Base):
+    __tablename__ = "indicators"
+    __table_args__ = (
+        UniqueConstraint(
+            "partner_id", "token_hash", "category", "reference_hash", name="uq_indicators_report"
+        ),
+        Index("ix_indicators_token_epoch", "token_hash", "epoch"),
+        Index("ix_indicators_expires_at", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"))
+    kind: Mapped[str] = mapped_column(String(8))
+    epoch: Mapped[int] = mapped_column(Integer)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    category: Mapped[str] = mapped_column(String(48))
+    role: Mapped[str] = mapped_column(String(16))
+    reference_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    purpose: Mapped[str] = mapped_column(String(64))
+    legal_basis: Mapped[str] = mapped_column(String(64))
+    confidence: Mapped[int | None] = mapped_column(SmallInteger)
+    status: Mapped[str] = mapped_column(String(16), default=IndicatorStatus.ACTIVE.value)
+    observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class IdempotentResponse(Base):
+    """The first response to a write, replayed for a retry with the same Idempotency-Key."""
+
+    __tablename__ = "idempotent_responses"
+
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    request_digest: Mapped[bytes] = mapped_column(LargeBinary(32))
+    status_code: Mapped[int] = mapped_column(SmallInteger)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,0 +1,63 @@
+"""Request and response bodies for indicator submission.
+
+Item fields are checked per row by the service rather than by the schema, so that one bad
+row is reported with its field and reason while the rest of the batch is handled; the
+schema still bounds every size so the fuzzer and the body parser have limits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_BATCH = 10_000
+Slug = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.:-]*$")
+
+
+class IndicatorIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(max_length=16, description="iban, phone, email or domain")
+    epoch: int = Field(ge=1, le=1_000_000, description="Salt epoch the token was made under")
+    token: str = Field(max_length=128, description="64 lowercase hex characters")
+    category: str = Field(max_length=64, description="Fraud category from the taxonomy")
+    role: str = Field(default="suspect", max_length=16, description="suspect, mule or victim")
+    observed_at: datetime = Field(description="When the partner observed it (with time zone)")
+    expires_at: datetime | None = Field(default=None, description="Partner's own expiry")
+    confidence: int | None = Field(default=None, ge=0, le=100)
+    reference: str | None = Field(
+        default=None, max_length=200, description="Partner's case reference (one per victim)"
+    )
+
+
+class SubmitRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: str = Slug
+    legal_basis: str = Slug
+    items: list[IndicatorIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class RowResult(BaseModel):
+    row: int
+    status: Literal["accepted", "duplicate", "rejected"]
+    field: str | None = None
+    reason: str | None = None
+
+
+class Receipt(BaseModel):
+    """Where this request sits in the audit log; proofs come from /v1/audit."""
+
+    leaf_index: int
+    policy_digest: str | None = None
+
+
+class SubmitResponse(BaseModel):
+    request_id: str
+    accepted: int
+    duplicates: int
+    rejected: int
+    results: list[RowResult]
+    receipt: Receipt

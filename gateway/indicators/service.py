@@ -1,0 +1,254 @@
+"""Submitting indicators: per-row checks, policy per (kind, category), one atomic batch.
+
+The request is decided once for the partner, purpose and legal basis, and then once per
+distinct (kind, category) pair in the batch — a handful of decisions, never one per row. The
+batch and its audit entry are flushed in the caller's transaction, so either both exist or
+neither does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.auth.principal import Principal
+from gateway.errors import PermissionDeniedError
+from gateway.identifiers import kind_problem, token_problem
+from gateway.indicators.models import Indicator, IndicatorStatus, Role
+from gateway.indicators.schemas import (
+    IndicatorIn,
+    Receipt,
+    RowResult,
+    SubmitRequest,
+    SubmitResponse,
+)
+from gateway.policy.decision import Action, Decision, DecisionRequest
+from gateway.services import Services
+
+CLOCK_SKEW = timedelta(minutes=5)
+ROLES = frozenset(role.value for role in Role)
+
+
+@dataclass(slots=True)
+class _Row:
+    index: int
+    item: IndicatorIn
+    token_hash: bytes = b""
+    reference_hash: bytes = b""
+    expires_at: datetime | None = None
+
+
+def _row_problem(item: IndicatorIn, now: datetime) -> tuple[str, str] | None:
+    """(field, reason) for a row that cannot be stored, checked before any policy call."""
+    if (problem := kind_problem(item.kind)) is not None:
+        return "kind", problem
+    if (problem := token_problem(item.token)) is not None:
+        return "token", problem
+    if item.role not in ROLES:
+        return "role", "unknown role; use suspect, mule or victim"
+    if item.observed_at.tzinfo is None:
+        return "observed_at", "must include a time zone (e.g. 2026-11-29T10:00:00Z)"
+    if item.observed_at > now + CLOCK_SKEW:
+        return "observed_at", "lies in the future"
+    if item.expires_at is not None:
+        if item.expires_at.tzinfo is None:
+            return "expires_at", "must include a time zone"
+        if item.expires_at <= now:
+            return "expires_at", "lies in the past"
+    return None
+
+
+def _denial_text(decision: Decision) -> str:
+    return "; ".join(f"{r.code}: {r.text_en}" for r in decision.reasons) or "denied by policy"
+
+
+def _insert_for(session: Session) -> type[Insert]:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert  # type: ignore[return-value]
+
+
+def submit_batch(
+    session: Session,
+    services: Services,
+    principal: Principal,
+    request_id: str,
+    body: SubmitRequest,
+) -> SubmitResponse:
+    """Check, decide, store and audit one batch; see the module docstring for the rules."""
+    now = services.clock.now()
+    base = DecisionRequest(
+        action=Action.INDICATORS_SUBMIT,
+        partner_id=principal.partner_id,
+        purpose=body.purpose,
+        legal_basis=body.legal_basis,
+        batch_size=len(body.items),
+    )
+    gate = services.policy.decide(base)
+    if not gate.allow:
+        services.audit.record(
+            session,
+            AuditEvent(
+                tag=AuditTag.INDICATOR_BATCH_DENY,
+                request_id=request_id,
+                actor_partner=principal.partner_id,
+                actor_client=principal.client_id,
+                purpose=body.purpose,
+                legal_basis=body.legal_basis,
+                decision="deny",
+                reason_codes=gate.reason_codes,
+                policy_digest=gate.policy_digest,
+                counts={"items": len(body.items)},
+            ),
+        )
+        raise PermissionDeniedError(
+            _denial_text(gate), field="purpose", reasons=gate.reason_codes, audited=True
+        )
+
+    results: dict[int, RowResult] = {}
+    candidates: list[_Row] = []
+    for index, item in enumerate(body.items):
+        problem = _row_problem(item, now)
+        if problem is not None:
+            results[index] = RowResult(
+                row=index, status="rejected", field=problem[0], reason=problem[1]
+            )
+        else:
+            candidates.append(_Row(index=index, item=item))
+
+    decisions: dict[tuple[str, str], Decision] = {}
+    for pair in sorted({(row.item.kind, row.item.category) for row in candidates}):
+        decisions[pair] = services.policy.decide(
+            DecisionRequest(
+                action=Action.INDICATORS_SUBMIT,
+                partner_id=principal.partner_id,
+                purpose=body.purpose,
+                legal_basis=body.legal_basis,
+                kinds=(pair[0],),
+                categories=(pair[1],),
+                batch_size=len(body.items),
+            )
+        )
+
+    storable: list[_Row] = []
+    for row in candidates:
+        decision = decisions[(row.item.kind, row.item.category)]
+        if not decision.allow:
+            field = "category" if any("categor" in c for c in decision.reason_codes) else "kind"
+            results[row.index] = RowResult(
+                row=row.index, status="rejected", field=field, reason=_denial_text(decision)
+            )
+            continue
+        retention = decision.retention_days
+        policy_expiry = row.item.observed_at + timedelta(days=retention) if retention else None
+        expiry_options = [e for e in (row.item.expires_at, policy_expiry) if e is not None]
+        if not expiry_options:
+            results[row.index] = RowResult(
+                row=row.index,
+                status="rejected",
+                field="expires_at",
+                reason="no retention period applies; give expires_at",
+            )
+            continue
+        row.expires_at = min(expiry_options)
+        if row.expires_at <= now:
+            results[row.index] = RowResult(
+                row=row.index,
+                status="rejected",
+                field="observed_at",
+                reason="older than the retention period for this purpose and category",
+            )
+            continue
+        row.token_hash = services.pepper.token(row.item.token)
+        row.reference_hash = services.pepper.reference(row.item.reference or "")
+        storable.append(row)
+
+    inserted = _store(session, services, principal, body, storable)
+    for row in storable:
+        key = (row.token_hash, row.item.category, row.reference_hash)
+        status = "accepted" if key in inserted else "duplicate"
+        results[row.index] = RowResult(row=row.index, status=status)
+        inserted.discard(key)  # a repeat inside the same batch is a duplicate too
+
+    ordered = [results[i] for i in range(len(body.items))]
+    accepted = sum(r.status == "accepted" for r in ordered)
+    duplicates = sum(r.status == "duplicate" for r in ordered)
+    rejected = len(ordered) - accepted - duplicates
+    receipt = services.audit.record(
+        session,
+        AuditEvent(
+            tag=AuditTag.INDICATOR_BATCH_SUBMIT,
+            request_id=request_id,
+            actor_partner=principal.partner_id,
+            actor_client=principal.client_id,
+            purpose=body.purpose,
+            legal_basis=body.legal_basis,
+            decision="allow",
+            reason_codes=gate.reason_codes,
+            policy_digest=gate.policy_digest,
+            counts={
+                "items": len(ordered),
+                "accepted": accepted,
+                "duplicates": duplicates,
+                "rejected": rejected,
+            },
+            detail={"tokens": sorted({row.token_hash.hex() for row in storable})},
+        ),
+    )
+    return SubmitResponse(
+        request_id=request_id,
+        accepted=accepted,
+        duplicates=duplicates,
+        rejected=rejected,
+        results=ordered,
+        receipt=Receipt(leaf_index=receipt.leaf_index, policy_digest=gate.policy_digest),
+    )
+
+
+def _store(
+    session: Session,
+    services: Services,
+    principal: Principal,
+    body: SubmitRequest,
+    rows: list[_Row],
+) -> set[tuple[bytes, str, bytes]]:
+    """Insert new reports in bulk; return the keys that were new (duplicates are skipped)."""
+    if not rows:
+        return set()
+    now = services.clock.now()
+    values = [
+        {
+            "partner_id": principal.partner_id,
+            "kind": row.item.kind,
+            "epoch": row.item.epoch,
+            "token_hash": row.token_hash,
+            "category": row.item.category,
+            "role": row.item.role,
+            "reference_hash": row.reference_hash,
+            "purpose": body.purpose,
+            "legal_basis": body.legal_basis,
+            "confidence": row.item.confidence,
+            "status": IndicatorStatus.ACTIVE.value,
+            "observed_at": row.item.observed_at,
+            "expires_at": row.expires_at,
+            "created_at": now,
+        }
+        for row in rows
+    ]
+    insert = _insert_for(session)
+    statement = (
+        insert(Indicator)
+        .on_conflict_do_nothing(
+            index_elements=["partner_id", "token_hash", "category", "reference_hash"]
+        )  # type: ignore[attr-defined]
+        .returning(Indicator.token_hash, Indicator.category, Indicator.reference_hash)
+    )
+    new: set[tuple[bytes, str, bytes]] = set()
+    for start in range(0, len(values), 1000):
+        chunk = values[start : start + 1000]
+        result = session.execute(statement, chunk)
+        new.update((bytes(t), c, bytes(r)) for t, c, r in result.all())
+    return new

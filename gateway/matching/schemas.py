@@ -1,0 +1,51 @@
+"""Match request and response bodies; a response item holds only what the policy granted."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.identifiers import TOKEN_PATTERN
+from gateway.indicators.schemas import MAX_BATCH, Receipt, Slug
+
+
+class MatchItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(max_length=16, description="iban, phone, email or domain")
+    epoch: int = Field(ge=1, le=1_000_000)
+    token: str = Field(min_length=64, max_length=64, pattern=TOKEN_PATTERN)
+
+
+class MatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: str = Slug
+    legal_basis: str = Slug
+    include_own: bool = Field(default=False, description="Count the caller's own reports too")
+    items: list[MatchItem] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class MatchResult(BaseModel):
+    """Fields beyond ``row`` and ``hit`` appear only when the decision grants them."""
+
+    row: int
+    hit: bool
+    disputed: bool | None = None
+    reports: int | None = None
+    reporters: int | None = None
+    categories: list[str] | None = None
+    roles: list[str] | None = None
+    sectors: list[str] | None = None
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    reporting_partners: list[str] | None = None
+
+
+class MatchResponse(BaseModel):
+    request_id: str
+    hits: int
+    results: list[MatchResult]
+    disclosure: list[str]
+    receipt: Receipt

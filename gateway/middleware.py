@@ -1,0 +1,120 @@
+"""ASGI middleware that must act before any body is parsed.
+
+The body limit is enforced while the body streams in (FastAPI sets none), so an oversized
+upload is refused without being buffered; the request id is bound for logs and echoed in a
+header so partners can quote it to the operator.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from gateway.logging import request_id_var
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cache-control", b"no-store"),
+]
+
+
+class _BodyTooLargeError(Exception):
+    pass
+
+
+class GatewayMiddleware:
+    """Request id, security headers and the body-size limit, in one pass."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = secrets.token_hex(8)
+        token = request_id_var.set(request_id)
+        scope.setdefault("state", {})["request_id"] = request_id
+        try:
+            declared = _content_length(scope)
+            if declared is not None and declared > self.max_body_bytes:
+                await self._too_large(send, request_id)
+                return
+            received = 0
+
+            async def limited_receive() -> Message:
+                nonlocal received
+                message = await receive()
+                if message["type"] == "http.request":
+                    received += len(message.get("body", b""))
+                    if received > self.max_body_bytes:
+                        raise _BodyTooLargeError
+                return message
+
+            started = False
+
+            async def send_with_headers(message: Message) -> None:
+                nonlocal started
+                if message["type"] == "http.response.start":
+                    started = True
+                    headers = list(message.get("headers", []))
+                    headers.append((b"x-request-id", request_id.encode()))
+                    existing = {name.lower() for name, _ in headers}
+                    headers.extend(h for h in SECURITY_HEADERS if h[0] not in existing)
+                    message["headers"] = headers
+                await send(message)
+
+            try:
+                await self.app(scope, limited_receive, send_with_headers)
+            except _BodyTooLargeError:
+                if not started:
+                    await self._too_large(send, request_id)
+        finally:
+            request_id_var.reset(token)
+
+    async def _too_large(self, send: Send, request_id: str) -> None:
+        body = json.dumps(
+            {
+                "type": "https://ppsgate.local/problems/payload-too-large",
+                "title": "Payload too large",
+                "status": 413,
+                "code": "payload-too-large",
+                "detail": f"request body exceeds the limit of {self.max_body_bytes} bytes",
+                "field": "body",
+                "request_id": request_id,
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"x-request-id", request_id.encode()),
+                    *SECURITY_HEADERS,
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None

@@ -1,0 +1,1 @@
+"""Partner registry: identity, status and connector clients with their public keys."""

@@ -1,0 +1,102 @@
+"""Decisions as values: what the policy engine answers, with its reasons.
+
+A decision is data, not a boolean, so it can be audited, explained in the console and
+compared across policy versions. Composition fails closed: anything but an explicit allow
+from a healthy engine becomes a :class:`Decision` with ``allow=False`` and a reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+
+class Action(StrEnum):
+    """What a caller asks to do; the policy decides per action."""
+
+    ALERTS_READ = "alerts:read"
+    AUDIT_READ = "audit:read"
+    DISPUTE_FILE = "dispute:file"
+    FEEDBACK_SUBMIT = "feedback:submit"
+    INDICATORS_RETRACT = "indicators:retract"
+    INDICATORS_SUBMIT = "indicators:submit"
+    KEYS_FETCH = "keys:fetch"
+    MATCH_QUERY = "match:query"
+    POLICY_SIMULATE = "policy:simulate"
+    WATCHLIST_WRITE = "watchlist:write"
+
+
+class Disclosure(StrEnum):
+    """What a match may reveal, from least to most."""
+
+    HIT = "hit"
+    COUNT = "count"
+    CATEGORY = "category"
+    ROLE = "role"
+    SECTORS = "sectors"
+    DATES = "dates"
+    REPORTER = "reporter"
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One reason for a decision: a stable code plus texts and legal references from METADATA."""
+
+    code: str
+    text_en: str
+    text_nl: str
+    basis: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRequest:
+    """The facts a decision is made on; never an identifier or token."""
+
+    action: Action
+    partner_id: str
+    purpose: str
+    legal_basis: str | None
+    kinds: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    batch_size: int = 1
+    # Extra context (e.g. the target partner for audit reads, the epoch) for richer rules.
+    context: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Corroboration:
+    """Minimum distinct reports and reporting partners before cross-sector disclosure."""
+
+    min_reports: int
+    min_reporters: int
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The engine's answer. ``allow`` is True only for an explicit, well-formed allow."""
+
+    allow: bool
+    reasons: tuple[Reason, ...]
+    policy_digest: str
+    disclosure: frozenset[Disclosure] = frozenset()
+    corroboration: Corroboration | None = None
+    retention_days: int | None = None
+    obligations: tuple[str, ...] = ()
+
+    @property
+    def reason_codes(self) -> tuple[str, ...]:
+        return tuple(reason.code for reason in self.reasons)
+
+
+class PolicyEngine(Protocol):
+    """Anything that can decide; implementations must never raise, only deny."""
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the loaded bundle (policy files and data), recorded in every audit entry."""
+        ...
+
+    def decide(self, request: DecisionRequest) -> Decision:
+        """Decide one request; an engine failure is a deny with code ``engine-unavailable``."""
+        ...

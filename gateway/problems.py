@@ -1,0 +1,108 @@
+"""RFC 9457 problem+json responses for every error the API can return.
+
+Domain errors map by their class attributes; request-validation errors name the first
+offending field (``items.3.token``) and the reason, without echoing the submitted value,
+because that value could be an identifier a partner sent by mistake.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gateway.errors import GatewayError, PermissionDeniedError, TooManyRequestsError
+from gateway.logging import request_id_var
+
+PROBLEM_JSON = "application/problem+json"
+logger = logging.getLogger(__name__)
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    *,
+    field: str | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://ppsgate.local/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "request_id": request_id_var.get(),
+    }
+    if field:
+        body["field"] = field
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_path(loc: tuple[int | str, ...] | list[int | str]) -> str:
+    parts = [str(part) for part in loc]
+    if parts and parts[0] in {"body", "query", "path", "header"}:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+async def _gateway_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, GatewayError)
+    extra: dict[str, Any] = {}
+    headers: dict[str, str] = {}
+    if isinstance(exc, PermissionDeniedError) and exc.reasons:
+        extra["reasons"] = list(exc.reasons)
+    if isinstance(exc, TooManyRequestsError):
+        headers["Retry-After"] = str(exc.retry_after)
+    if exc.status >= 500:
+        logger.warning("request failed: %s", exc.diagnostics())
+    return problem(
+        exc.status, exc.code, exc.title, exc.reason, field=exc.field, extra=extra, headers=headers
+    )
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"field": _field_path(error.get("loc", ())), "reason": error.get("msg", "")}
+        for error in exc.errors()
+    ]
+    first = errors[0] if errors else {"field": "body", "reason": "invalid request"}
+    return problem(
+        422,
+        "invalid-request",
+        "Invalid request",
+        f"{first['field']}: {first['reason']}",
+        field=first["field"],
+        extra={"errors": errors[:50]},
+    )
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not-found", 405: "method-not-allowed", 401: "unauthenticated"}.get(
+        exc.status_code, "http-error"
+    )
+    return problem(
+        exc.status_code, code, str(exc.detail), str(exc.detail), headers=dict(exc.headers or {})
+    )
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    logger.error("unexpected error %s", type(exc).__name__, exc_info=exc)
+    return problem(500, "internal-error", "Internal error", "unexpected error; see the gateway log")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(GatewayError, _gateway_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,73 @@
+"""Serving the app with uvicorn's standard extras, in the foreground or a background thread.
+
+The background form serves the demo's own HTTP calls and the end-to-end tests: the same
+server a deployment runs, on a loopback port, so nothing in between is simulated.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import uvicorn
+from fastapi import FastAPI
+
+from gateway.errors import ConfigurationError
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def _config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+    )
+
+
+class BackgroundServer:
+    """uvicorn in a daemon thread; ``start`` returns once the socket accepts connections."""
+
+    def __init__(self, app: FastAPI, *, host: str = "127.0.0.1", port: int | None = None) -> None:
+        self.host = host
+        self.port = port or free_port(host)
+        self._server = uvicorn.Server(_config(app, self.host, self.port))
+        self._thread = threading.Thread(target=self._server.run, name="ppsgate-server", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 15.0) -> BackgroundServer:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise ConfigurationError(f"gateway could not start on {self.host}:{self.port}")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> BackgroundServer:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+def serve_forever(app: FastAPI, host: str, port: int) -> None:
+    """Serve in the foreground until Ctrl-C."""
+    uvicorn.Server(_config(app, host, port)).run()

@@ -1,0 +1,29 @@
+"""The services one gateway process holds, built once by the app factory.
+
+Routes receive them through ``gateway.deps``; tests swap any of them with
+``app.dependency_overrides`` or by building the container with other parts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.audit_trail.service import AuditTrail
+from gateway.clock import Clock
+from gateway.config import Settings
+from gateway.pepper import Pepper
+from gateway.policy.decision import PolicyEngine
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    policy: PolicyEngine
+    audit: AuditTrail
+    pepper: Pepper
+    clock: Clock

@@ -1,0 +1,1 @@
+"""Rego policies and data documents, shipped as package data."""
