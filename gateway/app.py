@@ -6,11 +6,14 @@ import logging
 
 from fastapi import FastAPI
 
+from gateway.alerts.routes import router as alerts_router
 from gateway.audit_trail.service import build_audit_trail
 from gateway.clock import Clock, SystemClock
 from gateway.config import Settings
 from gateway.db import build_engine, build_session_factory
+from gateway.disputes.routes import router as disputes_router
 from gateway.errors import StorageUnavailableError
+from gateway.feedback.routes import router as feedback_router
 from gateway.indicators.routes import router as indicators_router
 from gateway.logging import configure_logging
 from gateway.matching.routes import router as matching_router
@@ -20,6 +23,7 @@ from gateway.pepper import load_pepper
 from gateway.policy import build_policy_engine
 from gateway.problems import install_problem_handlers
 from gateway.services import Services
+from gateway.watchlist.routes import router as watchlist_router
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +59,14 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     )
     app.state.services = services
     install_problem_handlers(app)
-    for router in (indicators_router, matching_router):
+    for router in (
+        indicators_router,
+        matching_router,
+        watchlist_router,
+        alerts_router,
+        disputes_router,
+        feedback_router,
+    ):
         app.include_router(router)
     app.add_middleware(GatewayMiddleware, max_body_bytes=settings.max_body_bytes)
 

@@ -1,7 +1,19 @@
 """Imports every area's models so that ``Base.metadata`` knows all tables (for Alembic)."""
 
+from gateway.alerts import models as alerts_models
 from gateway.auth import models as auth_models
+from gateway.disputes import models as disputes_models
+from gateway.feedback import models as feedback_models
 from gateway.indicators import models as indicators_models
 from gateway.partners import models as partners_models
+from gateway.watchlist import models as watchlist_models
 
-__all__ = ["auth_models", "indicators_models", "partners_models"]
+__all__ = [
+    "alerts_models",
+    "auth_models",
+    "disputes_models",
+    "feedback_models",
+    "indicators_models",
+    "partners_models",
+    "watchlist_models",
+]

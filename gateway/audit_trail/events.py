@@ -23,8 +23,10 @@ class AuditTag(StrEnum):
     CONSOLE_SIGNIN_DENY = "console:signin:deny"
     CONSOLE_SIGNIN_SUCCESS = "console:signin:success"
     DISPUTE_CASE_FILE = "dispute:case:file"
+    DISPUTE_CASE_RESOLVE = "dispute:case:resolve"
     INDICATOR_BATCH_DENY = "indicator:batch:deny"
     INDICATOR_BATCH_SUBMIT = "indicator:batch:submit"
+    FEEDBACK_OUTCOME_SUBMIT = "feedback:outcome:submit"
     INDICATOR_RETRACT = "indicator:retract"
     KEY_ENVELOPE_FETCH = "key:envelope:fetch"
     KEY_EPOCH_ACTIVATE = "key:epoch:activate"
@@ -38,6 +40,7 @@ class AuditTag(StrEnum):
     PARTNER_SUSPEND = "partner:suspend"
     POLICY_BUNDLE_LOAD = "policy:bundle:load"
     RETENTION_PURGE_RUN = "retention:purge:run"
+    WATCHLIST_ENTRIES_REMOVE = "watchlist:entries:remove"
     WATCHLIST_ENTRIES_WRITE = "watchlist:entries:write"
 
 

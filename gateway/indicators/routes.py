@@ -13,6 +13,7 @@ from gateway.auth.principal import Principal
 from gateway.db import transaction
 from gateway.deps import RequestIdDep, ServicesDep
 from gateway.errors import ConflictError
+from gateway.indicators.retraction import RetractRequest, RetractResponse, retract
 from gateway.indicators.schemas import SubmitRequest, SubmitResponse
 from gateway.indicators.service import submit_batch
 
@@ -63,3 +64,12 @@ def submit(
                 field="Idempotency-Key",
             ) from None
     return Response(stored[1], status_code=stored[0], media_type="application/json")
+
+
+@router.post("/retract", response_model=RetractResponse, summary="Retract your own indicators")
+def retract_indicators(
+    body: RetractRequest, principal: Writer, services: ServicesDep, request_id: RequestIdDep
+) -> RetractResponse:
+    """Everyone who was told about a retracted indicator receives a retraction notice."""
+    with transaction(services.session_factory) as session:
+        return retract(session, services, principal, request_id, body)

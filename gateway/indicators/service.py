@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Insert
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from gateway.alerts.service import evaluate_watchers
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.principal import Principal
+from gateway.dialect import insert_ignoring_conflicts
 from gateway.errors import PermissionDeniedError
 from gateway.identifiers import kind_problem, token_problem
 from gateway.indicators.models import Indicator, IndicatorStatus, Role
@@ -65,10 +65,6 @@ def _row_problem(item: IndicatorIn, now: datetime) -> tuple[str, str] | None:
 
 def _denial_text(decision: Decision) -> str:
     return "; ".join(f"{r.code}: {r.text_en}" for r in decision.reasons) or "denied by policy"
-
-
-def _insert_for(session: Session) -> type[Insert]:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert  # type: ignore[return-value]
 
 
 def submit_batch(
@@ -167,12 +163,14 @@ def submit_batch(
         storable.append(row)
 
     inserted = _store(session, services, principal, body, storable)
+    new_keys = set(inserted)
     for row in storable:
         key = (row.token_hash, row.item.category, row.reference_hash)
         status = "accepted" if key in inserted else "duplicate"
         results[row.index] = RowResult(row=row.index, status=status)
         inserted.discard(key)  # a repeat inside the same batch is a duplicate too
 
+    alerts = evaluate_watchers(session, services, {key[0] for key in new_keys}, request_id)
     ordered = [results[i] for i in range(len(body.items))]
     accepted = sum(r.status == "accepted" for r in ordered)
     duplicates = sum(r.status == "duplicate" for r in ordered)
@@ -194,6 +192,7 @@ def submit_batch(
                 "accepted": accepted,
                 "duplicates": duplicates,
                 "rejected": rejected,
+                "alerts": alerts,
             },
             detail={"tokens": sorted({row.token_hash.hex() for row in storable})},
         ),
@@ -238,14 +237,9 @@ def _store(
         }
         for row in rows
     ]
-    insert = _insert_for(session)
-    statement = (
-        insert(Indicator)
-        .on_conflict_do_nothing(
-            index_elements=["partner_id", "token_hash", "category", "reference_hash"]
-        )  # type: ignore[attr-defined]
-        .returning(Indicator.token_hash, Indicator.category, Indicator.reference_hash)
-    )
+    statement = insert_ignoring_conflicts(
+        session, Indicator, ["partner_id", "token_hash", "category", "reference_hash"]
+    ).returning(Indicator.token_hash, Indicator.category, Indicator.reference_hash)
     new: set[tuple[bytes, str, bytes]] = set()
     for start in range(0, len(values), 1000):
         chunk = values[start : start + 1000]

@@ -1,0 +1,62 @@
+"""Alerts and each partner's acknowledged cursor.
+
+Each partner's alerts are numbered by ``seq``, allocated under a row lock on the partner's
+cursor row that is held until commit: a later number can therefore never become visible
+before an earlier one, so ``after=<last seq seen>`` reads every alert exactly in order and
+nothing is skipped (a global id sequence would not give that under concurrent commits).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gateway.db import Base, BigIntPK
+
+
+class AlertType(StrEnum):
+    ALERT = "alert"  # a watched token crossed the corroboration threshold
+    UPDATE = "update"  # more reports about an already alerted token
+    RETRACTION = "retraction"  # something the partner was told was retracted or disputed
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("partner_id", "seq", name="uq_alerts_partner_seq"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    type: Mapped[str] = mapped_column(String(16))
+    watch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("watch_entries.id", ondelete="SET NULL")
+    )
+    # For retraction notices about a match: which request and row told the partner.
+    about_request_id: Mapped[str | None] = mapped_column(String(32))
+    about_row: Mapped[int | None] = mapped_column(Integer)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    kind: Mapped[str] = mapped_column(String(8))
+    purpose: Mapped[str] = mapped_column(String(64))
+    disclosed: Mapped[str] = mapped_column(Text)  # JSON: exactly what the decision granted
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AlertCursor(Base):
+    __tablename__ = "alert_cursors"
+
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    acknowledged: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,1 @@
+"""Disputes filed for data subjects: a contested indicator shows only a flagged hit."""

@@ -1,0 +1,242 @@
+"""Filing and resolving disputes.
+
+Filing marks every live report of the token disputed (whoever reported it), so other partners
+see only a flagged hit, and tells everyone who already learned more that it is contested.
+Each reporter then confirms or retracts its own reports; the dispute closes when none of
+them is still disputed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from gateway.alerts.service import notify_retraction
+from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.auth.principal import Principal
+from gateway.disputes.models import Dispute, DisputeStatus
+from gateway.errors import NotFoundError, PermissionDeniedError
+from gateway.identifiers import TOKEN_PATTERN
+from gateway.indicators.models import Indicator, IndicatorStatus
+from gateway.indicators.schemas import Receipt, Slug
+from gateway.policy.decision import Action, DecisionRequest
+from gateway.services import Services
+
+Grounds = Literal["identity-misuse", "account-taken-over", "not-involved", "other"]
+
+
+class DisputeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: str = Slug
+    legal_basis: str = Slug
+    kind: str = Field(max_length=16)
+    epoch: int = Field(ge=1, le=1_000_000)
+    token: str = Field(min_length=64, max_length=64, pattern=TOKEN_PATTERN)
+    grounds: Grounds
+
+
+class DisputeOut(BaseModel):
+    dispute_id: int
+    status: str
+    disputed_reports: int
+    receipt: Receipt | None = None
+
+
+class ResolveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["confirm", "retract"]
+
+
+class OwnDisputedReport(BaseModel):
+    category: str
+    kind: str
+    epoch: int
+    observed_at: datetime
+
+
+class OpenDispute(BaseModel):
+    dispute_id: int
+    grounds: str
+    created_at: datetime
+    your_reports: list[OwnDisputedReport]
+
+
+def _deny(services: Services, session: Session, event: AuditEvent, reasons: str) -> None:
+    services.audit.record(session, event)
+    raise PermissionDeniedError(
+        reasons or "denied by policy", field="purpose", reasons=event.reason_codes, audited=True
+    )
+
+
+def file_dispute(
+    session: Session,
+    services: Services,
+    principal: Principal,
+    request_id: str,
+    body: DisputeRequest,
+) -> DisputeOut:
+    decision = services.policy.decide(
+        DecisionRequest(
+            action=Action.DISPUTE_FILE,
+            partner_id=principal.partner_id,
+            purpose=body.purpose,
+            legal_basis=body.legal_basis,
+            kinds=(body.kind,),
+        )
+    )
+    event = AuditEvent(
+        tag=AuditTag.DISPUTE_CASE_FILE,
+        request_id=request_id,
+        actor_partner=principal.partner_id,
+        actor_client=principal.client_id,
+        purpose=body.purpose,
+        legal_basis=body.legal_basis,
+        decision="allow" if decision.allow else "deny",
+        reason_codes=decision.reason_codes,
+        policy_digest=decision.policy_digest,
+        counts={"items": 1},
+    )
+    if not decision.allow:
+        _deny(services, session, event, "; ".join(r.text_en for r in decision.reasons))
+    token_hash = services.pepper.token(body.token)
+    now = services.clock.now()
+    result = session.execute(
+        update(Indicator)
+        .where(Indicator.token_hash == token_hash, Indicator.status == IndicatorStatus.ACTIVE.value)
+        .values(status=IndicatorStatus.DISPUTED.value)
+    )
+    disputed = int(getattr(result, "rowcount", 0) or 0)
+    dispute = Dispute(
+        token_hash=token_hash,
+        kind=body.kind,
+        filed_by=principal.partner_id,
+        grounds=body.grounds,
+        status=DisputeStatus.OPEN.value,
+        created_at=now,
+    )
+    session.add(dispute)
+    session.flush()
+    notices = notify_retraction(session, services, {token_hash}, reason="disputed")
+    receipt = services.audit.record(
+        session,
+        AuditEvent(
+            tag=event.tag,
+            request_id=request_id,
+            actor_partner=principal.partner_id,
+            actor_client=principal.client_id,
+            purpose=body.purpose,
+            legal_basis=body.legal_basis,
+            decision="allow",
+            reason_codes=decision.reason_codes,
+            policy_digest=decision.policy_digest,
+            counts={"disputed_reports": disputed, "notices": notices, "dispute": dispute.id},
+            detail={"tokens": [token_hash.hex()], "grounds": body.grounds},
+        ),
+    )
+    return DisputeOut(
+        dispute_id=dispute.id,
+        status=dispute.status,
+        disputed_reports=disputed,
+        receipt=Receipt(leaf_index=receipt.leaf_index, policy_digest=decision.policy_digest),
+    )
+
+
+def open_disputes_for_reporter(session: Session, partner_id: str) -> list[OpenDispute]:
+    """Open disputes that concern the partner's own reports (described without tokens)."""
+    rows = session.execute(
+        select(Dispute, Indicator)
+        .join(Indicator, Indicator.token_hash == Dispute.token_hash)
+        .where(
+            Dispute.status == DisputeStatus.OPEN.value,
+            Indicator.partner_id == partner_id,
+            Indicator.status == IndicatorStatus.DISPUTED.value,
+        )
+        .order_by(Dispute.id)
+    ).tuples()
+    grouped: dict[int, OpenDispute] = {}
+    for dispute, indicator in rows:
+        entry = grouped.setdefault(
+            dispute.id,
+            OpenDispute(
+                dispute_id=dispute.id,
+                grounds=dispute.grounds,
+                created_at=dispute.created_at,
+                your_reports=[],
+            ),
+        )
+        entry.your_reports.append(
+            OwnDisputedReport(
+                category=indicator.category,
+                kind=indicator.kind,
+                epoch=indicator.epoch,
+                observed_at=indicator.observed_at,
+            )
+        )
+    return list(grouped.values())
+
+
+def resolve(
+    session: Session,
+    services: Services,
+    principal: Principal,
+    request_id: str,
+    *,
+    dispute_id: int,
+    body: ResolveRequest,
+) -> DisputeOut:
+    """A reporter confirms or retracts its own disputed reports."""
+    dispute = session.get(Dispute, dispute_id)
+    if dispute is None or dispute.status != DisputeStatus.OPEN.value:
+        raise NotFoundError("no open dispute with this id concerns your reports", field="id")
+    own = (
+        Indicator.token_hash == dispute.token_hash,
+        Indicator.partner_id == principal.partner_id,
+        Indicator.status == IndicatorStatus.DISPUTED.value,
+    )
+    target = IndicatorStatus.ACTIVE if body.outcome == "confirm" else IndicatorStatus.RETRACTED
+    result = session.execute(update(Indicator).where(*own).values(status=target.value))
+    changed = int(getattr(result, "rowcount", 0) or 0)
+    if changed == 0:
+        raise NotFoundError("no open dispute with this id concerns your reports", field="id")
+    notices = 0
+    if body.outcome == "retract":
+        notices = notify_retraction(
+            session, services, {dispute.token_hash}, reason="retracted after a dispute"
+        )
+    still = session.execute(
+        select(Indicator.id)
+        .where(
+            Indicator.token_hash == dispute.token_hash,
+            Indicator.status == IndicatorStatus.DISPUTED.value,
+        )
+        .limit(1)
+    ).first()
+    if still is None:
+        dispute.status = DisputeStatus.CLOSED.value
+        dispute.closed_at = services.clock.now()
+    session.flush()
+    receipt = services.audit.record(
+        session,
+        AuditEvent(
+            tag=AuditTag.DISPUTE_CASE_RESOLVE,
+            request_id=request_id,
+            actor_partner=principal.partner_id,
+            actor_client=principal.client_id,
+            decision="allow",
+            policy_digest=services.policy.digest,
+            counts={"dispute": dispute.id, "changed": changed, "notices": notices},
+            detail={"outcome": body.outcome},
+        ),
+    )
+    return DisputeOut(
+        dispute_id=dispute.id,
+        status=dispute.status,
+        disputed_reports=changed,
+        receipt=Receipt(leaf_index=receipt.leaf_index, policy_digest=services.policy.digest),
+    )

@@ -1,0 +1,143 @@
+"""Recording outcomes and computing each reporter's precision.
+
+Precision = confirmed / (confirmed + false_positive) over the verdicts about tokens a
+reporter reported; policies may use it to weigh corroboration and the console shows it.
+A partner's later verdict about the same token replaces its earlier one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.auth.principal import Principal
+from gateway.errors import PermissionDeniedError
+from gateway.feedback.models import Feedback
+from gateway.identifiers import TOKEN_PATTERN
+from gateway.indicators.models import Indicator
+from gateway.indicators.schemas import Receipt, Slug
+from gateway.policy.decision import Action, DecisionRequest
+from gateway.services import Services
+
+Outcome = Literal["confirmed", "false_positive", "unknown"]
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: str = Slug
+    legal_basis: str = Slug
+    kind: str = Field(max_length=16)
+    epoch: int = Field(ge=1, le=1_000_000)
+    token: str = Field(min_length=64, max_length=64, pattern=TOKEN_PATTERN)
+    outcome: Outcome
+
+
+class FeedbackResponse(BaseModel):
+    request_id: str
+    outcome: Outcome
+    receipt: Receipt
+
+
+@dataclass(frozen=True, slots=True)
+class Precision:
+    reporter: str
+    confirmed: int
+    false_positive: int
+    unknown: int
+
+    @property
+    def precision(self) -> float | None:
+        decided = self.confirmed + self.false_positive
+        return self.confirmed / decided if decided else None
+
+
+def submit_feedback(
+    session: Session,
+    services: Services,
+    principal: Principal,
+    request_id: str,
+    body: FeedbackRequest,
+) -> FeedbackResponse:
+    decision = services.policy.decide(
+        DecisionRequest(
+            action=Action.FEEDBACK_SUBMIT,
+            partner_id=principal.partner_id,
+            purpose=body.purpose,
+            legal_basis=body.legal_basis,
+            kinds=(body.kind,),
+        )
+    )
+    event = AuditEvent(
+        tag=AuditTag.FEEDBACK_OUTCOME_SUBMIT,
+        request_id=request_id,
+        actor_partner=principal.partner_id,
+        actor_client=principal.client_id,
+        purpose=body.purpose,
+        legal_basis=body.legal_basis,
+        decision="allow" if decision.allow else "deny",
+        reason_codes=decision.reason_codes,
+        policy_digest=decision.policy_digest,
+        counts={"items": 1},
+    )
+    if not decision.allow:
+        services.audit.record(session, event)
+        raise PermissionDeniedError(
+            "; ".join(r.text_en for r in decision.reasons) or "denied by policy",
+            field="purpose",
+            reasons=decision.reason_codes,
+            audited=True,
+        )
+    token_hash = services.pepper.token(body.token)
+    existing = session.execute(
+        select(Feedback).where(
+            Feedback.partner_id == principal.partner_id, Feedback.token_hash == token_hash
+        )
+    ).scalar_one_or_none()
+    now = services.clock.now()
+    if existing is None:
+        session.add(
+            Feedback(
+                partner_id=principal.partner_id,
+                token_hash=token_hash,
+                outcome=body.outcome,
+                created_at=now,
+            )
+        )
+    else:
+        existing.outcome, existing.created_at = body.outcome, now
+    session.flush()
+    receipt = services.audit.record(
+        session,
+        replace(event, detail={"tokens": [token_hash.hex()], "outcome": body.outcome}),
+    )
+    return FeedbackResponse(
+        request_id=request_id,
+        outcome=body.outcome,
+        receipt=Receipt(leaf_index=receipt.leaf_index, policy_digest=decision.policy_digest),
+    )
+
+
+def reporter_precision(session: Session) -> list[Precision]:
+    """Verdicts about each reporter's tokens, counted once per (verdict, reporter)."""
+    reported = (
+        select(Indicator.partner_id.label("reporter"), Indicator.token_hash).distinct().subquery()
+    )
+    rows = session.execute(
+        select(reported.c.reporter, Feedback.outcome, func.count())
+        .join(Feedback, Feedback.token_hash == reported.c.token_hash)
+        .where(Feedback.partner_id != reported.c.reporter)
+        .group_by(reported.c.reporter, Feedback.outcome)
+    ).tuples()
+    counts: dict[str, dict[str, int]] = {}
+    for reporter, outcome, count in rows:
+        counts.setdefault(reporter, {})[outcome] = int(count)
+    return [
+        Precision(reporter, c.get("confirmed", 0), c.get("false_positive", 0), c.get("unknown", 0))
+        for reporter, c in sorted(counts.items())
+    ]

@@ -1,0 +1,121 @@
+"""Retracting one's own indicators; everyone who was told about them gets a notice."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from gateway.alerts.service import notify_retraction
+from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.auth.principal import Principal
+from gateway.errors import PermissionDeniedError
+from gateway.identifiers import TOKEN_PATTERN
+from gateway.indicators.models import Indicator, IndicatorStatus
+from gateway.indicators.schemas import MAX_BATCH, Receipt, Slug
+from gateway.policy.decision import Action, DecisionRequest
+from gateway.services import Services
+
+
+class RetractItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(max_length=16)
+    epoch: int = Field(ge=1, le=1_000_000)
+    token: str = Field(min_length=64, max_length=64, pattern=TOKEN_PATTERN)
+    category: str | None = Field(default=None, max_length=64, description="Only this category")
+    reference: str | None = Field(default=None, max_length=200, description="Only this report")
+
+
+class RetractRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: str = Slug
+    legal_basis: str = Slug
+    reason: str = Field(min_length=1, max_length=500, description="Why (kept in the audit log)")
+    items: list[RetractItem] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class RetractResponse(BaseModel):
+    request_id: str
+    retracted: int
+    notices: int
+    receipt: Receipt
+
+
+def retract(
+    session: Session,
+    services: Services,
+    principal: Principal,
+    request_id: str,
+    body: RetractRequest,
+) -> RetractResponse:
+    """Mark the caller's matching reports retracted (never anyone else's)."""
+    decision = services.policy.decide(
+        DecisionRequest(
+            action=Action.INDICATORS_RETRACT,
+            partner_id=principal.partner_id,
+            purpose=body.purpose,
+            legal_basis=body.legal_basis,
+            kinds=tuple(sorted({item.kind for item in body.items})),
+            batch_size=len(body.items),
+        )
+    )
+    event = AuditEvent(
+        tag=AuditTag.INDICATOR_RETRACT,
+        request_id=request_id,
+        actor_partner=principal.partner_id,
+        actor_client=principal.client_id,
+        purpose=body.purpose,
+        legal_basis=body.legal_basis,
+        decision="allow" if decision.allow else "deny",
+        reason_codes=decision.reason_codes,
+        policy_digest=decision.policy_digest,
+        counts={"items": len(body.items)},
+    )
+    if not decision.allow:
+        services.audit.record(session, event)
+        text = "; ".join(f"{r.code}: {r.text_en}" for r in decision.reasons)
+        raise PermissionDeniedError(
+            text or "denied by policy",
+            field="purpose",
+            reasons=decision.reason_codes,
+            audited=True,
+        )
+    retracted = 0
+    touched: set[bytes] = set()
+    for item in body.items:
+        token_hash = services.pepper.token(item.token)
+        statement = update(Indicator).where(
+            Indicator.partner_id == principal.partner_id,
+            Indicator.token_hash == token_hash,
+            Indicator.status != IndicatorStatus.RETRACTED.value,
+        )
+        if item.category is not None:
+            statement = statement.where(Indicator.category == item.category)
+        if item.reference is not None:
+            statement = statement.where(
+                Indicator.reference_hash == services.pepper.reference(item.reference)
+            )
+        result = session.execute(statement.values(status=IndicatorStatus.RETRACTED.value))
+        count = int(getattr(result, "rowcount", 0) or 0)
+        if count:
+            retracted += count
+            touched.add(token_hash)
+    notices = notify_retraction(session, services, touched, reason="retracted by the reporter")
+    receipt = services.audit.record(
+        session,
+        replace(
+            event,
+            counts={"items": len(body.items), "retracted": retracted, "notices": notices},
+            detail={"tokens": sorted(h.hex() for h in touched), "reason": body.reason},
+        ),
+    )
+    return RetractResponse(
+        request_id=request_id,
+        retracted=retracted,
+        notices=notices,
+        receipt=Receipt(leaf_index=receipt.leaf_index, policy_digest=decision.policy_digest),
+    )

@@ -1,0 +1,64 @@
+"""Retention: deleting what has outlived its purpose, and auditing that it was deleted.
+
+Runs from ``ppsgate purge`` and periodically inside the server. Counts, never contents, go
+to the audit log; the purge is one transaction, so a crash purges nothing rather than half.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.indicators.models import IdempotentResponse, Indicator
+from gateway.services import Services
+
+IDEMPOTENCY_WINDOW = timedelta(days=2)
+
+
+@dataclass(slots=True)
+class PurgeCounts:
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, name: str, value: int) -> None:
+        self.counts[name] = self.counts.get(name, 0) + value
+
+
+def _rowcount(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def purge(session: Session, services: Services, *, request_id: str, actor: str) -> PurgeCounts:
+    """Delete expired indicators and stale idempotency records; audit the counts."""
+    now = services.clock.now()
+    counts = PurgeCounts()
+    counts.add(
+        "indicators",
+        _rowcount(session.execute(delete(Indicator).where(Indicator.expires_at <= now))),
+    )
+    counts.add(
+        "idempotent_responses",
+        _rowcount(
+            session.execute(
+                delete(IdempotentResponse).where(
+                    IdempotentResponse.created_at <= now - IDEMPOTENCY_WINDOW
+                )
+            )
+        ),
+    )
+    counts.add("audit_details", services.audit.purge_details(session, before=now))
+    services.audit.record(
+        session,
+        AuditEvent(
+            tag=AuditTag.RETENTION_PURGE_RUN,
+            request_id=request_id,
+            actor_user=actor,
+            decision="allow",
+            policy_digest=services.policy.digest,
+            counts=dict(counts.counts),
+        ),
+    )
+    return counts
