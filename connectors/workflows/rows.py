@@ -1,0 +1,112 @@
+"""Reading hashed rows: the ``hash`` command's output, or a raw file hashed on the fly."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from connectors.canonical import InvalidIdentifier
+from connectors.cli.hash_io import CsvReader, LineSource, open_reader
+from connectors.errors import InputFileError
+from connectors.hashing import RowCanonicaliser, Tokeniser
+
+TOKEN_FIELDS = ("row", "type", "epoch", "token")
+
+
+@dataclass(frozen=True, slots=True)
+class HashedRow:
+    """One row ready to send: only ``token`` goes to the gateway; the rest stays local."""
+
+    row: int
+    kind: str
+    epoch: int
+    token: str
+    carried: dict[str, Any] = field(default_factory=dict)
+    value: str | None = None  # only when hashed on the fly, for the partner's own outputs
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedRow:
+    row: int
+    reason: str
+    carried: dict[str, Any] = field(default_factory=dict)
+
+
+def read_hashed(path: Path) -> Iterator[HashedRow | RejectedRow]:
+    """Rows of a JSON Lines file written by ``ppsgate-connector hash``."""
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise InputFileError(f"cannot open {path}: {exc.strerror}") from None
+    with handle:
+        for number, line in enumerate(LineSource(handle, path), start=1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputFileError(f"{path}:{number}: not JSON ({exc.msg})") from None
+            if not isinstance(data, dict) or any(name not in data for name in TOKEN_FIELDS):
+                raise InputFileError(
+                    f"{path}:{number}: expected the output of `ppsgate-connector hash` "
+                    f"(fields {', '.join(TOKEN_FIELDS)})"
+                )
+            carried = {k: v for k, v in data.items() if k not in TOKEN_FIELDS}
+            yield HashedRow(
+                row=int(data["row"]),
+                kind=str(data["type"]),
+                epoch=int(data["epoch"]),
+                token=str(data["token"]),
+                carried=carried,
+            )
+
+
+def hash_on_the_fly(
+    path: Path, tokeniser: Tokeniser, *, region: str, chunk: int = 2_000
+) -> Iterator[HashedRow | RejectedRow]:
+    """Canonicalise and tokenise a raw CSV/JSONL file (column ``value``) as it is read."""
+    canonicalise = RowCanonicaliser(tokeniser.kinds, region=region)
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise InputFileError(f"cannot open {path}: {exc.strerror}") from None
+    with handle:
+        _lines, reader = open_reader(handle, path)
+        names = reader.carried_names if isinstance(reader, CsvReader) else None
+        pending: list[tuple[int, str, str, str, dict[str, Any]]] = []
+
+        def as_dict(carried: Any) -> dict[str, Any]:
+            if isinstance(carried, dict):
+                return dict(carried)
+            return dict(zip(names or (), carried, strict=False))
+
+        def flush() -> Iterator[HashedRow]:
+            tokens = tokeniser.tokens([(kind, canonical) for _, kind, canonical, _, _ in pending])
+            for (row, kind, _canonical, value, carried), token in zip(pending, tokens, strict=True):
+                yield HashedRow(
+                    row=row,
+                    kind=str(kind),
+                    epoch=tokeniser.epoch,
+                    token=token,
+                    carried=carried,
+                    value=value,
+                )
+            pending.clear()
+
+        for record in reader:
+            carried = as_dict(record.carried)
+            if record.problem is not None:
+                yield RejectedRow(record.row, record.problem, carried)
+                continue
+            try:
+                kind, canonical = canonicalise(record.value, record.type_name)
+            except InvalidIdentifier as exc:
+                yield RejectedRow(record.row, exc.reason, carried)
+                continue
+            pending.append((record.row, kind, canonical, record.value, carried))
+            if len(pending) >= chunk:
+                yield from flush()
+        yield from flush()
