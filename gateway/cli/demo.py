@@ -1,0 +1,106 @@
+"""``ppsgate demo`` and ``ppsgate serve``."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from connectors.client import GatewayClient
+from connectors.hashing import HmacTokeniserV1, TypeKeys
+from gateway.app import build_services, create_app
+from gateway.config import load_settings
+from gateway.demo import story
+from gateway.demo.cast import PARTNERS
+from gateway.demo.privacy import cast_identifiers, leaked
+from gateway.demo.setup import default_demo_dir, demo_settings, fresh_directory, register_partners
+from gateway.server import BackgroundServer, serve_forever
+
+Host = Annotated[str, typer.Option(help="Address to serve on.")]
+Port = Annotated[int, typer.Option(min=1, max=65535, help="Port to serve on.")]
+
+
+def demo(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    serve: Annotated[bool, typer.Option(help="Keep serving after the demo (Ctrl-C stops).")] = True,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Demo data directory (emptied first).")
+    ] = None,
+) -> None:
+    """Play the fraud scenarios on the embedded defaults, then keep serving the gateway."""
+    console = Console()
+    directory = (data_dir or default_demo_dir()).expanduser().resolve()
+    fresh_directory(directory)
+    settings = demo_settings(directory)
+    services = build_services(settings)
+    app = create_app(settings, services=services)
+    clients = register_partners(services, directory)
+    server = BackgroundServer(app, host=host, port=port if serve else None).start()
+    try:
+        master_salt = secrets.token_bytes(32)
+        tokeniser = HmacTokeniserV1(TypeKeys.from_master_salt(master_salt, epoch=1))
+        connections = {
+            partner_id: GatewayClient(server.url, demo_client.client_id, demo_client.keys)
+            for partner_id, demo_client in clients.items()
+        }
+        log = story.play(story.Partners(connections, tokeniser, story.StoryLog()))
+        for connection in connections.values():
+            connection.close()
+        sth = httpx.get(f"{server.url}/v1/audit/sth", timeout=10).json()
+        _print_summary(console, directory, log, sth)
+        if not serve:
+            return
+        console.print(
+            f"\n[bold]Serving the gateway on {server.url}[/] (OpenAPI docs: {server.url}/docs). "
+            "Ctrl-C stops."
+        )
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        console.print("stopping")
+    finally:
+        server.stop()
+        services.engine.dispose()
+
+
+def _print_summary(
+    console: Console, directory: Path, log: story.StoryLog, sth: dict[str, object]
+) -> None:
+    partners = Table(title="Partners (each with its own private_key_jwt client)")
+    for column in ("partner", "name", "sector"):
+        partners.add_column(column)
+    for partner in PARTNERS:
+        partners.add_row(partner.partner_id, partner.name, partner.sector)
+    console.print(partners)
+
+    steps = Table(title="What happened")
+    for column in ("scenario", "partner", "action", "outcome"):
+        steps.add_column(column)
+    for step in log.steps:
+        steps.add_row(step.scenario, step.actor, step.action, step.outcome)
+    console.print(steps)
+
+    files = sorted(p for p in directory.rglob("ppsgate.sqlite3*") if p.is_file())
+    found = leaked(files, cast_identifiers())
+    checks = Table(title="Checks", show_header=False)
+    checks.add_row("HTTP requests by partners", str(log.requests))
+    checks.add_row("audit log size (signed tree head)", str(sth.get("tree_size")))
+    checks.add_row("audit root hash", str(sth.get("root_hash")))
+    checks.add_row(
+        "identifiers in the clear in the database",
+        "none" if not found else ", ".join(sorted({str(p.name) for p, _ in found})),
+    )
+    checks.add_row("data directory", str(directory))
+    console.print(checks)
+
+
+def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Serve the gateway with the configured settings (PPSGATE_*)."""
+    settings = load_settings()
+    serve_forever(create_app(settings), host, port)

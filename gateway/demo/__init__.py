@@ -1,0 +1,1 @@
+"""The demo: synthetic partners play the scenarios over real HTTP on the embedded defaults."""

@@ -1,0 +1,63 @@
+"""Who plays in the demo and the synthetic identifiers they hold.
+
+All identifiers are synthetic: IBANs are built with correct check digits for made-up account
+numbers, phone numbers sit in Dutch ranges that libphonenumber accepts, domains are invented.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from schwifty import IBAN
+
+from gateway.auth.permissions import Scope
+
+
+@dataclass(frozen=True, slots=True)
+class DemoPartner:
+    partner_id: str
+    name: str
+    sector: str
+    scopes: tuple[Scope, ...]
+
+
+PARTNERS = (
+    DemoPartner(
+        "marketplace-a",
+        "Marktplaats Demo B.V.",
+        "marketplace",
+        (Scope.INDICATORS_WRITE, Scope.MATCH_QUERY, Scope.WATCHLIST_WRITE, Scope.ALERTS_READ),
+    ),
+    DemoPartner(
+        "bank-a",
+        "Demobank Noord N.V.",
+        "bank",
+        (Scope.INDICATORS_WRITE, Scope.MATCH_QUERY, Scope.WATCHLIST_WRITE, Scope.ALERTS_READ),
+    ),
+    DemoPartner(
+        "bank-b",
+        "Demobank Zuid N.V.",
+        "bank",
+        (Scope.INDICATORS_WRITE, Scope.MATCH_QUERY, Scope.WATCHLIST_WRITE, Scope.ALERTS_READ),
+    ),
+    DemoPartner(
+        "telecom-a",
+        "Demotel B.V.",
+        "telecom",
+        (Scope.INDICATORS_WRITE, Scope.MATCH_QUERY, Scope.WATCHLIST_WRITE, Scope.ALERTS_READ),
+    ),
+)
+
+# The seller who never delivers: an account at bank-a.
+SELLER_IBAN = str(IBAN.generate("NL", bank_code="DEMO", account_code="0417164300"))
+# Other customers of bank-a, watched too (never reported).
+BANK_A_CUSTOMERS = tuple(
+    str(IBAN.generate("NL", bank_code="DEMO", account_code=f"{n:010d}"))
+    for n in (1234567890, 2345678901, 3456789012)
+)
+# Bank-a's own helpdesk number, registered as protected (role victim).
+BANK_A_HELPDESK = "+31 20 123 4567"
+# An honest payee bank-b's customer pays too.
+HONEST_IBAN = str(IBAN.generate("NL", bank_code="DEMO", account_code="9876543210"))
+# Incoming caller ids the telecom operator screens.
+CALLER_IDS = ("0201234567", "+31 6 12345678")

@@ -1,0 +1,78 @@
+"""Preparing a demo: a fresh data directory, migrated storage, partners with their own keys."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from connectors.keystore import ConnectorKeys, save_keystore
+from gateway.config import Settings, default_data_dir, load_settings
+from gateway.db import build_engine, transaction
+from gateway.demo.cast import PARTNERS
+from gateway.errors import ConfigurationError
+from gateway.migrate import upgrade
+from gateway.partners.service import Actor, PartnerRegistry
+from gateway.services import Services
+
+MARKER = ".ppsgate-demo"
+
+
+def default_demo_dir() -> Path:
+    return default_data_dir() / "demo"
+
+
+def fresh_directory(path: Path) -> None:
+    """Empty ``path`` for a new demo, refusing to wipe anything that is not a demo directory."""
+    if path.exists() and any(path.iterdir()):
+        if not (path / MARKER).exists():
+            raise ConfigurationError(
+                f"{path} is not empty and not a demo directory; choose another --data-dir"
+            )
+        shutil.rmtree(path)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (path / MARKER).write_text("created by `ppsgate demo`; deleted by the next demo run\n")
+
+
+def demo_settings(path: Path) -> Settings:
+    """The embedded defaults in the demo directory, whatever the environment says."""
+    settings = load_settings(data_dir=path, database_url="", opa_url="", policy_dir=None)
+    engine = build_engine(settings)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    return settings
+
+
+@dataclass(frozen=True, slots=True)
+class DemoClient:
+    partner_id: str
+    client_id: str
+    keystore: Path
+    keys: ConnectorKeys
+
+
+def register_partners(services: Services, directory: Path) -> dict[str, DemoClient]:
+    """Onboard the demo partners, each with a connector key pair of its own."""
+    clients: dict[str, DemoClient] = {}
+    actor = Actor(request_id=f"demo-{secrets.token_hex(6)}", user="demo")
+    with transaction(services.session_factory) as session:
+        registry = PartnerRegistry(session, services.audit, actor=actor, clock=services.clock)
+        for partner in PARTNERS:
+            registry.add_partner(
+                name=partner.name, sector=partner.sector, partner_id=partner.partner_id
+            )
+            keys = ConnectorKeys.generate()
+            keystore = directory / "connectors" / partner.partner_id / "keystore.json"
+            keystore.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            save_keystore(keystore, keys)
+            client = registry.add_client(
+                partner_id=partner.partner_id,
+                jwk=keys.public_jwks(),
+                scopes=[scope.value for scope in partner.scopes],
+                client_id=f"{partner.partner_id}-connector",
+            )
+            clients[partner.partner_id] = DemoClient(partner.partner_id, client.id, keystore, keys)
+    return clients
