@@ -7,7 +7,9 @@ import logging
 from fastapi import FastAPI
 
 from gateway.alerts.routes import router as alerts_router
+from gateway.audit_trail.routes import router as audit_router
 from gateway.audit_trail.service import build_audit_trail
+from gateway.auth.routes import router as auth_router
 from gateway.clock import Clock, SystemClock
 from gateway.config import Settings
 from gateway.db import build_engine, build_session_factory
@@ -60,6 +62,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.state.services = services
     install_problem_handlers(app)
     for router in (
+        auth_router,
+        audit_router,
         indicators_router,
         matching_router,
         watchlist_router,

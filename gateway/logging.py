@@ -55,3 +55,6 @@ def configure_logging(level: str, *, as_json: bool) -> None:
     )
     root.addHandler(handler)
     root.setLevel(level)
+    # Client libraries log every request URL at INFO; the gateway's own lines are enough.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

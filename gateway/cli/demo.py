@@ -16,11 +16,12 @@ from connectors.client import GatewayClient
 from connectors.hashing import HmacTokeniserV1, TypeKeys
 from gateway.app import build_services, create_app
 from gateway.config import load_settings
+from gateway.db import transaction
 from gateway.demo import story
 from gateway.demo.cast import PARTNERS
 from gateway.demo.privacy import cast_identifiers, leaked
 from gateway.demo.setup import default_demo_dir, demo_settings, fresh_directory, register_partners
-from gateway.server import BackgroundServer, serve_forever
+from gateway.server import BackgroundServer, free_port, serve_forever
 
 Host = Annotated[str, typer.Option(help="Address to serve on.")]
 Port = Annotated[int, typer.Option(min=1, max=65535, help="Port to serve on.")]
@@ -38,11 +39,12 @@ def demo(
     console = Console()
     directory = (data_dir or default_demo_dir()).expanduser().resolve()
     fresh_directory(directory)
-    settings = demo_settings(directory)
+    port = port if serve else free_port(host)
+    settings = demo_settings(directory, public_url=f"http://{host}:{port}")
     services = build_services(settings)
     app = create_app(settings, services=services)
     clients = register_partners(services, directory)
-    server = BackgroundServer(app, host=host, port=port if serve else None).start()
+    server = BackgroundServer(app, host=host, port=port).start()
     try:
         master_salt = secrets.token_bytes(32)
         tokeniser = HmacTokeniserV1(TypeKeys.from_master_salt(master_salt, epoch=1))
@@ -53,6 +55,8 @@ def demo(
         log = story.play(story.Partners(connections, tokeniser, story.StoryLog()))
         for connection in connections.values():
             connection.close()
+        with transaction(services.session_factory) as session:
+            services.audit.sign_checkpoint(session)
         sth = httpx.get(f"{server.url}/v1/audit/sth", timeout=10).json()
         _print_summary(console, directory, log, sth)
         if not serve:

@@ -35,9 +35,11 @@ def fresh_directory(path: Path) -> None:
     (path / MARKER).write_text("created by `ppsgate demo`; deleted by the next demo run\n")
 
 
-def demo_settings(path: Path) -> Settings:
+def demo_settings(path: Path, *, public_url: str) -> Settings:
     """The embedded defaults in the demo directory, whatever the environment says."""
-    settings = load_settings(data_dir=path, database_url="", opa_url="", policy_dir=None)
+    settings = load_settings(
+        data_dir=path, database_url="", opa_url="", policy_dir=None, public_url=public_url
+    )
     engine = build_engine(settings)
     try:
         upgrade(engine)

@@ -189,11 +189,9 @@ def spoofed_helpdesk(p: Partners, now: datetime) -> None:
             "items": [p.item(Kind.PHONE, number) for number in cast.CALLER_IDS],
         },
     )
-    for number, row in zip(cast.CALLER_IDS, result["results"], strict=True):
+    for call, row in enumerate(result["results"], start=1):
         what = "protected number" if row.get("roles") == ["victim"] else _describe(row)
-        p.log.add(
-            scenario, "telecom-a", f"checks an incoming call from abroad ({number[:4]}…)", what
-        )
+        p.log.add(scenario, "telecom-a", f"checks incoming international call {call}", what)
 
 
 SCENARIOS: tuple[Callable[[Partners, datetime], None], ...] = (

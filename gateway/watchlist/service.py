@@ -111,15 +111,16 @@ def add_entries(
         for start in range(0, len(rows), 1000):
             new_ids.update(session.execute(statement, rows[start : start + 1000]).scalars())
         hashes = sorted({token_hash for *_, token_hash in storable})
-        ids = dict(
-            session.execute(
+        ids = {
+            bytes(token_hash): watch_id
+            for token_hash, watch_id in session.execute(
                 select(WatchEntry.token_hash, WatchEntry.id).where(
                     WatchEntry.partner_id == principal.partner_id,
                     WatchEntry.purpose == body.purpose,
                     WatchEntry.token_hash.in_(hashes),
                 )
             ).tuples()
-        )
+        }
         for index, _, _, token_hash in storable:
             watch_id = ids[token_hash]
             status = "added" if watch_id in new_ids else "existing"
