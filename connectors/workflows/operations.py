@@ -208,5 +208,6 @@ def fetch_alerts(
     records = []
     for alert in page["alerts"]:
         own = watch_map.get(alert.get("watch_id") or -1, {})
-        records.append({**alert, **own})
+        # The alert's own fields win: its ``type`` is alert/update/retraction, not the kind.
+        records.append({**{k: v for k, v in own.items() if k != "type"}, **alert})
     return records, int(page["next_cursor"])
