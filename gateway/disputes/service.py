@@ -158,7 +158,7 @@ def open_disputes_for_reporter(session: Session, partner_id: str) -> list[OpenDi
             Indicator.status == IndicatorStatus.DISPUTED.value,
         )
         .order_by(Dispute.id)
-    ).tuples()
+    )
     grouped: dict[int, OpenDispute] = {}
     for dispute, indicator in rows:
         entry = grouped.setdefault(

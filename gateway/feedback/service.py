@@ -133,7 +133,7 @@ def reporter_precision(session: Session) -> list[Precision]:
         .join(Feedback, Feedback.token_hash == reported.c.token_hash)
         .where(Feedback.partner_id != reported.c.reporter)
         .group_by(reported.c.reporter, Feedback.outcome)
-    ).tuples()
+    )
     counts: dict[str, dict[str, int]] = {}
     for reporter, outcome, count in rows:
         counts.setdefault(reporter, {})[outcome] = int(count)

@@ -119,7 +119,7 @@ def add_entries(
                     WatchEntry.purpose == body.purpose,
                     WatchEntry.token_hash.in_(hashes),
                 )
-            ).tuples()
+            )
         }
         for index, _, _, token_hash in storable:
             watch_id = ids[token_hash]
