@@ -61,7 +61,13 @@ class DecisionRequest:
     categories: tuple[str, ...] = ()
     batch_size: int = 1
     # Extra context (e.g. the target partner for audit reads, the epoch) for richer rules.
+    # Read by the policy: ``partner_status`` (the gateway's live status of the partner;
+    # anything but "active" denies) and ``tokens`` (peppered tokens checked against the
+    # suppression list).
     context: dict[str, object] = field(default_factory=dict)
+    # Levels the caller wants to learn; asking for more than the purpose grants is a deny
+    # (the help desk's "may we learn who reported it?" question).
+    disclosure_requested: frozenset[Disclosure] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +89,22 @@ class Decision:
     corroboration: Corroboration | None = None
     retention_days: int | None = None
     obligations: tuple[str, ...] = ()
+    # Retention per requested fraud category (``retention_days`` is the shortest of these).
+    retention_by_category: tuple[tuple[str, int], ...] = ()
+    # Version of the joint fraud taxonomy the decision was made with.
+    taxonomy_version: str | None = None
 
     @property
     def reason_codes(self) -> tuple[str, ...]:
         return tuple(reason.code for reason in self.reasons)
+
+    def retention_for(self, category: str) -> int | None:
+        """Retention in days for one requested category, or ``None`` if it was not requested."""
+        return dict(self.retention_by_category).get(category)
+
+
+ENGINE_UNAVAILABLE = "engine-unavailable"
+"""Reason code of every fail-closed deny (engine error, timeout, undefined or malformed result)."""
 
 
 class PolicyEngine(Protocol):

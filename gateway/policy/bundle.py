@@ -1,0 +1,266 @@
+"""Policy bundles: reading the policies, their digest, and writing an OPA bundle.
+
+A bundle is read from one of three forms, all giving the same modules, data and digest:
+
+* the source tree (``policies/``): ``gateway/**/*.rego`` and ``data/*.json``, each data file
+  mounted at ``data.ppsgate.<file stem>``;
+* an OPA bundle directory as ``ppsgate policy bundle`` writes it: ``.manifest``,
+  ``data.json`` (``{"ppsgate": {...}}``) and the ``*.rego`` files;
+* the same as a ``.tar.gz`` archive (read in memory, never extracted).
+
+Digest (scheme ``ppsgate-policy-bundle-v1``): SHA-256 over, in this order, the line
+``ppsgate-policy-bundle-v1\\n``; then for every ``.rego`` file (tests included) sorted by its
+POSIX path inside the bundle, ``rego <path> <byte length>\\n`` followed by the file's bytes
+and ``\\n``; then ``data <byte length>\\n`` followed by the canonical JSON of the
+``ppsgate`` data document (sorted keys, no spaces, UTF-8, without the generated ``bundle``
+and ``reasons`` keys). The same policies therefore have the same digest in every form.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import tarfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from gateway.policy.catalog import ReasonCatalog, build_catalog, lint_modules
+from gateway.policy.errors import PolicyBundleError
+
+DIGEST_SCHEME = "ppsgate-policy-bundle-v1"
+DATA_ROOT = "ppsgate"
+GENERATED_KEYS = frozenset({"bundle", "reasons"})
+DECISION_RULE = "data.gateway.decision.decision"
+MAX_FILE_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    """One Rego file: its POSIX path inside the bundle and its text."""
+
+    path: str
+    text: str
+
+    @property
+    def is_test(self) -> bool:
+        return self.path.endswith("_test.rego")
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyBundle:
+    """Everything an engine needs, read and checked once."""
+
+    source: str
+    modules: tuple[Module, ...]
+    data: Mapping[str, Any]
+    digest: str
+    catalog: ReasonCatalog
+
+    @property
+    def policy_modules(self) -> tuple[Module, ...]:
+        """The modules that decide (tests left out of the decision engine)."""
+        return tuple(module for module in self.modules if not module.is_test)
+
+    @property
+    def test_modules(self) -> tuple[Module, ...]:
+        return tuple(module for module in self.modules if module.is_test)
+
+    def engine_data(self) -> dict[str, Any]:
+        """The data document an engine loads: the policy data plus digest and reason catalog."""
+        document = dict(self.data)
+        document["bundle"] = {"digest": self.digest, "scheme": DIGEST_SCHEME}
+        document["reasons"] = self.catalog.as_data()
+        return {DATA_ROOT: document}
+
+    def engine_data_json(self) -> str:
+        return json.dumps(self.engine_data(), sort_keys=True, ensure_ascii=False)
+
+
+def canonical_json(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def compute_digest(modules: tuple[Module, ...], data: Mapping[str, Any]) -> str:
+    """The bundle digest; see the module docstring for the exact byte layout."""
+    digest = hashlib.sha256(f"{DIGEST_SCHEME}\n".encode())
+    for module in sorted(modules, key=lambda m: m.path):
+        raw = module.text.encode()
+        digest.update(f"rego {module.path} {len(raw)}\n".encode())
+        digest.update(raw)
+        digest.update(b"\n")
+    payload = canonical_json({k: v for k, v in data.items() if k not in GENERATED_KEYS})
+    digest.update(f"data {len(payload)}\n".encode())
+    digest.update(payload)
+    return digest.hexdigest()
+
+
+def default_policy_dir() -> Path:
+    """The policies shipped with the package (``policies/`` in a checkout)."""
+    return Path(str(resources.files("policies")))
+
+
+def _read_tree(root: Path) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or "__pycache__" in path.parts:
+            continue
+        relative = path.relative_to(root).as_posix()
+        if path.suffix in {".rego", ".json"} or relative == ".manifest":
+            if path.stat().st_size > MAX_FILE_BYTES:
+                raise PolicyBundleError("file is larger than 8 MiB", field=relative)
+            files[relative] = path.read_bytes()
+    return files
+
+
+def _read_tar(archive: Path) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            for member in tar.getmembers():
+                if not member.isfile():
+                    continue
+                name = PurePosixPath(member.name.lstrip("/"))
+                if ".." in name.parts:
+                    raise PolicyBundleError("archive member escapes the bundle", field=str(name))
+                if member.size > MAX_FILE_BYTES:
+                    raise PolicyBundleError("file is larger than 8 MiB", field=str(name))
+                handle = tar.extractfile(member)
+                if handle is not None:
+                    files[name.as_posix()] = handle.read()
+    except (OSError, tarfile.TarError) as exc:
+        raise PolicyBundleError(f"cannot read archive: {exc}", field=str(archive)) from None
+    return files
+
+
+def _decode(name: str, raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PolicyBundleError("not UTF-8", field=name) from None
+
+
+def _json(name: str, raw: bytes) -> Any:
+    try:
+        return json.loads(_decode(name, raw))
+    except json.JSONDecodeError as exc:
+        raise PolicyBundleError(f"invalid JSON: {exc}", field=name) from None
+
+
+def _data_from_files(files: Mapping[str, bytes]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(policy data, generated keys found) from either layout."""
+    if "data.json" in files:
+        document = _json("data.json", files["data.json"])
+        if not isinstance(document, dict) or not isinstance(document.get(DATA_ROOT), dict):
+            raise PolicyBundleError(f"must hold an object under {DATA_ROOT!r}", field="data.json")
+        tree: dict[str, Any] = dict(document[DATA_ROOT])
+        generated = {key: tree.pop(key) for key in GENERATED_KEYS if key in tree}
+        return tree, generated
+    data: dict[str, Any] = {}
+    for name in sorted(files):
+        path = PurePosixPath(name)
+        if path.parent.as_posix() == "data" and path.suffix == ".json":
+            if path.stem in GENERATED_KEYS:
+                raise PolicyBundleError("name is reserved for generated data", field=name)
+            data[path.stem] = _json(name, files[name])
+    if not data:
+        raise PolicyBundleError("no data found (data/*.json or data.json)", field="data")
+    return data, {}
+
+
+def bundle_from_files(files: Mapping[str, bytes], *, source: str) -> PolicyBundle:
+    """Build and check a bundle from its files (path -> bytes)."""
+    modules = tuple(
+        Module(path=name, text=_decode(name, raw))
+        for name, raw in sorted(files.items())
+        if name.endswith(".rego")
+    )
+    if not any(not module.is_test for module in modules):
+        raise PolicyBundleError("no .rego policy files found", field=source)
+    data, generated = _data_from_files(files)
+    problems = lint_modules((m.path, m.text) for m in modules)
+    if problems:
+        raise PolicyBundleError("; ".join(problems), field=source)
+    catalog = build_catalog((m.path, m.text) for m in modules)
+    digest = compute_digest(modules, data)
+    shipped_digest = generated.get("bundle", {}).get("digest") if generated else None
+    if shipped_digest is not None and shipped_digest != digest:
+        raise PolicyBundleError(
+            "data.json names a different digest than its files have (edited after bundling?)",
+            field=source,
+        )
+    if "reasons" in generated and generated["reasons"] != catalog.as_data():
+        raise PolicyBundleError(
+            "the reason catalog in data.json differs from the METADATA of the .rego files",
+            field=source,
+        )
+    return PolicyBundle(source=source, modules=modules, data=data, digest=digest, catalog=catalog)
+
+
+def load_bundle(location: Path | None = None) -> PolicyBundle:
+    """Read a bundle from a directory (source tree or OPA bundle) or a ``.tar.gz``."""
+    path = location if location is not None else default_policy_dir()
+    if path.is_dir():
+        files = _read_tree(path)
+    elif path.is_file() and path.name.endswith((".tar.gz", ".tgz")):
+        files = _read_tar(path)
+    else:
+        raise PolicyBundleError("not a directory or .tar.gz bundle", field=str(path))
+    if ".manifest" not in files and "data.json" not in files:
+        files = {
+            name: raw
+            for name, raw in files.items()
+            if name.startswith("gateway/") or name.startswith("data/")
+        }
+    return bundle_from_files(files, source=str(path))
+
+
+def manifest(bundle: PolicyBundle) -> dict[str, Any]:
+    """OPA's bundle manifest: revision = digest, roots owned by this bundle, Rego v1."""
+    return {
+        "revision": bundle.digest,
+        "roots": ["gateway", DATA_ROOT],
+        "rego_version": 1,
+        "metadata": {
+            "digest_scheme": DIGEST_SCHEME,
+            "taxonomy_version": bundle.data.get("taxonomy", {}).get("version"),
+        },
+    }
+
+
+def bundle_files(bundle: PolicyBundle) -> dict[str, bytes]:
+    """The files of the OPA bundle, path -> bytes."""
+    files = {
+        ".manifest": json.dumps(manifest(bundle), indent=2, sort_keys=True).encode() + b"\n",
+        "data.json": json.dumps(
+            bundle.engine_data(), indent=2, sort_keys=True, ensure_ascii=False
+        ).encode()
+        + b"\n",
+    }
+    for module in bundle.modules:
+        files[module.path] = module.text.encode()
+    return files
+
+
+def write_bundle(bundle: PolicyBundle, out: Path) -> Path:
+    """Write an OPA bundle to a directory, or to a ``.tar.gz`` when ``out`` ends so."""
+    files = bundle_files(bundle)
+    if out.name.endswith((".tar.gz", ".tgz")):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(out, "w:gz") as tar:
+            for name in sorted(files):
+                info = tarfile.TarInfo(name=f"/{name}")
+                info.size = len(files[name])
+                info.mode = 0o644
+                tar.addfile(info, io.BytesIO(files[name]))
+        return out
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise PolicyBundleError("exists and is not an empty directory", field=str(out))
+    for name, raw in files.items():
+        target = out / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(raw)
+    return out

@@ -1,0 +1,221 @@
+"""The two documents crossing the engine boundary: the input and the decision.
+
+Both engines (embedded and OPA) speak JSON, so a request is turned into the same input
+document and the same decision document is read back. Reading is strict: only a literal
+``true`` allows, and anything unexpected (undefined, wrong types, an unknown reason code,
+a digest that is not the loaded bundle's) turns into a fail-closed deny.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from gateway.policy.catalog import ReasonCatalog
+from gateway.policy.decision import (
+    ENGINE_UNAVAILABLE,
+    Corroboration,
+    Decision,
+    DecisionRequest,
+    Disclosure,
+    Reason,
+)
+
+logger = logging.getLogger(__name__)
+
+UNAVAILABLE_DIGEST = "unavailable"
+
+# Used only when no catalog could be loaded at all (the bundle itself is unreadable); the
+# policy's own METADATA text for this code is used whenever a catalog exists.
+_FALLBACK_UNAVAILABLE = Reason(
+    code=ENGINE_UNAVAILABLE,
+    text_en="The policy engine could not reach a valid decision, so the request is refused "
+    "(fail closed).",
+    text_nl="De beleidsengine kon geen geldig besluit nemen; het verzoek wordt daarom "
+    "geweigerd (fail closed).",
+    basis=("GDPR Art. 5(1)(f)", "GDPR Art. 25", "GDPR Art. 32"),
+)
+
+
+class MalformedDecisionError(ValueError):
+    """The engine answered, but not with a decision document we can trust."""
+
+
+def _json_safe(value: object) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Mapping):
+        return {str(key): _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_json_safe(item) for item in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    return str(value)
+
+
+def request_input(request: DecisionRequest) -> dict[str, Any]:
+    """The input document the policies read (``input.*``); never an identifier."""
+    return {
+        "action": str(request.action),
+        "partner_id": request.partner_id,
+        "purpose": request.purpose,
+        "legal_basis": request.legal_basis,
+        "kinds": list(request.kinds),
+        "categories": list(request.categories),
+        "batch_size": request.batch_size,
+        "disclosure_requested": sorted(str(level) for level in request.disclosure_requested),
+        "context": _json_safe(request.context),
+    }
+
+
+def unavailable(
+    digest: str, catalog: ReasonCatalog | None, *, detail: str, request: DecisionRequest
+) -> Decision:
+    """The fail-closed deny; ``detail`` goes to the log only (it may quote engine internals)."""
+    logger.warning(
+        "policy decision failed closed (%s) for action=%s partner=%s purpose=%s",
+        detail,
+        request.action,
+        request.partner_id,
+        request.purpose,
+    )
+    reason = (
+        catalog.reason(ENGINE_UNAVAILABLE)
+        if catalog is not None and ENGINE_UNAVAILABLE in catalog
+        else _FALLBACK_UNAVAILABLE
+    )
+    return Decision(allow=False, reasons=(reason,), policy_digest=digest or UNAVAILABLE_DIGEST)
+
+
+def _strings(value: object, name: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise MalformedDecisionError(f"{name} is not a list of strings")
+    return tuple(value)
+
+
+def _non_negative_int(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise MalformedDecisionError(f"{name} is not a non-negative integer")
+    return value
+
+
+def _corroboration(value: object) -> Corroboration | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise MalformedDecisionError("corroboration is not an object")
+    reports = _non_negative_int(value.get("min_reports"), "corroboration.min_reports")
+    reporters = _non_negative_int(value.get("min_reporters"), "corroboration.min_reporters")
+    if reports < 1 or reporters < 1 or reporters > reports:
+        raise MalformedDecisionError("corroboration thresholds are inconsistent")
+    return Corroboration(min_reports=reports, min_reporters=reporters)
+
+
+def _disclosure(value: object) -> frozenset[Disclosure]:
+    levels = _strings(value, "disclosure")
+    try:
+        return frozenset(Disclosure(level) for level in levels)
+    except ValueError:
+        raise MalformedDecisionError("disclosure names an unknown level") from None
+
+
+def _refs(value: object) -> dict[str, tuple[str, ...]]:
+    if not isinstance(value, dict):
+        raise MalformedDecisionError("refs is not an object")
+    return {str(code): _strings(items, f"refs.{code}") for code, items in value.items()}
+
+
+def _reasons(
+    codes: Iterable[str], catalog: ReasonCatalog, refs: Mapping[str, tuple[str, ...]]
+) -> tuple[Reason, ...]:
+    reasons = []
+    for code in codes:
+        if code not in catalog:
+            raise MalformedDecisionError(f"reason code {code!r} has no METADATA entry")
+        reasons.append(catalog.reason(code, refs.get(code, ())))
+    return tuple(reasons)
+
+
+def read_decision(
+    result: object, *, catalog: ReasonCatalog, expected_digest: str | None
+) -> Decision:
+    """Turn the engine's decision document into a :class:`Decision`, or raise if malformed.
+
+    ``expected_digest`` is the loaded bundle's digest (embedded engine); ``None`` accepts the
+    digest the document names (an OPA server reports which bundle decided).
+    """
+    if not isinstance(result, dict):
+        raise MalformedDecisionError("decision is undefined or not an object")
+    allow = result.get("allow")
+    if allow is not True and allow is not False:
+        raise MalformedDecisionError("allow is not a boolean")
+    digest = result.get("policy_digest")
+    if not isinstance(digest, str) or len(digest) != 64:
+        raise MalformedDecisionError("policy_digest is missing")
+    if expected_digest is not None and digest != expected_digest:
+        raise MalformedDecisionError("policy_digest differs from the loaded bundle")
+    codes = _strings(result.get("reasons"), "reasons")
+    if not codes:
+        raise MalformedDecisionError("a decision without reasons")
+    if ENGINE_UNAVAILABLE in codes:
+        raise MalformedDecisionError("the policy reported itself unavailable")
+    taxonomy = result.get("taxonomy_version")
+    if taxonomy is not None and not isinstance(taxonomy, str):
+        raise MalformedDecisionError("taxonomy_version is not a string")
+    if allow is False:
+        return Decision(
+            allow=False,
+            reasons=_reasons(codes, catalog, {}),
+            policy_digest=digest,
+            taxonomy_version=taxonomy,
+        )
+    refs = _refs(result.get("refs", {}))
+    retention = result.get("retention_days")
+    by_category = result.get("retention_by_category", {})
+    if not isinstance(by_category, dict):
+        raise MalformedDecisionError("retention_by_category is not an object")
+    return Decision(
+        allow=True,
+        reasons=_reasons(codes, catalog, refs),
+        policy_digest=digest,
+        disclosure=_disclosure(result.get("disclosure")),
+        corroboration=_corroboration(result.get("corroboration")),
+        retention_days=_non_negative_int(retention, "retention_days"),
+        obligations=_strings(result.get("obligations"), "obligations"),
+        retention_by_category=tuple(
+            (str(category), _non_negative_int(days, f"retention_by_category.{category}"))
+            for category, days in sorted(by_category.items())
+        ),
+        taxonomy_version=taxonomy,
+    )
+
+
+def decision_json(decision: Decision, request: DecisionRequest | None = None) -> dict[str, Any]:
+    """A decision as JSON for ``policy explain --json``, the simulator and audit details."""
+    body: dict[str, Any] = {
+        "allow": decision.allow,
+        "policy_digest": decision.policy_digest,
+        "taxonomy_version": decision.taxonomy_version,
+        "reasons": [
+            {
+                "code": reason.code,
+                "text_en": reason.text_en,
+                "text_nl": reason.text_nl,
+                "basis": list(reason.basis),
+            }
+            for reason in decision.reasons
+        ],
+        "disclosure": [level.value for level in Disclosure if level in decision.disclosure],
+        "corroboration": None
+        if decision.corroboration is None
+        else {
+            "min_reports": decision.corroboration.min_reports,
+            "min_reporters": decision.corroboration.min_reporters,
+        },
+        "retention_days": decision.retention_days,
+        "retention_by_category": dict(decision.retention_by_category),
+        "obligations": list(decision.obligations),
+    }
+    if request is not None:
+        body = {"request": request_input(request), **body}
+    return body

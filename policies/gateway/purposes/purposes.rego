@@ -1,0 +1,61 @@
+# METADATA
+# title: Purposes
+# description: >-
+#   Every request names one registered purpose. The purpose fixes which actions are part of
+#   it and which sectors may use it (purpose limitation).
+# scope: package
+package gateway.purposes
+
+purpose := data.ppsgate.purposes[input.purpose]
+
+sector := data.ppsgate.partners[input.partner_id].sector
+
+# METADATA
+# title: Unknown purpose
+# description: The purpose is not defined in the policy data.
+# custom:
+#   code: purpose-unknown
+#   gdpr: ["GDPR Art. 5(1)(b)"]
+#   text_en: This purpose is not one of the partnership's specified purposes, so no data may be processed for it.
+#   text_nl: Dit doel hoort niet bij de welbepaalde doelen van het samenwerkingsverband; er mogen geen gegevens voor worden verwerkt.
+deny contains "purpose-unknown" if not data.ppsgate.purposes[input.purpose]
+
+# METADATA
+# title: Action outside the purpose
+# description: The action (query, submission, alert, ...) is not part of the purpose.
+# custom:
+#   code: action-not-allowed-for-purpose
+#   gdpr: ["GDPR Art. 5(1)(b)"]
+#   text_en: This action is not part of the stated purpose; data collected for one purpose may not be used for another.
+#   text_nl: Deze handeling hoort niet bij het opgegeven doel; gegevens die voor het ene doel zijn verzameld mogen niet voor een ander doel worden gebruikt.
+deny contains "action-not-allowed-for-purpose" if {
+	purpose
+	not input.action in purpose.actions
+}
+
+# METADATA
+# title: Sector outside the purpose
+# description: The partner's sector is not among the sectors that may use the purpose.
+# custom:
+#   code: sector-not-permitted-for-purpose
+#   gdpr: ["GDPR Art. 5(1)(b)", "GDPR Art. 6(1)"]
+#   text_en: Partners of this sector may not use this purpose; it is reserved for the sectors named in the partnership agreement.
+#   text_nl: Partners uit deze sector mogen dit doel niet gebruiken; het is voorbehouden aan de sectoren die in de samenwerkingsovereenkomst zijn genoemd.
+deny contains "sector-not-permitted-for-purpose" if {
+	purpose
+	sector
+	not sector in purpose.sectors
+}
+
+# METADATA
+# title: Purpose and action fit
+# description: The action is part of the purpose and the partner's sector may use it.
+# custom:
+#   code: purpose-limited
+#   gdpr: ["GDPR Art. 5(1)(b)"]
+#   text_en: The action is part of a specified purpose that partners of this sector may use.
+#   text_nl: De handeling hoort bij een welbepaald doel dat partners uit deze sector mogen gebruiken.
+grounds contains "purpose-limited" if {
+	input.action in purpose.actions
+	sector in purpose.sectors
+}

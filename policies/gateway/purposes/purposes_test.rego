@@ -1,0 +1,55 @@
+package gateway.purposes_test
+
+base := {
+	"action": "match:query",
+	"partner_id": "telecom-a",
+	"purpose": "spoofing_prevention",
+	"legal_basis": "art6_1_f",
+	"kinds": ["phone"],
+	"categories": [],
+	"batch_size": 1,
+	"context": {},
+}
+
+req(overrides) := object.union(base, overrides)
+
+test_unknown_purpose_denied if {
+	"purpose-unknown" in data.gateway.purposes.deny with input as req({"purpose": "marketing"})
+}
+
+test_known_purpose_not_unknown if {
+	not "purpose-unknown" in data.gateway.purposes.deny with input as base
+}
+
+test_action_outside_purpose_denied if {
+	"action-not-allowed-for-purpose" in data.gateway.purposes.deny with input as req({"action": "indicators:submit"})
+}
+
+test_action_inside_purpose_not_denied if {
+	not "action-not-allowed-for-purpose" in data.gateway.purposes.deny with input as base
+}
+
+test_sector_outside_purpose_denied if {
+	"sector-not-permitted-for-purpose" in data.gateway.purposes.deny with input as req({"partner_id": "bank-a"})
+}
+
+test_sector_inside_purpose_not_denied if {
+	not "sector-not-permitted-for-purpose" in data.gateway.purposes.deny with input as base
+}
+
+test_purpose_limited_ground if {
+	"purpose-limited" in data.gateway.purposes.grounds with input as base
+}
+
+test_no_purpose_ground_for_wrong_sector if {
+	not "purpose-limited" in data.gateway.purposes.grounds with input as req({"partner_id": "bank-a"})
+}
+
+test_every_purpose_has_label_and_retention if {
+	every id, purpose in data.ppsgate.purposes {
+		purpose.label_en != ""
+		purpose.label_nl != ""
+		is_number(purpose.retention_days["default"])
+		count(purpose.actions) > 0
+	}
+}
