@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.alerts.routes import router as alerts_router
 from gateway.audit_trail.routes import router as audit_router
-from gateway.audit_trail.service import build_audit_trail
+from gateway.audit_trail.service import AuditTrail, build_audit_trail
 from gateway.auth.routes import router as auth_router
 from gateway.clock import Clock, SystemClock
 from gateway.config import Settings
-from gateway.db import build_engine, build_session_factory
+from gateway.db import build_engine, build_session_factory, transaction
 from gateway.disputes.routes import router as disputes_router
 from gateway.errors import StorageUnavailableError
 from gateway.feedback.routes import router as feedback_router
@@ -23,6 +24,8 @@ from gateway.middleware import GatewayMiddleware
 from gateway.migrate import is_up_to_date
 from gateway.pepper import load_pepper
 from gateway.policy import build_policy_engine
+from gateway.policy.active import SwitchableEngine
+from gateway.policy.governance import PolicyGovernance
 from gateway.problems import install_problem_handlers
 from gateway.services import Services
 from gateway.watchlist.routes import router as watchlist_router
@@ -37,15 +40,42 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
         raise StorageUnavailableError(
             "database schema is not at the newest revision; run `ppsgate db upgrade`"
         )
+    clock = clock or SystemClock()
+    session_factory = build_session_factory(engine)
+    audit = build_audit_trail(settings, clock=clock)
+    policy = _policy_engine(settings, session_factory, audit, clock)
     return Services(
         settings=settings,
         engine=engine,
-        session_factory=build_session_factory(engine),
-        policy=build_policy_engine(settings),
-        audit=build_audit_trail(settings),
+        session_factory=session_factory,
+        policy=policy,
+        audit=audit,
         pepper=load_pepper(settings),
-        clock=clock or SystemClock(),
+        clock=clock,
     )
+
+
+def _policy_engine(
+    settings: Settings, session_factory: sessionmaker[Session], audit: AuditTrail, clock: Clock
+) -> SwitchableEngine:
+    """The engine this process decides with.
+
+    The first start records the loaded bundle as the active version; afterwards the
+    database's active version (activated with four eyes) is what runs, unless the operator
+    pinned the policies with ``PPSGATE_POLICY_DIR`` or an OPA server.
+    """
+    base = build_policy_engine(settings)
+    policy = SwitchableEngine(
+        base,
+        timeout_seconds=settings.policy_timeout_seconds,
+        pinned=bool(settings.opa_url or settings.policy_dir),
+    )
+    with transaction(session_factory) as session:
+        bundle = getattr(base, "bundle", None)
+        if bundle is not None:
+            PolicyGovernance(session, audit, clock, request_id="startup").bootstrap(bundle)
+        policy.follow_database(session)
+    return policy
 
 
 def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:

@@ -1,19 +1,23 @@
 """Imports every area's models so that ``Base.metadata`` knows all tables (for Alembic)."""
 
 from gateway.alerts import models as alerts_models
+from gateway.audit_trail import models as audit_trail_models
 from gateway.auth import models as auth_models
 from gateway.disputes import models as disputes_models
 from gateway.feedback import models as feedback_models
 from gateway.indicators import models as indicators_models
 from gateway.partners import models as partners_models
+from gateway.policy import models as policy_models
 from gateway.watchlist import models as watchlist_models
 
 __all__ = [
     "alerts_models",
+    "audit_trail_models",
     "auth_models",
     "disputes_models",
     "feedback_models",
     "indicators_models",
     "partners_models",
+    "policy_models",
     "watchlist_models",
 ]

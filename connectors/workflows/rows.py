@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from connectors.canonical import InvalidIdentifier
+from connectors.canonical import InvalidIdentifier, Kind
 from connectors.cli.hash_io import CsvReader, LineSource, open_reader
 from connectors.errors import InputFileError
 from connectors.hashing import RowCanonicaliser, Tokeniser
@@ -76,7 +76,7 @@ def hash_on_the_fly(
     with handle:
         _lines, reader = open_reader(handle, path)
         names = reader.carried_names if isinstance(reader, CsvReader) else None
-        pending: list[tuple[int, str, str, str, dict[str, Any]]] = []
+        pending: list[tuple[int, Kind, str, str, dict[str, Any]]] = []
 
         def as_dict(carried: Any) -> dict[str, Any]:
             if isinstance(carried, dict):

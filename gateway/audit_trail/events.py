@@ -16,8 +16,10 @@ class AuditTag(StrEnum):
     """Every kind of audited act."""
 
     ALERT_DELIVERY_SEND = "alert:delivery:send"
+    AUDIT_ACCESS_DENY = "audit:access:deny"
     AUDIT_ENTRIES_VIEW = "audit:entries:view"
     AUDIT_EXPORT_DOWNLOAD = "audit:export:download"
+    AUDIT_SUBJECT_ACCESS = "audit:subject:access"
     AUTH_TOKEN_DENY = "auth:token:deny"  # noqa: S105 (an audit tag, not a secret)
     AUTH_TOKEN_ISSUE = "auth:token:issue"  # noqa: S105 (an audit tag, not a secret)
     CONSOLE_SIGNIN_DENY = "console:signin:deny"
@@ -38,7 +40,10 @@ class AuditTag(StrEnum):
     PARTNER_ONBOARD = "partner:onboard"
     PARTNER_REINSTATE = "partner:reinstate"
     PARTNER_SUSPEND = "partner:suspend"
+    POLICY_BUNDLE_ACTIVATE = "policy:bundle:activate"
+    POLICY_BUNDLE_APPROVE = "policy:bundle:approve"
     POLICY_BUNDLE_LOAD = "policy:bundle:load"
+    POLICY_BUNDLE_PROPOSE = "policy:bundle:propose"
     RETENTION_PURGE_RUN = "retention:purge:run"
     WATCHLIST_ENTRIES_REMOVE = "watchlist:entries:remove"
     WATCHLIST_ENTRIES_WRITE = "watchlist:entries:write"

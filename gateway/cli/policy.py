@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from gateway.cli import policy_governance
 from gateway.config import Settings, load_settings
 from gateway.errors import InvalidRequestError
 from gateway.policy.bundle import (
@@ -321,3 +322,9 @@ def _summary(decision: Any) -> str:
     codes = ", ".join(decision.reason_codes) if not decision.allow else ""
     detail = f" [{levels}]" if decision.allow else f": {codes}"
     return f"{verdict}{detail}"
+
+
+app.command("propose")(policy_governance.propose)
+app.command("approve")(policy_governance.approve)
+app.command("activate")(policy_governance.activate)
+app.command("history")(policy_governance.history)

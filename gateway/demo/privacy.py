@@ -30,7 +30,7 @@ def leaked(files: Iterable[Path], needles: Iterable[str]) -> list[tuple[Path, st
     patterns = [(n, n.encode("utf-8")) for n in needles] + [
         (n, n.encode("utf-16-le")) for n in needles
     ]
-    found = []
+    found: list[tuple[Path, str]] = []
     for path in files:
         data = path.read_bytes()
         found.extend((path, needle) for needle, pattern in patterns if pattern in data)

@@ -24,17 +24,31 @@ BATCH = {"purpose": "batch_screening", "legal_basis": "art6_1_c"}
 SPOOF = {"purpose": "spoofing_prevention", "legal_basis": "art6_1_f"}
 
 
-def report(gw: Gateway, partner: Partner, value: str, *, reference: str,
-           category: str = "purchase_fraud", kind: str = "iban", role: str = "suspect",
-           **extra: Any) -> dict[str, Any]:
-    item = {**partner.item(kind, value), "category": category, "role": role,
-            "observed_at": (gw.clock.now() - timedelta(hours=1)).isoformat(),
-            "reference": reference, **extra}
+def report(
+    gw: Gateway,
+    partner: Partner,
+    value: str,
+    *,
+    reference: str,
+    category: str = "purchase_fraud",
+    kind: str = "iban",
+    role: str = "suspect",
+    **extra: Any,
+) -> dict[str, Any]:
+    item = {
+        **partner.item(kind, value),
+        "category": category,
+        "role": role,
+        "observed_at": (gw.clock.now() - timedelta(hours=1)).isoformat(),
+        "reference": reference,
+        **extra,
+    }
     return partner.post("/v1/indicators", {**SUBMIT, "items": [item]})
 
 
-def screen(partner: Partner, value: str, purpose: dict[str, str] = SCREEN,
-           kind: str = "iban") -> dict[str, Any]:
+def screen(
+    partner: Partner, value: str, purpose: dict[str, str] = SCREEN, kind: str = "iban"
+) -> dict[str, Any]:
     answer = partner.post("/v1/match", {**purpose, "items": [partner.item(kind, value)]})
     return answer["results"][0]
 
@@ -45,8 +59,15 @@ def alerts(partner: Partner) -> list[dict[str, Any]]:
 
 def test_protected_number_is_all_the_telecom_learns(gateway: Gateway) -> None:
     bank, telecom = gateway.partner("bank-a"), gateway.partner("telecom-a")
-    answer = report(gateway, bank, HELPDESK, reference="service-numbers", kind="phone",
-                    category="spoofing", role="victim")
+    answer = report(
+        gateway,
+        bank,
+        HELPDESK,
+        reference="service-numbers",
+        kind="phone",
+        category="spoofing",
+        role="victim",
+    )
     assert answer["accepted"] == 1
     result = screen(telecom, HELPDESK, SPOOF, kind="phone")
     assert result == {"row": 0, "hit": True, "roles": ["victim"]}
@@ -75,8 +96,10 @@ def test_three_marketplace_reports_alert_the_sellers_bank(gateway: Gateway) -> N
     assert "reporting_partners" not in alert["disclosed"]  # never the marketplace's name
     # Real-time payment screening: hit with category and count, as the policy allows.
     result = screen(other, SELLER)
-    assert result["categories"] == ["purchase_fraud"] and result["reports"] == 3
-    assert "sectors" not in result and "reporting_partners" not in result
+    assert result["categories"] == ["purchase_fraud"]
+    assert result["reports"] == 3
+    assert "sectors" not in result
+    assert "reporting_partners" not in result
     assert screen(other, HONEST) == {"row": 0, "hit": False}
 
 
@@ -89,13 +112,21 @@ def test_same_report_twice_is_a_duplicate_and_new_reference_a_new_report(gateway
 
 
 def test_batch_screen_needs_two_partners(gateway: Gateway) -> None:
-    marketplace, bank, screener = (gateway.partner(p)
-                                   for p in ("marketplace-a", "bank-b", "bank-a"))
+    marketplace, bank, screener = (
+        gateway.partner(p) for p in ("marketplace-a", "bank-b", "bank-a")
+    )
     for n in range(3):
         report(gateway, marketplace, SELLER, reference=f"m{n}")
-    batch = screener.post("/v1/match", {**BATCH, "items": [
-        screener.item("iban", SELLER), screener.item("iban", HONEST),
-    ]})
+    batch = screener.post(
+        "/v1/match",
+        {
+            **BATCH,
+            "items": [
+                screener.item("iban", SELLER),
+                screener.item("iban", HONEST),
+            ],
+        },
+    )
     # Three reports but one partner: batch screening demands two, so nothing beyond a hit.
     assert [r.get("categories") for r in batch["results"]] == [None, None]
     report(gateway, bank, SELLER, reference="b1")
@@ -108,18 +139,24 @@ def test_dispute_hides_category_until_reporter_decides(gateway: Gateway) -> None
     for n in range(3):
         report(gateway, marketplace, SELLER, reference=f"m{n}")
     assert "categories" in screen(other, SELLER)
-    dispute = bank.post("/v1/disputes", {"purpose": "dispute_handling",
-                                         "legal_basis": "art6_1_c",
-                                         **bank.item("iban", SELLER),
-                                         "grounds": "identity-misuse"})
+    dispute = bank.post(
+        "/v1/disputes",
+        {
+            "purpose": "dispute_handling",
+            "legal_basis": "art6_1_c",
+            **bank.item("iban", SELLER),
+            "grounds": "identity-misuse",
+        },
+    )
     assert dispute["disputed_reports"] == 3
     assert screen(other, SELLER) == {"row": 0, "hit": True, "disputed": True}
     # Bank-b was told the category before: it gets a notice that it is now disputed.
     assert [a["type"] for a in alerts(other)] == ["retraction"]
     (open_case,) = marketplace.call("GET", "/v1/disputes")
     assert len(open_case["your_reports"]) == 3
-    resolved = marketplace.post(f"/v1/disputes/{dispute['dispute_id']}/resolve",
-                                {"outcome": "retract"})
+    resolved = marketplace.post(
+        f"/v1/disputes/{dispute['dispute_id']}/resolve", {"outcome": "retract"}
+    )
     assert resolved["status"] == "closed"
     assert screen(other, SELLER) == {"row": 0, "hit": False}
 
@@ -130,19 +167,29 @@ def test_retraction_reaches_everyone_who_was_told(gateway: Gateway) -> None:
     for n in range(3):
         report(gateway, marketplace, SELLER, reference=f"m{n}")
     assert [a["type"] for a in alerts(bank)] == ["alert"]
-    answer = marketplace.post("/v1/indicators/retract", {
-        **SUBMIT, "reason": "seller delivered after all",
-        "items": [marketplace.item("iban", SELLER)],
-    })
-    assert answer["retracted"] == 3 and answer["notices"] == 1
+    answer = marketplace.post(
+        "/v1/indicators/retract",
+        {
+            **SUBMIT,
+            "reason": "seller delivered after all",
+            "items": [marketplace.item("iban", SELLER)],
+        },
+    )
+    assert answer["retracted"] == 3
+    assert answer["notices"] == 1
     assert [a["type"] for a in alerts(bank)] == ["alert", "retraction"]
     assert screen(gateway.partner("bank-b"), SELLER) == {"row": 0, "hit": False}
 
 
 def test_expired_indicators_are_purged(gateway: Gateway) -> None:
     marketplace = gateway.partner("marketplace-a")
-    report(gateway, marketplace, SELLER, reference="x",
-           expires_at=(gateway.clock.now() + timedelta(days=1)).isoformat())
+    report(
+        gateway,
+        marketplace,
+        SELLER,
+        reference="x",
+        expires_at=(gateway.clock.now() + timedelta(days=1)).isoformat(),
+    )
     gateway.clock.current += timedelta(days=2)
     with transaction(gateway.services.session_factory) as session:
         counts = purge(session, gateway.services, request_id="t", actor="test")
@@ -153,11 +200,20 @@ def test_expired_indicators_are_purged(gateway: Gateway) -> None:
 
 def test_idempotent_retry_returns_first_answer(gateway: Gateway) -> None:
     marketplace = gateway.partner("marketplace-a")
-    body = {**SUBMIT, "items": [{**marketplace.item("iban", SELLER), "category": "phishing",
-                                 "observed_at": gateway.clock.now().isoformat()}]}
+    body = {
+        **SUBMIT,
+        "items": [
+            {
+                **marketplace.item("iban", SELLER),
+                "category": "phishing",
+                "observed_at": gateway.clock.now().isoformat(),
+            }
+        ],
+    }
     first = marketplace.post("/v1/indicators", body, idempotency_key="batch-0001")
     second = marketplace.post("/v1/indicators", body, idempotency_key="batch-0001")
-    assert first == second and first["accepted"] == 1
+    assert first == second
+    assert first["accepted"] == 1
     other_body = {**body, "items": [{**body["items"][0], "category": "spoofing"}]}
     with pytest.raises(GatewayAPIError) as refused:
         marketplace.post("/v1/indicators", other_body, idempotency_key="batch-0001")
@@ -166,15 +222,28 @@ def test_idempotent_retry_returns_first_answer(gateway: Gateway) -> None:
 
 def test_bad_rows_are_reported_and_the_rest_stored(gateway: Gateway) -> None:
     marketplace = gateway.partner("marketplace-a")
-    good = {**marketplace.item("iban", SELLER), "category": "phishing",
-            "observed_at": gateway.clock.now().isoformat()}
-    answer = marketplace.post("/v1/indicators", {**SUBMIT, "items": [
-        good,
-        {**good, "token": "NL91ABNA0417164300"},
-        {**good, "category": "not-a-category"},
-        {**good, "observed_at": (gateway.clock.now() + timedelta(days=3)).isoformat()},
-    ]})
+    good = {
+        **marketplace.item("iban", SELLER),
+        "category": "phishing",
+        "observed_at": gateway.clock.now().isoformat(),
+    }
+    answer = marketplace.post(
+        "/v1/indicators",
+        {
+            **SUBMIT,
+            "items": [
+                good,
+                {**good, "token": "NL91ABNA0417164300"},
+                {**good, "category": "not-a-category"},
+                {**good, "observed_at": (gateway.clock.now() + timedelta(days=3)).isoformat()},
+            ],
+        },
+    )
     statuses = [(r["status"], r.get("field")) for r in answer["results"]]
-    assert statuses == [("accepted", None), ("rejected", "token"), ("rejected", "category"),
-                        ("rejected", "observed_at")]
+    assert statuses == [
+        ("accepted", None),
+        ("rejected", "token"),
+        ("rejected", "category"),
+        ("rejected", "observed_at"),
+    ]
     assert "NL91" not in str(answer)

@@ -1,0 +1,306 @@
+"""Spec v2 end to end: evaluator processes on loopback, partners' connectors, real HTTP.
+
+Each evaluator is its own ``ppsgate evaluator serve`` process with its own seed file (made
+by ``ppsgate evaluator init-seed``), SQLite database and the gateway's public JWKS; the
+pins document is assembled from ``ppsgate evaluator public-key`` output, as an operator
+would publish it. Access tokens are minted by the gateway's own issuing code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+from voprf import ristretto
+
+from connectors.canonical import Kind, canonicalize
+from connectors.hashing import HmacTokeniserV1, TypeKeys
+from connectors.keystore import ConnectorKeys, save_keystore
+from connectors.oprf import (
+    EvaluatorClient,
+    EvaluatorProofError,
+    EvaluatorQuotaError,
+    VoprfTokeniserV2,
+    combine_outputs,
+    key_info,
+    load_pins,
+    oprf_input,
+)
+from connectors.oprf.pins import PINS_FORMAT
+from evaluator.seeds import read_seeds
+from gateway.cli import app as cli_app
+from gateway.server import free_port
+from tests.unit.evaluator.support import GatewayTokenIssuer, PartnerTokens
+
+EPOCH = 1
+SAME_NUMBER = ["06-12345678", "+31 6 1234 5678", "0031612345678"]
+
+
+@dataclass
+class EvaluatorProcess:
+    name: str
+    directory: Path
+    url: str
+    process: subprocess.Popen[bytes]
+
+    @property
+    def seed(self) -> bytes:
+        return read_seeds(self.directory / "seeds")[EPOCH]
+
+
+def _env(directory: Path, name: str, issuer: GatewayTokenIssuer) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PPSGATE_")}
+    env.update(
+        {
+            "PPSGATE_EVALUATOR_ENV": "test",
+            "PPSGATE_EVALUATOR_NAME": name,
+            "PPSGATE_EVALUATOR_DATA_DIR": str(directory),
+            "PPSGATE_EVALUATOR_SEED_FILE": str(directory / "seeds"),
+            "PPSGATE_EVALUATOR_TOKEN_ISSUER": issuer.public_url,
+            "PPSGATE_EVALUATOR_TOKEN_JWKS_FILE": str(directory / "gateway-jwks.json"),
+            "PPSGATE_EVALUATOR_PARTNER_QUOTAS": json.dumps({"partner-small": 3}),
+            "PPSGATE_EVALUATOR_LOG_LEVEL": "WARNING",
+        }
+    )
+    return env
+
+
+def _run_cli(env: dict[str, str], *args: str) -> str:
+    """The real ``ppsgate evaluator`` command, in process (saves a slow interpreter start)."""
+    result = CliRunner().invoke(cli_app, ["evaluator", *args], env=env)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _start(
+    base: Path, name: str, issuer: GatewayTokenIssuer
+) -> tuple[EvaluatorProcess, dict[str, Any]]:
+    directory = base / name
+    directory.mkdir()
+    issuer.write_jwks(directory / "gateway-jwks.json")
+    env = _env(directory, name, issuer)
+    _run_cli(env, "init-seed", "--epoch", str(EPOCH))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    entry = json.loads(_run_cli(env, "public-key", "--url", url))
+    # The served process is what `ppsgate evaluator serve` runs: uvicorn with the factory.
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "evaluator.app:app_from_environment",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    return EvaluatorProcess(name, directory, url, process), entry
+
+
+def _wait(evaluator: EvaluatorProcess) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if evaluator.process.poll() is not None:
+            error = evaluator.process.stderr.read().decode() if evaluator.process.stderr else ""
+            pytest.fail(f"{evaluator.name} exited: {error[-2000:]}")
+        try:
+            if httpx.get(f"{evaluator.url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    pytest.fail(f"{evaluator.name} did not start")
+
+
+@dataclass
+class Deployment:
+    issuer: GatewayTokenIssuer
+    evaluators: list[EvaluatorProcess]
+    rogue: EvaluatorProcess
+    pins_file: Path
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    base = tmp_path_factory.mktemp("oprf-deployment")
+    issuer = GatewayTokenIssuer()
+    started = [_start(base, name, issuer) for name in ("evaluator-a", "evaluator-b", "rogue")]
+    try:
+        for evaluator, _entry in started:
+            _wait(evaluator)
+        pins_file = base / "evaluators.json"
+        pins_file.write_text(
+            json.dumps(
+                {
+                    "format": PINS_FORMAT,
+                    "version": 1,
+                    "suite": "ristretto255-SHA512",
+                    "evaluators": [entry for _ev, entry in started[:2]],
+                }
+            )
+        )
+        yield Deployment(issuer, [ev for ev, _e in started[:2]], started[2][0], pins_file)
+    finally:
+        for evaluator, _entry in started:
+            evaluator.process.terminate()
+        for evaluator, _entry in started:
+            evaluator.process.wait(timeout=10)
+
+
+def _tokeniser(
+    deployment: Deployment, partner: str, pins: list[Any] | None = None
+) -> VoprfTokeniserV2:
+    tokens = PartnerTokens(deployment.issuer, partner)
+    pins = pins or load_pins(deployment.pins_file)
+    return VoprfTokeniserV2([EvaluatorClient(pin, tokens) for pin in pins], epoch=EPOCH)
+
+
+def test_two_partners_get_identical_tokens(deployment: Deployment) -> None:
+    identifiers = [
+        (Kind.PHONE, SAME_NUMBER[0]),
+        (Kind.IBAN, "nl91 abna 0417 1643 00"),
+        (Kind.EMAIL, " Fraudster@Example.NL"),
+        (Kind.DOMAIN, "https://www.nep-winkel.nl/actie"),
+    ]
+    with _tokeniser(deployment, "bank-a") as bank, _tokeniser(deployment, "telecom-b") as telecom:
+        bank_tokens = bank.tokens(
+            [(kind, canonicalize(kind, value)) for kind, value in identifiers]
+        )
+        telecom_tokens = telecom.tokens(
+            [(Kind.PHONE, canonicalize(Kind.PHONE, value)) for value in SAME_NUMBER[1:]]
+        )
+        again = bank.tokens([(Kind.PHONE, canonicalize(Kind.PHONE, SAME_NUMBER[0]))])
+    assert telecom_tokens == [bank_tokens[0], bank_tokens[0]]
+    assert again == [bank_tokens[0]]  # fresh blinds, same token
+    assert len(set(bank_tokens)) == 4
+    assert all(re.fullmatch(r"[0-9a-f]{64}", token) for token in bank_tokens)
+
+
+def _secret_candidates(directory: Path, tokens: PartnerTokens, pins_file: Path) -> list[bytes]:
+    """Every byte string a partner holds: key store (all private and public parts), pins,
+    access token. Each is tried as an evaluator seed, a scalar-derived key, a v1 salt."""
+    keystore = directory / "connector-keystore.json"
+    save_keystore(keystore, ConnectorKeys.generate())
+    import base64
+
+    found: set[bytes] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, str) and len(value) >= 32:
+            for decode in (
+                bytes.fromhex,
+                lambda text: base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)),
+            ):
+                try:
+                    raw = decode(value)
+                except ValueError:
+                    continue
+                if len(raw) >= 16:
+                    found.add(raw)
+
+    walk(json.loads(keystore.read_text()))
+    walk(json.loads(pins_file.read_text()))
+    walk(tokens.access_token().split("."))
+    return sorted(found)
+
+
+def test_partner_material_and_public_keys_do_not_produce_tokens(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    kind, canonical = Kind.PHONE, canonicalize(Kind.PHONE, SAME_NUMBER[0])
+    tokens = PartnerTokens(deployment.issuer, "bank-a")
+    with _tokeniser(deployment, "bank-a") as bank:
+        real = bank.token(kind, canonical)
+    message = oprf_input(kind, canonical)
+
+    def output(seed: bytes) -> bytes:
+        return ristretto.Evaluator.from_seed(seed, key_info(EPOCH, kind)).evaluate_known_input(
+            message
+        )
+
+    # Positive control: both evaluators' seeds together do compute it offline.
+    seed_a, seed_b = (ev.seed for ev in deployment.evaluators)
+    assert combine_outputs([output(seed_a), output(seed_b)]) == real
+
+    candidates = [
+        (raw[:32] + b"\0" * 32)[:32]
+        for raw in _secret_candidates(tmp_path, tokens, deployment.pins_file)
+    ]
+    assert len(candidates) >= 4  # signing d/x/y, X25519 d/x, pinned keys, token parts
+    guesses: set[str] = set()
+    for candidate in candidates:
+        mine = output(candidate)
+        guesses.add(combine_outputs([mine, mine]))
+        for other in candidates:
+            guesses.add(combine_outputs([mine, output(other)]))
+        # What one compromised evaluator plus everything the partner holds can compute.
+        guesses.add(combine_outputs([output(seed_a), mine]))
+        guesses.add(combine_outputs([mine, output(seed_b)]))
+        guesses.add(
+            HmacTokeniserV1(TypeKeys.from_master_salt(candidate, epoch=EPOCH)).token(
+                kind, canonical
+            )
+        )
+    assert real not in guesses
+
+
+def test_forged_evaluator_answer_is_refused(deployment: Deployment) -> None:
+    pins = load_pins(deployment.pins_file)
+    impostor = type(pins[1])(
+        name=pins[1].name, url=deployment.rogue.url, public_keys=pins[1].public_keys
+    )
+    with (
+        _tokeniser(deployment, "bank-a", [pins[0], impostor]) as fooled,
+        pytest.raises(EvaluatorProofError) as caught,
+    ):
+        fooled.tokens([(Kind.PHONE, "+31612345678"), (Kind.PHONE, "+31687654321")])
+    assert caught.value.evaluator == "evaluator-b"
+    assert "does not verify against its pinned key for epoch 1" in caught.value.diagnostics()
+
+
+def test_over_quota_evaluator_answers_429_and_the_connector_says_so(
+    deployment: Deployment,
+) -> None:
+    items = [(Kind.PHONE, f"+3161234567{digit}") for digit in range(5)]
+    with _tokeniser(deployment, "partner-small") as small:
+        assert len(small.tokens(items[:3])) == 3
+        with pytest.raises(EvaluatorQuotaError) as caught:
+            small.tokens(items[3:])
+    assert caught.value.evaluator == "evaluator-a"
+    assert caught.value.retry_after_seconds is not None
+    assert re.search(r"quota .* try again in \d+ s$", caught.value.diagnostics())
+    raw = httpx.post(
+        f"{deployment.evaluators[1].url}/v2/evaluate",
+        json={"epoch": EPOCH, "kind": "phone", "blinded_elements": ""},
+        headers={"Authorization": f"Bearer {deployment.issuer.mint('partner-small')}"},
+    )
+    assert raw.status_code == 400  # an empty batch is refused before any quota check
