@@ -1,0 +1,216 @@
+"""Spec v2 throughput: tokens/s end to end with two evaluator processes on loopback.
+
+Prints, for one batch of --items phone numbers (default 100,000):
+- v1 HMAC tokens/s (the raw baseline, same process) and the v2/v1 ratio;
+- the in-process VOPRF crypto alone (blind, two batch evaluations, two proof checks),
+  i.e. v2 without HTTP, JSON and processes;
+- v2 end to end: VoprfTokeniserV2 against two `uvicorn` evaluator processes (the same
+  factory `ppsgate evaluator serve` runs), with pipelined batches;
+- CPU seconds per item in each evaluator process (from /proc) and in the connector.
+
+Run from the repository root: `.venv/bin/python bench/oprf.py --items 100000`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from voprf import ristretto  # noqa: E402
+
+from connectors.canonical import Kind  # noqa: E402
+from connectors.hashing import HmacTokeniserV1, TypeKeys  # noqa: E402
+from connectors.oprf import EvaluatorClient, VoprfTokeniserV2, load_pins, oprf_input  # noqa: E402
+from connectors.oprf.pins import PINS_FORMAT  # noqa: E402
+from evaluator.keyring import KeyRing  # noqa: E402
+from evaluator.seeds import add_epoch  # noqa: E402
+from gateway.server import free_port  # noqa: E402
+from tests.unit.evaluator.support import GatewayTokenIssuer, PartnerTokens  # noqa: E402
+
+EPOCH = 1
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+def start_evaluator(base: Path, name: str, issuer: GatewayTokenIssuer, workers: int):
+    directory = base / name
+    directory.mkdir()
+    add_epoch(directory / "seeds", EPOCH)
+    issuer.write_jwks(directory / "jwks.json")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PPSGATE_")}
+    env.update(
+        PPSGATE_EVALUATOR_ENV="test",
+        PPSGATE_EVALUATOR_NAME=name,
+        PPSGATE_EVALUATOR_DATA_DIR=str(directory),
+        PPSGATE_EVALUATOR_SEED_FILE=str(directory / "seeds"),
+        PPSGATE_EVALUATOR_TOKEN_ISSUER=issuer.public_url,
+        PPSGATE_EVALUATOR_TOKEN_JWKS_FILE=str(directory / "jwks.json"),
+        PPSGATE_EVALUATOR_LOG_LEVEL="WARNING",
+    )
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "evaluator.app:app_from_environment",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    entry = {"name": name, "url": url, "public_keys": KeyRing(directory / "seeds").public_keys()}
+    return process, url, entry
+
+
+def wait_ready(url: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"evaluator at {url} did not start")
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU of a process and its direct children (uvicorn workers)."""
+    total = cpu_seconds(pid)
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        for child in children.read_text().split():
+            total += cpu_seconds(int(child))
+    return total
+
+
+def raw_voprf(inputs: list[bytes], batch: int) -> float:
+    evaluators = [ristretto.Evaluator(secrets.token_bytes(32)) for _ in range(2)]
+    started = time.perf_counter()
+    for offset in range(0, len(inputs), batch):
+        pairs = [ristretto.Client.blind(x) for x in inputs[offset : offset + batch]]
+        clients = [client for client, _b in pairs]
+        blinded = [b for _c, b in pairs]
+        for evaluator in evaluators:
+            ristretto.Client.finalize_batch(
+                clients, evaluator.evaluate_batch(blinded), evaluator.public_key
+            )
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--in-flight", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers per evaluator")
+    args = parser.parse_args()
+
+    items = [(Kind.PHONE, f"+316{index:08d}") for index in range(args.items)]
+    print(
+        f"items: {args.items:,}  batch: {args.batch_size}  in flight: {args.in_flight}  "
+        f"evaluator workers: {args.workers}  cores: {os.cpu_count()}"
+    )
+
+    v1 = HmacTokeniserV1(TypeKeys.from_master_salt(secrets.token_bytes(32), epoch=EPOCH))
+    started = time.perf_counter()
+    v1.tokens(items)
+    v1_seconds = time.perf_counter() - started
+
+    raw_seconds = raw_voprf([oprf_input(kind, value) for kind, value in items], args.batch_size)
+
+    issuer = GatewayTokenIssuer()
+    with tempfile.TemporaryDirectory() as temp:
+        base = Path(temp)
+        started_processes = [
+            start_evaluator(base, name, issuer, args.workers) for name in ("a", "b")
+        ]
+        try:
+            for _process, url, _entry in started_processes:
+                wait_ready(url)
+            pins_file = base / "pins.json"
+            pins_file.write_text(
+                json.dumps(
+                    {
+                        "format": PINS_FORMAT,
+                        "version": 1,
+                        "suite": "ristretto255-SHA512",
+                        "evaluators": [entry for _p, _u, entry in started_processes],
+                    }
+                )
+            )
+            tokens = PartnerTokens(issuer, "bench-partner")
+            clients = [EvaluatorClient(pin, tokens) for pin in load_pins(pins_file)]
+            with VoprfTokeniserV2(
+                clients, epoch=EPOCH, batch_size=args.batch_size, max_in_flight=args.in_flight
+            ) as v2:
+                v2.tokens(items[:200])  # warm up connections and token
+                cpu_before = [tree_cpu(p.pid) for p, _u, _e in started_processes]
+                own_before = time.process_time()
+                started = time.perf_counter()
+                v2_tokens = v2.tokens(items)
+                v2_seconds = time.perf_counter() - started
+                own_cpu = time.process_time() - own_before
+                cpu_after = [tree_cpu(p.pid) for p, _u, _e in started_processes]
+            for client in clients:
+                client.close()
+        finally:
+            for process, _u, _e in started_processes:
+                process.terminate()
+                process.wait(timeout=10)
+
+    assert len(set(v2_tokens)) == len(items)
+    n = args.items
+    print(f"v1 HMAC (baseline)             {n / v1_seconds:12,.0f} tokens/s")
+    print(
+        f"v2 VOPRF crypto in-process     {n / raw_seconds:12,.0f} tokens/s  "
+        f"(2 evaluations + 2 proof checks per item, no HTTP)"
+    )
+    print(
+        f"v2 end to end (2 evaluators)   {n / v2_seconds:12,.0f} tokens/s  "
+        f"({v2_seconds:.1f} s for {n:,})"
+    )
+    print(
+        f"ratio v2 end-to-end / v1       {v1_seconds / v2_seconds:12.4f}  "
+        f"(v1 is {v2_seconds / v1_seconds:,.0f}x faster)"
+    )
+    for name, before, after in zip(("a", "b"), cpu_before, cpu_after, strict=True):
+        print(f"evaluator {name} CPU per item      {1e6 * (after - before) / n:12.1f} us")
+    print(f"connector CPU per item         {1e6 * own_cpu / n:12.1f} us")
+    target = 2000
+    verdict = "meets" if n / v2_seconds >= target else "MISSES"
+    print(f"target {target:,} tokens/s end to end: {verdict}")
+
+
+if __name__ == "__main__":
+    main()

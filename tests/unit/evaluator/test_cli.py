@@ -1,0 +1,69 @@
+"""``ppsgate evaluator init-seed | public-key | destroy-epoch`` (gateway/cli/evaluator.py)."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from connectors.oprf.pins import parse_pins
+from gateway.cli import app
+from gateway.errors import ConfigurationError
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    seed_file = tmp_path / "secret" / "seeds"
+    monkeypatch.setenv("PPSGATE_EVALUATOR_SEED_FILE", str(seed_file))
+    monkeypatch.setenv("PPSGATE_EVALUATOR_NAME", "evaluator-b")
+    monkeypatch.setenv("PPSGATE_EVALUATOR_DATA_DIR", str(tmp_path))
+    return seed_file
+
+
+def test_init_seed_then_public_key_make_a_pins_entry(env: Path) -> None:
+    runner = CliRunner()
+    created = runner.invoke(app, ["evaluator", "init-seed", "--epoch", "7"])
+    assert created.exit_code == 0, created.output
+    assert stat.S_IMODE(env.stat().st_mode) == 0o600
+    assert env.read_text().split("\n")[1].split()[1] not in created.output  # never the seed
+    printed = runner.invoke(
+        app, ["evaluator", "public-key", "--epoch", "7", "--url", "https://b.example/"]
+    )
+    assert printed.exit_code == 0, printed.output
+    entry = json.loads(printed.output)
+    assert entry["name"] == "evaluator-b"
+    assert entry["url"] == "https://b.example"
+    assert set(entry["public_keys"]["7"]) == {"iban", "phone", "email", "domain"}
+    other = {**entry, "name": "evaluator-a", "public_keys": {"7": {"phone": "e2" * 32}}}
+    document = {
+        "format": "ppsgate-oprf-evaluators",
+        "version": 1,
+        "suite": "ristretto255-SHA512",
+        "evaluators": [other, entry],
+    }
+    with pytest.raises(Exception, match="public key"):  # the made-up key is not a point
+        parse_pins(document)
+    document["evaluators"] = [entry, {**entry, "name": "evaluator-c"}]
+    with pytest.raises(Exception, match="share a public key"):
+        parse_pins(document)
+
+
+def test_destroy_needs_confirmation_and_removes_the_epoch(env: Path) -> None:
+    runner = CliRunner()
+    runner.invoke(app, ["evaluator", "init-seed", "--epoch", "1"])
+    runner.invoke(app, ["evaluator", "init-seed", "--epoch", "2"])
+    refused = runner.invoke(app, ["evaluator", "destroy-epoch", "--epoch", "1"])
+    assert isinstance(refused.exception, ConfigurationError)
+    done = runner.invoke(app, ["evaluator", "destroy-epoch", "--epoch", "1", "--yes"])
+    assert done.exit_code == 0, done.output
+    keys = json.loads(runner.invoke(app, ["evaluator", "public-key"]).output)["public_keys"]
+    assert list(keys) == ["2"]
+
+
+def test_missing_seed_file_is_one_clear_error(env: Path) -> None:
+    result = CliRunner().invoke(app, ["evaluator", "public-key"])
+    assert isinstance(result.exception, ConfigurationError)
+    assert "init-seed" in result.exception.reason
