@@ -29,9 +29,15 @@ from gateway.services import Services
 
 ALL_SCOPES = ("indicators:write", "match:query", "watchlist:write", "alerts:read")
 SECTORS = {
-    "bank-a": "bank", "bank-b": "bank", "telecom-a": "telecom", "marketplace-a": "marketplace",
-    "psp-a": "psp", "registry-nl": "registry", "police-nl": "police",
-    "bailiff-nl": "bailiff", "helpdesk-pps": "helpdesk",
+    "bank-a": "bank",
+    "bank-b": "bank",
+    "telecom-a": "telecom",
+    "marketplace-a": "marketplace",
+    "psp-a": "psp",
+    "registry-nl": "registry",
+    "police-nl": "police",
+    "bailiff-nl": "bailiff",
+    "helpdesk-pps": "helpdesk",
 }
 
 
@@ -68,23 +74,32 @@ class Gateway:
     def url(self) -> str:
         return self.server.url
 
-    def partner(self, partner_id: str, *, scopes: tuple[str, ...] = ALL_SCOPES,
-                sector: str | None = None) -> Partner:
+    def partner(
+        self, partner_id: str, *, scopes: tuple[str, ...] = ALL_SCOPES, sector: str | None = None
+    ) -> Partner:
         if partner_id in self.partners:
             return self.partners[partner_id]
         keys = ConnectorKeys.generate()
         with transaction(self.services.session_factory) as session:
             registry = PartnerRegistry(
-                session, self.services.audit, actor=Actor(request_id="test", user="test"),
+                session,
+                self.services.audit,
+                actor=Actor(request_id="test", user="test"),
                 clock=self.clock,
             )
-            registry.add_partner(name=partner_id, sector=sector or SECTORS[partner_id],
-                                 partner_id=partner_id)
-            client = registry.add_client(partner_id=partner_id, jwk=keys.public_jwks(),
-                                         scopes=list(scopes), client_id=f"{partner_id}-c1")
+            registry.add_partner(
+                name=partner_id, sector=sector or SECTORS[partner_id], partner_id=partner_id
+            )
+            client = registry.add_client(
+                partner_id=partner_id,
+                jwk=keys.public_jwks(),
+                scopes=list(scopes),
+                client_id=f"{partner_id}-c1",
+            )
         tokeniser = HmacTokeniserV1(TypeKeys.from_master_salt(self.master_salt, epoch=1))
-        handle = Partner(partner_id, GatewayClient(self.url, client.id, keys, max_attempts=1),
-                         tokeniser)
+        handle = Partner(
+            partner_id, GatewayClient(self.url, client.id, keys, max_attempts=1), tokeniser
+        )
         self.partners[partner_id] = handle
         return handle
 
@@ -93,8 +108,11 @@ class Gateway:
 def running_gateway(database_url: str, data_dir: Path, **overrides: Any) -> Iterator[Gateway]:
     port = free_port()
     settings = load_settings(
-        env="test", data_dir=data_dir, database_url=database_url,
-        public_url=f"http://127.0.0.1:{port}", **overrides,
+        env="test",
+        data_dir=data_dir,
+        database_url=database_url,
+        public_url=f"http://127.0.0.1:{port}",
+        **overrides,
     )
     clock = FixedClock(datetime.now(tz=UTC).replace(microsecond=0))
     services = build_services(settings, clock=clock)
