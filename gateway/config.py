@@ -8,9 +8,11 @@ misconfigured deployment fails at start-up instead of running unsafely.
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -83,6 +85,24 @@ class Settings(BaseSettings):
         default="ppsgate.local/audit",
         description="Checkpoint origin line (C2SP tlog-checkpoint); unique per log.",
     )
+    audit_checkpoint_max_entries: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
+        default=1000, description="Sign a new audit checkpoint after at most this many entries."
+    )
+    audit_checkpoint_max_seconds: Annotated[float, Field(gt=0, le=86_400)] = Field(
+        default=60.0,
+        description="Sign a new audit checkpoint at least this often (seconds) while entries "
+        "arrive.",
+    )
+    audit_witness_keys: list[str] = Field(
+        default_factory=list,
+        description="Witness verifier keys (C2SP vkeys, type 0x04) whose cosignatures the "
+        "gateway accepts and publishes; a JSON list in the environment.",
+    )
+    audit_detail_retention_days: Annotated[int, Field(ge=1, le=3650)] = Field(
+        default=180,
+        description="Days an audit detail record (peppered tokens asked, what was disclosed) "
+        "is kept before purging; entries themselves are kept for good.",
+    )
     max_body_bytes: Annotated[int, Field(ge=1024, le=256 * 1024 * 1024)] = Field(
         default=8 * 1024 * 1024, description="Largest request body accepted, in bytes."
     )
@@ -91,7 +111,8 @@ class Settings(BaseSettings):
     public_url: str = Field(
         default="http://127.0.0.1:8000",
         description="The gateway's public base URL: issuer (iss) and audience (aud) of its "
-        "access tokens; the token endpoint is this URL plus /oauth/token. https in production.",
+        "access tokens; the token endpoint is this URL plus /oauth/token. Must be https "
+        "(plain http only for a loopback address outside production).",
     )
     token_signing_key_file: Path | None = Field(
         default=None,
@@ -139,8 +160,13 @@ class Settings(BaseSettings):
     @field_validator("public_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")) or "?" in value or "#" in value:
+        parts = urlsplit(value)
+        if parts.scheme not in {"https", "http"} or not parts.hostname or parts.query \
+                or parts.fragment:
             raise ValueError("must be an http(s) URL without query or fragment")
+        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+            raise ValueError("must use https unless it names a loopback address (OAuth 2 "
+                             "needs TLS)")
         return value.rstrip("/")
 
     @model_validator(mode="after")
@@ -190,6 +216,15 @@ class Settings(BaseSettings):
     @property
     def is_postgres(self) -> bool:
         return self.effective_database_url.startswith("postgresql")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def load_settings(**overrides: object) -> Settings:

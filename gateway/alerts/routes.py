@@ -36,19 +36,22 @@ def list_alerts(
 ) -> AlertsPage:
     with transaction(services.session_factory) as session:
         alerts, start = read_alerts(session, principal.partner_id, after=after, limit=limit)
-        if alerts:
-            services.audit.record(
-                session,
-                AuditEvent(
-                    tag=AuditTag.ALERT_DELIVERY_SEND,
-                    request_id=request_id,
-                    actor_partner=principal.partner_id,
-                    actor_client=principal.client_id,
-                    decision="allow",
-                    policy_digest=services.policy.digest,
-                    counts={"alerts": len(alerts), "from": start, "to": alerts[-1].seq},
-                ),
-            )
+        services.audit.record(
+            session,
+            AuditEvent(
+                tag=AuditTag.ALERT_DELIVERY_SEND,
+                request_id=request_id,
+                actor_partner=principal.partner_id,
+                actor_client=principal.client_id,
+                decision="allow",
+                policy_digest=services.policy.digest,
+                counts={
+                    "alerts": len(alerts),
+                    "from": start,
+                    "to": alerts[-1].seq if alerts else start,
+                },
+            ),
+        )
         page = [
             AlertOut(
                 cursor=alert.seq,
@@ -67,8 +70,21 @@ def list_alerts(
 
 
 @router.post("/ack", response_model=AckResponse, summary="Acknowledge alerts up to a cursor")
-def ack(body: AckRequest, principal: Reader, services: ServicesDep) -> AckResponse:
+def ack(
+    body: AckRequest, principal: Reader, services: ServicesDep, request_id: RequestIdDep
+) -> AckResponse:
     with transaction(services.session_factory) as session:
-        return AckResponse(
-            acknowledged=acknowledge(session, services, principal.partner_id, body.cursor)
+        acknowledged = acknowledge(session, services, principal.partner_id, body.cursor)
+        services.audit.record(
+            session,
+            AuditEvent(
+                tag=AuditTag.ALERT_CURSOR_ACK,
+                request_id=request_id,
+                actor_partner=principal.partner_id,
+                actor_client=principal.client_id,
+                decision="allow",
+                policy_digest=services.policy.digest,
+                counts={"acknowledged": acknowledged},
+            ),
         )
+        return AckResponse(acknowledged=acknowledged)

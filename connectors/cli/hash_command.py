@@ -1,0 +1,302 @@
+"""``ppsgate-connector hash``: canonicalise and tokenise a file of identifiers.
+
+Input is CSV (header with ``value``, optional ``type``, other columns carried) or JSON Lines;
+output is JSON Lines, one line per accepted row in input order; rejected rows go to a CSV
+with ``row``, ``reason`` and the carried columns, never the value, so it can be shared.
+Rows are processed in chunks: memory stays flat, and a tokeniser that batches (spec v2) gets
+whole chunks. Outputs are written to a temporary file beside the target and renamed at the
+end, so a run that fails half-way leaves no half-written file that looks complete.
+
+:func:`hash_file` is the whole pipeline (the benchmark calls it too); :func:`hash_command`
+adds options, key loading, the progress bar and the summary.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import stat
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, TextIO
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from connectors.canonical import DEFAULT_REGION, Kind
+from connectors.canonical.phone import check_region
+from connectors.cli.hash_io import CsvReader, open_reader
+from connectors.errors import InputFileError, InvalidIdentifier, OutputFileError, UsageError
+from connectors.hashing import (
+    HmacTokeniserV1,
+    RowCanonicaliser,
+    Tokeniser,
+    TypeKeys,
+    parse_master_salt_hex,
+)
+
+#: Rows canonicalised before one call to the tokeniser and one write.
+CHUNK_ROWS = 2048
+
+# ASCII JSON: correct whatever encoding standard output has; the rejects CSV is UTF-8.
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+
+
+@dataclass
+class HashSummary:
+    """What a run did: counts per type and per rejection reason, and how long it took."""
+
+    accepted: Counter[str] = field(default_factory=Counter)
+    rejected: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    @property
+    def accepted_total(self) -> int:
+        return sum(self.accepted.values())
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejected.values())
+
+    @property
+    def rows(self) -> int:
+        return self.accepted_total + self.rejected_total
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+
+class _RejectsWriter:
+    """Rejects CSV: ``row``, ``reason``, then the carried columns (or one JSON ``carried``)."""
+
+    def __init__(self, handle: TextIO | None, carried_names: tuple[str, ...] | None) -> None:
+        self._writer = csv.writer(handle, lineterminator="\n") if handle is not None else None
+        self._fixed_columns = carried_names is not None
+        if self._writer is not None:
+            carried_header = carried_names if carried_names is not None else ("carried",)
+            self._writer.writerow(["row", "reason", *carried_header])
+
+    def write(self, row: int, reason: str, carried: tuple[Any, ...] | dict[str, Any]) -> None:
+        if self._writer is None:
+            return
+        if self._fixed_columns:
+            self._writer.writerow([row, reason, *carried])
+        else:
+            text = _ENCODE(carried) if carried else ""
+            self._writer.writerow([row, reason, text])
+
+
+def hash_file(
+    input_path: Path,
+    *,
+    tokeniser: Tokeniser,
+    out: TextIO,
+    rejects: TextIO | None = None,
+    region: str = DEFAULT_REGION,
+    on_progress: Callable[[int], None] | None = None,
+) -> HashSummary:
+    """Canonicalise, tokenise and write every row of ``input_path``; return the counts.
+
+    ``on_progress`` receives the number of input bytes consumed so far after each chunk.
+    File-level problems raise :class:`InputFileError`; row-level ones are rejects.
+    """
+    started = time.perf_counter()
+    summary = HashSummary()
+    canonicalise = RowCanonicaliser(tokeniser.kinds, region=region)
+    try:
+        handle = input_path.open("rb")
+    except OSError as exc:
+        raise InputFileError(f"cannot open {input_path}: {exc.strerror}") from None
+    with handle:
+        lines, reader = open_reader(handle, input_path)
+        carried_names = reader.carried_names if isinstance(reader, CsvReader) else None
+        reject_writer = _RejectsWriter(rejects, carried_names)
+        format_carried = _carried_formatter(carried_names)
+        epoch = tokeniser.epoch
+        pending: list[tuple[int, Kind, str, Any]] = []
+
+        def flush() -> None:
+            tokens = tokeniser.tokens([(kind, canonical) for _, kind, canonical, _ in pending])
+            out.write(
+                "".join(
+                    f'{{"row":{row},"type":"{kind}","epoch":{epoch},"token":"{tok}"'
+                    f"{format_carried(carried)}}}\n"
+                    for (row, kind, _, carried), tok in zip(pending, tokens, strict=True)
+                )
+            )
+            summary.accepted.update(kind.value for _, kind, _, _ in pending)
+            pending.clear()
+            if on_progress is not None:
+                on_progress(lines.bytes_read)
+
+        rejected = summary.rejected
+        for row, value, type_name, carried, problem in reader.rows():
+            if problem is not None:
+                rejected[problem] += 1
+                reject_writer.write(row, problem, carried)
+                continue
+            try:
+                kind, canonical = canonicalise(value, type_name)
+            except InvalidIdentifier as exc:
+                rejected[exc.reason] += 1
+                reject_writer.write(row, exc.reason, carried)
+                continue
+            pending.append((row, kind, canonical, carried))
+            if len(pending) >= CHUNK_ROWS:
+                flush()
+        flush()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _carried_formatter(
+    names: tuple[str, ...] | None,
+) -> Callable[[tuple[Any, ...] | dict[str, Any]], str]:
+    """Renders carried data as ``,"name":value`` pairs; CSV column keys are encoded once."""
+    if names is None:
+
+        def from_dict(carried: tuple[Any, ...] | dict[str, Any]) -> str:
+            assert isinstance(carried, dict)
+            return "".join(f",{_ENCODE(key)}:{_ENCODE(value)}" for key, value in carried.items())
+
+        return from_dict
+    if not names:
+        return lambda _carried: ""
+    keys = tuple(f",{_ENCODE(name)}:" for name in names)
+    if len(keys) == 1:
+        key = keys[0]
+        return lambda carried: key + _ENCODE(carried[0])  # type: ignore[index]
+
+    def from_tuple(carried: tuple[Any, ...] | dict[str, Any]) -> str:
+        return "".join([key + _ENCODE(value) for key, value in zip(keys, carried, strict=True)])
+
+    return from_tuple
+
+
+def load_salt_file(path: Path, console: Console) -> bytes:
+    """Read the master salt; warn when other users can read the file."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputFileError(f"cannot read salt file {path}: {exc.strerror}") from None
+    salt = parse_master_salt_hex(raw.decode("ascii", errors="replace"))
+    with contextlib.suppress(OSError):
+        if os.name == "posix" and path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            console.print(
+                f"[yellow]warning:[/] salt file {path} is accessible to other users; chmod 600 it",
+                highlight=False,
+            )
+    return salt
+
+
+@contextlib.contextmanager
+def _atomic_output(path: Path | None, default: TextIO | None) -> Iterator[TextIO | None]:
+    """Write to ``path.partial`` and rename on success; delete it on failure."""
+    if path is None:
+        yield default
+        return
+    partial = path.with_name(path.name + ".partial")
+    try:
+        handle = partial.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise OutputFileError(f"cannot create {partial}: {exc.strerror}") from None
+    try:
+        with handle:
+            yield handle
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def _print_summary(
+    console: Console, summary: HashSummary, *, epoch: int, out: Path | None, rejects: Path | None
+) -> None:
+    table = Table(title="ppsgate-connector hash", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_row("rows read", f"{summary.rows:,}")
+    table.add_row("accepted", f"{summary.accepted_total:,}")
+    for kind in Kind:
+        if summary.accepted[kind.value]:
+            table.add_row(f"  {kind.value}", f"{summary.accepted[kind.value]:,}")
+    table.add_row("rejected", f"{summary.rejected_total:,}")
+    for reason, count in summary.rejected.most_common():
+        table.add_row(f"  {reason}", f"{count:,}")
+    table.add_row("epoch", str(epoch))
+    table.add_row("time", f"{summary.seconds:.2f} s")
+    table.add_row("rows/s", f"{summary.rows_per_second:,.0f}")
+    table.add_row("tokens written to", str(out) if out is not None else "standard output")
+    if rejects is not None:
+        table.add_row("rejects written to", str(rejects))
+    console.print(table)
+
+
+def hash_command(
+    input_path: Annotated[
+        Path, typer.Argument(metavar="INPUT", help="CSV (header with 'value') or JSON Lines.")
+    ],
+    *,
+    salt_file: Annotated[
+        Path,
+        typer.Option(help="File holding the epoch's 32-byte master salt as 64 hex characters."),
+    ],
+    epoch: Annotated[int, typer.Option(min=0, help="Salt epoch the tokens are tagged with.")] = 1,
+    region: Annotated[
+        str, typer.Option(help="Default region for national phone numbers.")
+    ] = DEFAULT_REGION,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="JSON Lines output (default: standard output)."),
+    ] = None,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(help="CSV of rejected rows: row, reason, carried columns (never the value)."),
+    ] = None,
+) -> None:
+    """Canonicalise and hash identifiers (IBAN, phone, e-mail, domain) into tokens."""
+    console = Console(stderr=True)
+    region_code = check_region(region)
+    if out is not None and rejects is not None and out.resolve() == rejects.resolve():
+        raise UsageError("--out and --rejects must be different files", field="rejects")
+    keys = TypeKeys.from_master_salt(load_salt_file(salt_file, console), epoch=epoch)
+    tokeniser = HmacTokeniserV1(keys)
+    try:
+        total = input_path.stat().st_size
+    except OSError as exc:
+        raise InputFileError(f"cannot open {input_path}: {exc.strerror}") from None
+
+    progress = Progress(
+        TextColumn("hashing"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+    with (
+        _atomic_output(out, sys.stdout) as out_handle,
+        _atomic_output(rejects, None) as rejects_handle,
+        progress,
+    ):
+        assert out_handle is not None
+        task = progress.add_task("hashing", total=total or None)
+        summary = hash_file(
+            input_path,
+            tokeniser=tokeniser,
+            out=out_handle,
+            rejects=rejects_handle,
+            region=region_code,
+            on_progress=lambda done: progress.update(task, completed=done),
+        )
+    _print_summary(console, summary, epoch=epoch, out=out, rejects=rejects)

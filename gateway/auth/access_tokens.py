@@ -1,0 +1,131 @@
+"""Verifying the gateway's own access tokens (RFC 9068 JWTs) on every API request.
+
+The checks are the RFC 9068 section 4 list, with an explicit algorithm allow-list (ES256,
+the gateway key's algorithm) applied to the header before joserfc sees the token: ``typ``
+must be ``at+jwt``, ``iss`` and ``aud`` the gateway's public URL, ``exp``/``iat`` within the
+clock-skew leeway, and ``sub``/``client_id``/``jti``/``partner_id``/``key_version`` present.
+This is pure: whether the client is *still* active is checked against the database by
+:mod:`gateway.auth.deps`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import (
+    BadSignatureError,
+    ExpiredTokenError,
+    InvalidClaimError,
+    JoseError,
+    MissingClaimError,
+)
+
+from gateway.auth.errors import CredentialRefusedError
+from gateway.auth.keys import SIGNING_ALGORITHM, TokenSigningKey
+
+ACCESS_TOKEN_ALGORITHMS = (SIGNING_ALGORITHM,)
+ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")
+CLOCK_SKEW_SECONDS = 30
+MAX_TOKEN_LENGTH = 4096
+
+
+@dataclass(frozen=True)
+class AccessTokenClaims:
+    """The verified facts of one access token."""
+
+    client_id: str
+    partner_id: str
+    scopes: frozenset[str]
+    jti: str
+    key_version: int
+    issued_at: int
+    expires_at: int
+
+
+def _header(token: str) -> dict[str, Any]:
+    try:
+        segment = token.split(".", 1)[0]
+        decoded = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        raise _refused("token-malformed", "the bearer token is not a JWT") from None
+    if not isinstance(decoded, dict):
+        raise _refused("token-malformed", "the bearer token's header is not a JSON object")
+    return decoded
+
+
+def _refused(code: str, text: str, field: str = "Authorization") -> CredentialRefusedError:
+    return CredentialRefusedError(code, text, field=field)
+
+
+def verify_access_token(
+    token: str, *, key: TokenSigningKey, issuer: str, audience: str, now: datetime
+) -> AccessTokenClaims:
+    """Verify signature and claims, or raise :class:`CredentialRefusedError` naming why."""
+    if len(token) > MAX_TOKEN_LENGTH or token.count(".") != 2:
+        raise _refused("token-malformed", "the bearer token is not a compact JWS")
+    header = _header(token)
+    algorithm = header.get("alg")
+    if algorithm not in ACCESS_TOKEN_ALGORITHMS:
+        raise _refused(
+            "token-algorithm",
+            f"algorithm {str(algorithm)[:16]!r} is not accepted for access tokens",
+        )
+    if header.get("typ") not in ACCESS_TOKEN_TYPES:
+        raise _refused("token-type", "the bearer token is not an access token (typ at+jwt)")
+    try:
+        decoded = jwt.decode(token, key.private, algorithms=list(ACCESS_TOKEN_ALGORITHMS))
+    except BadSignatureError:
+        raise _refused(
+            "token-signature", "the access token was not signed by this gateway"
+        ) from None
+    except JoseError as exc:
+        raise _refused("token-malformed", f"access token: {exc.error}") from None
+
+    timestamp = int(now.timestamp())
+    registry = jwt.JWTClaimsRegistry(
+        now=timestamp,
+        leeway=CLOCK_SKEW_SECONDS,
+        iss={"essential": True, "value": issuer},
+        aud={"essential": True, "value": audience},
+        exp={"essential": True},
+        iat={"essential": True},
+        sub={"essential": True},
+        jti={"essential": True},
+        client_id={"essential": True},
+        partner_id={"essential": True},
+    )
+    claims = decoded.claims
+    try:
+        registry.validate(claims)
+    except ExpiredTokenError:
+        raise _refused("token-expired", "the access token has expired; get a new one") from None
+    except MissingClaimError as exc:
+        raise _refused("token-claims", f"the access token lacks claim(s) {exc.claim}") from None
+    except InvalidClaimError as exc:
+        code = {
+            "iss": "token-issuer",
+            "aud": "token-audience",
+            "iat": "token-not-yet-valid",
+            "nbf": "token-not-yet-valid",
+        }.get(exc.claim, "token-claims")
+        raise _refused(code, f"the access token's {exc.claim} claim is not acceptable") from None
+    if claims["sub"] != claims["client_id"]:
+        raise _refused("token-claims", "the access token's sub is not its client")
+    key_version = claims.get("key_version")
+    scope = claims.get("scope", "")
+    if not isinstance(key_version, int) or not isinstance(scope, str):
+        raise _refused("token-claims", "the access token's key_version or scope is malformed")
+    return AccessTokenClaims(
+        client_id=str(claims["client_id"]),
+        partner_id=str(claims["partner_id"]),
+        scopes=frozenset(scope.split()),
+        jti=str(claims["jti"]),
+        key_version=key_version,
+        issued_at=int(claims["iat"]),
+        expires_at=int(claims["exp"]),
+    )

@@ -1,0 +1,405 @@
+"""Console accounts: Argon2id passwords, TOTP second factor, lockout and sessions.
+
+Passwords are stored as libsodium ``crypto_pwhash_str`` strings (Argon2id, parameters
+embedded); the TOTP seed is needed in the clear to check codes (RFC 6238, 30 s steps, one
+step of drift allowed, and never the same step twice). After
+``console_max_failed_signins`` failures in a row the account locks for
+``console_lockout_seconds`` and answers 429 without checking the password. Sessions are
+random 256-bit tokens kept only as their SHA-256, with an absolute and an idle lifetime; the
+CSRF token of a session is an HMAC of the session token, so it needs no storage and cannot
+be computed without the cookie.
+
+A failed sign-in must leave traces (the failure counter, the audit entry) although it is a
+refusal, so :meth:`ConsoleAccounts.sign_in` *returns* its refusal in the outcome: the caller
+commits and then raises it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import nacl.exceptions
+import nacl.pwhash
+import pyotp
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.auth.audit import AuditSink
+from gateway.auth.errors import CredentialRefusedError
+from gateway.auth.models import ConsoleSession, ConsoleUser, ConsoleUserStatus
+from gateway.auth.permissions import Role
+from gateway.auth.principal import Principal
+from gateway.clock import Clock
+from gateway.config import Settings
+from gateway.errors import (
+    ConflictError,
+    GatewayError,
+    InvalidRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    TooManyRequestsError,
+)
+from gateway.partners.models import Partner, PartnerStatus, Sector
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
+TOTP_STEP_SECONDS = 30
+TOTP_ISSUER = "ppsgate"
+SESSION_TOUCH_SECONDS = 60
+CSRF_LABEL = b"ppsgate:console:csrf"
+
+# Which organisations a role's users belong to.
+ROLE_SECTORS: dict[Role, frozenset[str]] = {
+    Role.ADMIN: frozenset({Sector.OPERATOR}),
+    Role.HELPDESK: frozenset({Sector.HELPDESK}),
+    Role.PARTNERSHIP_DPO: frozenset({Sector.PARTNERSHIP_DPO}),
+    Role.PRIVACY_OFFICER: frozenset(Sector)
+    - {Sector.OPERATOR, Sector.HELPDESK, Sector.PARTNERSHIP_DPO},
+}
+
+
+@dataclass(frozen=True)
+class PasswordHashing:
+    """Argon2id cost; libsodium's interactive level unless a deployment raises it."""
+
+    opslimit: int = nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE
+    memlimit: int = nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE
+
+    def hash(self, password: str) -> str:
+        return nacl.pwhash.argon2id.str(
+            password.encode("utf-8"), opslimit=self.opslimit, memlimit=self.memlimit
+        ).decode("ascii")
+
+    @staticmethod
+    def verify(password_hash: str, password: str) -> bool:
+        try:
+            return bool(
+                nacl.pwhash.verify(password_hash.encode("ascii"), password.encode("utf-8"))
+            )
+        except nacl.exceptions.InvalidkeyError:
+            return False
+
+
+@dataclass(frozen=True)
+class NewConsoleUser:
+    """A created account and its TOTP enrolment (shown once, to the person only)."""
+
+    username: str
+    role: str
+    partner_id: str
+    totp_secret: str
+    provisioning_uri: str
+
+
+@dataclass(frozen=True)
+class SignInOutcome:
+    """Either a session (token + CSRF token + principal) or the refusal to raise."""
+
+    principal: Principal | None = None
+    session_token: str | None = None
+    csrf_token: str | None = None
+    error: GatewayError | None = None
+
+    def raise_for_failure(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
+def session_token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode("ascii", "replace")).digest()
+
+
+def csrf_token_for(session_token: str) -> str:
+    digest = hmac.new(session_token.encode("ascii", "replace"), CSRF_LABEL, hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode("ascii")
+
+
+def verify_csrf(session_token: str, presented: str | None) -> None:
+    """Refuse a state-changing console request whose CSRF token does not match."""
+    if not presented or not hmac.compare_digest(csrf_token_for(session_token), presented):
+        raise PermissionDeniedError(
+            "missing or wrong CSRF token; reload the page and submit again",
+            field="csrf_token",
+            reasons=("csrf-mismatch",),
+        )
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes for timezone columns; they were written as UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+class ConsoleAccounts:
+    """Console account operations within one session (flush only, never commit)."""
+
+    def __init__(
+        self,
+        session: Session,
+        audit: AuditSink,
+        settings: Settings,
+        *,
+        clock: Clock,
+        request_id: str,
+        hashing: PasswordHashing | None = None,
+    ) -> None:
+        self.session = session
+        self.audit = audit
+        self.settings = settings
+        self.clock = clock
+        self.request_id = request_id
+        self.hashing = hashing or PasswordHashing()
+        self._dummy_hash: str | None = None
+
+    # -- accounts --------------------------------------------------------------------------
+
+    def add_user(
+        self, *, username: str, role: str, partner_id: str, password: str
+    ) -> NewConsoleUser:
+        if not USERNAME.match(username):
+            raise InvalidRequestError(
+                "must be 3-64 characters: lowercase letters, digits, '.', '_' or '-' "
+                "(not an e-mail address: identifiers never enter the gateway)",
+                field="username",
+            )
+        try:
+            role_value = Role(role)
+        except ValueError:
+            known = ", ".join(sorted(Role))
+            raise InvalidRequestError(
+                f"unknown role {role!r}; known roles: {known}", field="role"
+            ) from None
+        partner = self.session.get(Partner, partner_id)
+        if partner is None:
+            raise NotFoundError(f"no partner {partner_id!r}", field="partner")
+        allowed = ROLE_SECTORS[role_value]
+        if partner.sector not in allowed:
+            raise InvalidRequestError(
+                f"a {role_value} belongs to a partner of sector "
+                + " or ".join(sorted(allowed))
+                + f", not {partner.sector}",
+                field="partner",
+            )
+        self._check_password(password)
+        if self.session.scalar(select(ConsoleUser.id).where(ConsoleUser.username == username)):
+            raise ConflictError(f"user {username!r} exists already", field="username")
+        secret = pyotp.random_base32()
+        self.session.add(
+            ConsoleUser(
+                username=username,
+                partner_id=partner.id,
+                role=role_value.value,
+                status=ConsoleUserStatus.ACTIVE.value,
+                password_hash=self.hashing.hash(password),
+                totp_secret=secret,
+                last_totp_step=0,
+                failed_attempts=0,
+            )
+        )
+        self.session.flush()
+        uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=TOTP_ISSUER)
+        return NewConsoleUser(username, role_value.value, partner.id, secret, uri)
+
+    def disable_user(self, username: str) -> None:
+        user = self._user(username)
+        if user is None:
+            raise NotFoundError(f"no user {username!r}", field="username")
+        user.status = ConsoleUserStatus.DISABLED.value
+        for active in self.session.scalars(
+            select(ConsoleSession).where(
+                ConsoleSession.user_id == user.id, ConsoleSession.revoked_at.is_(None)
+            )
+        ):
+            active.revoked_at = self.clock.now()
+        self.session.flush()
+
+    @staticmethod
+    def _check_password(password: str) -> None:
+        if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+            raise InvalidRequestError(
+                f"must be {MIN_PASSWORD_LENGTH}-{MAX_PASSWORD_LENGTH} characters",
+                field="password",
+            )
+
+    def _user(self, username: str) -> ConsoleUser | None:
+        return self.session.scalar(select(ConsoleUser).where(ConsoleUser.username == username))
+
+    # -- sign-in ---------------------------------------------------------------------------
+
+    def sign_in(self, username: str, password: str, totp_code: str) -> SignInOutcome:
+        """Check password and TOTP code; flush the counters and the audit entry either way."""
+        now = self.clock.now()
+        user = self._user(username) if USERNAME.match(username) else None
+        if user is None:
+            # Same work as for a real account, so timing does not reveal which names exist.
+            self.hashing.verify(self._dummy(), password)
+            return self._refuse(None, "signin-failed", "wrong username, password or code")
+        locked_until = _aware(user.locked_until)
+        if locked_until is not None and locked_until > now:
+            seconds = int((locked_until - now).total_seconds()) + 1
+            self._deny_event(user, "account-locked")
+            return SignInOutcome(
+                error=TooManyRequestsError(
+                    "too many failed sign-ins; the account is locked for now",
+                    retry_after=seconds,
+                    field="username",
+                )
+            )
+        step = self._totp_step(user, totp_code, now)
+        if not self.hashing.verify(user.password_hash, password) or step is None:
+            return self._failed(user, now)
+        if user.status != ConsoleUserStatus.ACTIVE:
+            return self._refuse(user, "user-disabled", "this console account is disabled")
+        if user_partner(self.session, user).status != PartnerStatus.ACTIVE:
+            return self._refuse(user, "partner-suspended", "the user's organisation is suspended")
+        user.failed_attempts = 0
+        user.locked_until = None
+        user.last_totp_step = step
+        user.last_signin_at = now
+        token = secrets.token_urlsafe(32)
+        self.session.add(
+            ConsoleSession(
+                token_hash=session_token_hash(token),
+                user_id=user.id,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + timedelta(seconds=self.settings.console_session_lifetime_seconds),
+            )
+        )
+        self.session.flush()
+        self.audit.record(
+            self.session,
+            AuditEvent(
+                tag=AuditTag.CONSOLE_SIGNIN_SUCCESS,
+                request_id=self.request_id,
+                actor_partner=user.partner_id,
+                actor_user=user.username,
+                decision="allow",
+                detail={"role": user.role},
+            ),
+        )
+        return SignInOutcome(
+            principal=self._principal(user, token),
+            session_token=token,
+            csrf_token=csrf_token_for(token),
+        )
+
+    def _dummy(self) -> str:
+        if self._dummy_hash is None:
+            self._dummy_hash = self.hashing.hash(secrets.token_urlsafe(16))
+        return self._dummy_hash
+
+    def _totp_step(self, user: ConsoleUser, code: str, now: datetime) -> int | None:
+        """The time step ``code`` belongs to (now or one step either side), if unused."""
+        code = code.strip().replace(" ", "")
+        if not code.isdigit() or len(code) != 6:
+            return None
+        totp = pyotp.TOTP(user.totp_secret)
+        current = int(now.timestamp()) // TOTP_STEP_SECONDS
+        for step in (current, current - 1, current + 1):
+            if hmac.compare_digest(totp.at(step * TOTP_STEP_SECONDS), code):
+                return step if step > user.last_totp_step else None
+        return None
+
+    def _failed(self, user: ConsoleUser, now: datetime) -> SignInOutcome:
+        user.failed_attempts += 1
+        if user.failed_attempts >= self.settings.console_max_failed_signins:
+            user.failed_attempts = 0
+            user.locked_until = now + timedelta(seconds=self.settings.console_lockout_seconds)
+            self.session.flush()
+            self._deny_event(user, "account-locked-now")
+            return SignInOutcome(
+                error=TooManyRequestsError(
+                    "too many failed sign-ins; the account is now locked",
+                    retry_after=self.settings.console_lockout_seconds,
+                    field="username",
+                )
+            )
+        self.session.flush()
+        return self._refuse(user, "signin-failed", "wrong username, password or code")
+
+    def _refuse(self, user: ConsoleUser | None, code: str, text: str) -> SignInOutcome:
+        self._deny_event(user, code)
+        return SignInOutcome(error=CredentialRefusedError(code, text, field="credentials"))
+
+    def _deny_event(self, user: ConsoleUser | None, code: str) -> None:
+        # An unknown username is free text from an unauthenticated caller: not recorded.
+        self.audit.record(
+            self.session,
+            AuditEvent(
+                tag=AuditTag.CONSOLE_SIGNIN_DENY,
+                request_id=self.request_id,
+                actor_partner=user.partner_id if user else None,
+                actor_user=user.username if user else None,
+                decision="deny",
+                reason_codes=(code,),
+            ),
+        )
+
+    # -- sessions --------------------------------------------------------------------------
+
+    def _principal(self, user: ConsoleUser, token: str) -> Principal:
+        return Principal(
+            partner_id=user.partner_id,
+            client_id=None,
+            user=user.username,
+            sector=user_partner(self.session, user).sector,
+            scopes=frozenset(),
+            roles=frozenset({user.role}),
+            credential_id=session_token_hash(token).hex()[:16],
+        )
+
+    def resolve_session(self, token: str) -> Principal:
+        """The signed-in user of a session token, or an (audited) refusal."""
+        now = self.clock.now()
+        record = self.session.get(ConsoleSession, session_token_hash(token))
+        if record is None:
+            raise self._session_refusal(None, "session-unknown", "sign in again")
+        user = record.user
+        partner = user_partner(self.session, user)
+        last_seen = _aware(record.last_seen_at) or now
+        problem = None
+        if record.revoked_at is not None:
+            problem = ("session-revoked", "the session was ended; sign in again")
+        elif (_aware(record.expires_at) or now) <= now:
+            problem = ("session-expired", "the session has expired; sign in again")
+        elif last_seen + timedelta(seconds=self.settings.console_idle_timeout_seconds) <= now:
+            problem = ("session-idle", "the session was idle too long; sign in again")
+        elif user.status != ConsoleUserStatus.ACTIVE:
+            problem = ("user-disabled", "this console account is disabled")
+        elif partner.status != PartnerStatus.ACTIVE:
+            problem = ("partner-suspended", "the user's organisation is suspended")
+        if problem is not None:
+            raise self._session_refusal(user, *problem)
+        if (now - last_seen).total_seconds() >= SESSION_TOUCH_SECONDS:
+            record.last_seen_at = now
+            self.session.flush()
+        return self._principal(user, token)
+
+    def _session_refusal(
+        self, user: ConsoleUser | None, code: str, text: str
+    ) -> CredentialRefusedError:
+        self._deny_event(user, code)
+        return CredentialRefusedError(code, text, field="session", audited=True)
+
+    def sign_out(self, token: str) -> None:
+        record = self.session.get(ConsoleSession, session_token_hash(token))
+        if record is not None and record.revoked_at is None:
+            record.revoked_at = self.clock.now()
+            self.session.flush()
+
+
+def user_partner(session: Session, user: ConsoleUser) -> Partner:
+    partner = session.get(Partner, user.partner_id)
+    if partner is None:  # the foreign key makes this impossible short of corruption
+        raise NotFoundError(f"no partner {user.partner_id!r}", field="partner")
+    return partner
