@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.alerts.routes import router as alerts_router
+from gateway.alerts.webhooks import WebhookDispatcher
 from gateway.audit_trail.routes import router as audit_router
+from gateway.audit_trail.scheduler import CheckpointScheduler
 from gateway.audit_trail.service import AuditTrail, build_audit_trail
 from gateway.auth.routes import router as auth_router
 from gateway.clock import Clock, SystemClock
@@ -19,6 +23,7 @@ from gateway.errors import StorageUnavailableError
 from gateway.feedback.routes import router as feedback_router
 from gateway.indicators.routes import router as indicators_router
 from gateway.logging import configure_logging
+from gateway.maintenance import Maintenance
 from gateway.matching.routes import router as matching_router
 from gateway.middleware import GatewayMiddleware
 from gateway.migrate import is_up_to_date
@@ -82,7 +87,24 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     """Create the gateway ASGI app for these settings."""
     configure_logging(settings.log_level, as_json=settings.log_json)
     services = services or build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        scheduler = CheckpointScheduler(services.audit, services.session_factory)
+        maintenance = Maintenance(services)
+        webhooks = WebhookDispatcher(services)
+        scheduler.start()
+        maintenance.start()
+        webhooks.start()
+        try:
+            yield
+        finally:
+            webhooks.stop()
+            maintenance.stop()
+            scheduler.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="ppsgate",
         version="0.1.0",
         summary="Privacy-preserving fraud-indicator sharing gateway",

@@ -106,6 +106,15 @@ class Settings(BaseSettings):
     max_body_bytes: Annotated[int, Field(ge=1024, le=256 * 1024 * 1024)] = Field(
         default=8 * 1024 * 1024, description="Largest request body accepted, in bytes."
     )
+    maintenance_interval_seconds: Annotated[float, Field(gt=0, le=3600)] = Field(
+        default=10.0,
+        description="How often each worker checks for a newly activated policy version.",
+    )
+    purge_interval_seconds: Annotated[float, Field(gt=0, le=7 * 86_400)] = Field(
+        default=3600.0,
+        description="How often each worker runs the retention purge (ppsgate purge does it "
+        "on demand).",
+    )
     log_level: str = Field(default="INFO", description="Python log level name.")
     log_json: bool = Field(default=False, description="Emit logs as JSON lines.")
     public_url: str = Field(

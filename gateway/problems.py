@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gateway.errors import GatewayError, PermissionDeniedError, TooManyRequestsError
+from gateway.errors import GatewayError, TooManyRequestsError
 from gateway.logging import request_id_var
 
 PROBLEM_JSON = "application/problem+json"
@@ -58,10 +58,15 @@ async def _gateway_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, GatewayError)
     extra: dict[str, Any] = {}
     headers: dict[str, str] = {}
-    if isinstance(exc, PermissionDeniedError) and exc.reasons:
-        extra["reasons"] = list(exc.reasons)
+    reasons = getattr(exc, "reasons", ())
+    if reasons:
+        extra["reasons"] = list(reasons)
     if isinstance(exc, TooManyRequestsError):
         headers["Retry-After"] = str(exc.retry_after)
+    if exc.status == 401:
+        # RFC 6750 section 3: a refused bearer token is answered with a challenge.
+        headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+
     if exc.status >= 500:
         logger.warning("request failed: %s", exc.diagnostics())
     return problem(

@@ -60,3 +60,23 @@ class AlertCursor(Base):
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     acknowledged: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WebhookEndpoint(Base):
+    """Where a partner wants alerts pushed, and how far delivery got.
+
+    The signing secret is not stored: it is derived from K_gw, the partner and
+    ``secret_version`` (see ``gateway.alerts.webhooks``), so a database dump cannot forge
+    deliveries.
+    """
+
+    __tablename__ = "webhook_endpoints"
+
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret_version: Mapped[int] = mapped_column(Integer, default=1)
+    delivered_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.alerts.schemas import AckRequest, AckResponse, AlertOut, AlertsPage
+from gateway.alerts.schemas import AckRequest, AckResponse, AlertsPage
 from gateway.alerts.service import acknowledge, read_alerts
+from gateway.alerts.webhooks import alert_out, register
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.deps import require_scopes
 from gateway.auth.principal import Principal
@@ -52,20 +53,7 @@ def list_alerts(
                 },
             ),
         )
-        page = [
-            AlertOut(
-                cursor=alert.seq,
-                type=alert.type,
-                watch_id=alert.watch_id,
-                about_request_id=alert.about_request_id,
-                about_row=alert.about_row,
-                kind=alert.kind or None,
-                purpose=alert.purpose or None,
-                disclosed=json.loads(alert.disclosed),
-                created_at=alert.created_at,
-            )
-            for alert in alerts
-        ]
+        page = [alert_out(alert) for alert in alerts]
     return AlertsPage(after=start, next_cursor=page[-1].cursor if page else start, alerts=page)
 
 
@@ -88,3 +76,40 @@ def ack(
             ),
         )
         return AckResponse(acknowledged=acknowledged)
+
+
+class WebhookRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=8, max_length=500, description="https endpoint for alerts")
+
+
+class WebhookResponse(BaseModel):
+    url: str
+    secret: str = Field(description="HMAC key for X-PPSGate-Signature; shown only now")
+    secret_version: int
+
+
+@router.put(
+    "/webhook",
+    response_model=WebhookResponse,
+    summary="Push alerts to this URL (a new registration rotates the secret)",
+)
+def set_webhook(
+    body: WebhookRequest, principal: Reader, services: ServicesDep, request_id: RequestIdDep
+) -> WebhookResponse:
+    with transaction(services.session_factory) as session:
+        secret, version = register(session, services, principal.partner_id, body.url)
+        services.audit.record(
+            session,
+            AuditEvent(
+                tag=AuditTag.ALERT_WEBHOOK_SET,
+                request_id=request_id,
+                actor_partner=principal.partner_id,
+                actor_client=principal.client_id,
+                decision="allow",
+                policy_digest=services.policy.digest,
+                counts={"secret_version": version},
+            ),
+        )
+    return WebhookResponse(url=body.url, secret=secret, secret_version=version)

@@ -17,9 +17,11 @@ class AuditTag(StrEnum):
 
     ALERT_CURSOR_ACK = "alert:cursor:ack"
     ALERT_DELIVERY_SEND = "alert:delivery:send"
+    ALERT_WEBHOOK_SET = "alert:webhook:set"
     AUDIT_ACCESS_DENY = "audit:access:deny"
     AUDIT_ENTRIES_VIEW = "audit:entries:view"
     AUDIT_EXPORT_DOWNLOAD = "audit:export:download"
+    AUDIT_SEQUENCE_VOID = "audit:sequence:void"
     AUDIT_SUBJECT_ACCESS = "audit:subject:access"
     AUTH_ACCESS_DENY = "auth:access:deny"
     AUTH_TOKEN_DENY = "auth:token:deny"  # noqa: S105 (an audit tag, not a secret)

@@ -20,6 +20,7 @@ from gateway.cli import demo as demo_cli
 from gateway.cli import evaluator as evaluator_cli
 from gateway.cli import partner as partner_cli
 from gateway.cli import policy as policy_cli
+from gateway.cli import purge as purge_cli
 from gateway.cli import user as user_cli
 from gateway.errors import GatewayError
 
@@ -37,6 +38,7 @@ app.add_typer(policy_cli.app, name="policy")
 app.add_typer(user_cli.app, name="user")
 app.command(name="demo")(demo_cli.demo)
 app.command(name="serve")(demo_cli.serve)
+app.command(name="purge")(purge_cli.purge_command)
 
 
 def main() -> None:

@@ -12,7 +12,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, LargeBinary, any_, bindparam, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from gateway.indicators.models import Indicator, IndicatorStatus, Role
@@ -56,6 +57,15 @@ class Evidence:
         self.last_seen = observed if self.last_seen is None else max(self.last_seen, observed)
 
 
+def token_in(session: Session, hashes: list[bytes]) -> ColumnElement[bool]:
+    """``token_hash`` in the batch: one array parameter on PostgreSQL (``= ANY``), so a batch
+    of thousands is one small statement; an expanding ``IN`` elsewhere."""
+    if session.get_bind().dialect.name == "postgresql":
+        array = bindparam("token_hashes", value=hashes, type_=postgresql.ARRAY(LargeBinary))
+        return Indicator.token_hash == any_(array)
+    return Indicator.token_hash.in_(hashes)
+
+
 def lookup_evidence(
     session: Session, hashes: list[bytes], *, exclude_partner: str | None, now: datetime
 ) -> dict[bytes, Evidence]:
@@ -75,7 +85,7 @@ def lookup_evidence(
             )
             .join(Partner, Partner.id == Indicator.partner_id)
             .where(
-                Indicator.token_hash.in_(chunk),
+                token_in(session, chunk),
                 Indicator.status != IndicatorStatus.RETRACTED.value,
                 Indicator.expires_at > now,
             )

@@ -247,3 +247,54 @@ def test_bad_rows_are_reported_and_the_rest_stored(gateway: Gateway) -> None:
         ("rejected", "observed_at"),
     ]
     assert "NL91" not in str(answer)
+
+
+def test_webhook_receives_signed_alerts_with_retries(gateway: Gateway) -> None:
+    import hashlib
+    import json
+    import hmac
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received: list[tuple[dict[str, str], bytes]] = []
+    failures = [1]  # the first delivery fails: the dispatcher must retry
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if failures[0]:
+                failures[0] -= 1
+                self.send_response(503)
+            else:
+                received.append((dict(self.headers), body))
+                self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *_args: object) -> None:
+            return
+
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        marketplace, bank = gateway.partner("marketplace-a"), gateway.partner("bank-a")
+        hook = bank.call("PUT", "/v1/alerts/webhook",
+                         {"url": f"http://127.0.0.1:{server.server_port}/hook"})
+        bank.call("PUT", "/v1/watchlist", {**WATCH, "items": [bank.item("iban", SELLER)]})
+        for n in range(3):
+            report(gateway, marketplace, SELLER, reference=f"m{n}")
+        deadline = time.monotonic() + 20
+        while not received and time.monotonic() < deadline:
+            gateway.clock.current += timedelta(seconds=5)  # let the backoff elapse
+            time.sleep(0.3)
+        assert received, "no webhook delivery"
+        headers, body = received[0]
+        expected = hmac.new(bytes.fromhex(hook["secret"]),
+                            headers["X-PPSGate-Timestamp"].encode() + b"." + body,
+                            hashlib.sha256).hexdigest()
+        assert headers["X-PPSGate-Signature"] == f"v1={expected}"
+        (alert,) = json.loads(body)["alerts"]
+        assert alert["type"] == "alert"
+        assert alert["disclosed"]["categories"] == ["purchase_fraud"]
+    finally:
+        server.shutdown()

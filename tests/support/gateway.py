@@ -27,7 +27,13 @@ from gateway.partners.service import Actor, PartnerRegistry
 from gateway.server import BackgroundServer, free_port
 from gateway.services import Services
 
-ALL_SCOPES = ("indicators:write", "match:query", "watchlist:write", "alerts:read")
+ALL_SCOPES = (
+    "indicators:write",
+    "match:query",
+    "watchlist:write",
+    "alerts:read",
+    "disputes:write",
+)
 SECTORS = {
     "bank-a": "bank",
     "bank-b": "bank",

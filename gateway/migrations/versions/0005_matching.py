@@ -141,8 +141,27 @@ def upgrade() -> None:
         sa.UniqueConstraint("partner_id", "token_hash", name="uq_feedback_verdict"),
     )
 
+    op.create_table(
+        "webhook_endpoints",
+        sa.Column(
+            "partner_id",
+            sa.String(64),
+            sa.ForeignKey("partners.id", name="fk_webhook_endpoints_partner_id_partners"),
+            nullable=False,
+        ),
+        sa.Column("url", sa.String(500), nullable=False),
+        sa.Column("secret_version", sa.Integer(), nullable=False),
+        sa.Column("delivered_seq", sa.BigInteger(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", TS, nullable=False),
+        sa.Column("last_error", sa.String(200), nullable=True),
+        sa.Column("updated_at", TS, nullable=False),
+        sa.PrimaryKeyConstraint("partner_id", name="pk_webhook_endpoints"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("webhook_endpoints")
     for table in (
         "feedback",
         "disputes",
