@@ -71,7 +71,11 @@ def scratch_database() -> Iterator[str]:
 
 
 def load_indicators(url: str, pepper: Any, count: int) -> list[str]:
-    """COPY ``count`` indicators by marketplace-a; returns 10,000 of their raw tokens."""
+    """COPY ``count`` indicators by marketplace-a; returns 10,000 of their raw tokens.
+
+    The returned tokens are corroborated (three reports, two partners: bank-b reports them
+    too), so every purpose discloses them, batch screening's two-partner rule included.
+    """
     now = datetime.now(tz=UTC)
     kept: list[str] = []
     started = time.perf_counter()
@@ -85,24 +89,69 @@ def load_indicators(url: str, pepper: Any, count: int) -> list[str]:
                 token = secrets.token_hex(32)
                 if n % max(1, count // 10_000) == 0 and len(kept) < 10_000:
                     kept.append(token)
-                copy.write_row((
-                    "marketplace-a", "iban", 1, pepper.token(token), "purchase_fraud", "suspect",
-                    pepper.reference(f"case-{n}"), "indicator_submission", "art6_1_f", "active",
-                    now - timedelta(days=1), now + timedelta(days=300), now,
-                ))
+                    for reporter, ref in (("marketplace-a", "x"), ("bank-b", "y")):
+                        copy.write_row(
+                            (
+                                reporter,
+                                "iban",
+                                1,
+                                pepper.token(token),
+                                "purchase_fraud",
+                                "suspect",
+                                pepper.reference(f"{ref}-{n}"),
+                                "indicator_submission",
+                                "art6_1_f",
+                                "active",
+                                now - timedelta(days=1),
+                                now + timedelta(days=300),
+                                now,
+                            )
+                        )
+                copy.write_row(
+                    (
+                        "marketplace-a",
+                        "iban",
+                        1,
+                        pepper.token(token),
+                        "purchase_fraud",
+                        "suspect",
+                        pepper.reference(f"case-{n}"),
+                        "indicator_submission",
+                        "art6_1_f",
+                        "active",
+                        now - timedelta(days=1),
+                        now + timedelta(days=300),
+                        now,
+                    )
+                )
         conn.commit()
         cur.execute("ANALYZE indicators")
         conn.commit()
-    print(f"loaded {count:,} indicators in {time.perf_counter() - started:.1f} s")
+    print(f"loaded {count + 2 * len(kept):,} indicators in {time.perf_counter() - started:.1f} s")
     return kept
 
 
 @contextmanager
 def serve(target: str, env: dict[str, str], port: int) -> Iterator[str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", target, "--host", "127.0.0.1",
-         "--port", str(port), "--loop", "uvloop", "--http", "httptools",
-         "--log-level", "warning", "--no-access-log"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            target,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
         env={**os.environ, **env},
     )
     url = f"http://127.0.0.1:{port}"
@@ -120,8 +169,14 @@ def serve(target: str, env: dict[str, str], port: int) -> Iterator[str]:
         process.wait(10)
 
 
-def load_test(url: str, path: str, bodies: list[dict[str, Any]], headers: dict[str, str],
-              clients: int, seconds: float) -> dict[str, float]:
+def load_test(
+    url: str,
+    path: str,
+    bodies: list[dict[str, Any]],
+    headers: dict[str, str],
+    clients: int,
+    seconds: float,
+) -> dict[str, float]:
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -173,23 +228,35 @@ def main() -> None:
 
     with scratch_database() as url, tempfile.TemporaryDirectory() as tmp:
         port = free_port()
-        env = {"PPSGATE_DATABASE_URL": url, "PPSGATE_DATA_DIR": tmp,
-               "PPSGATE_PUBLIC_URL": f"http://127.0.0.1:{port}", "PPSGATE_LOG_LEVEL": "WARNING",
-               "PPSGATE_DATABASE_POOL_SIZE": "20"}
-        settings = load_settings(database_url=url, data_dir=Path(tmp),
-                                 public_url=f"http://127.0.0.1:{port}")
+        env = {
+            "PPSGATE_DATABASE_URL": url,
+            "PPSGATE_DATA_DIR": tmp,
+            "PPSGATE_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "PPSGATE_LOG_LEVEL": "WARNING",
+            "PPSGATE_DATABASE_POOL_SIZE": "20",
+        }
+        settings = load_settings(
+            database_url=url, data_dir=Path(tmp), public_url=f"http://127.0.0.1:{port}"
+        )
         engine = build_engine(settings)
         upgrade(engine)
         engine.dispose()
         services = build_services(settings)
-        keys = {p: ConnectorKeys.generate() for p in ("bank-a", "marketplace-a")}
+        keys = {p: ConnectorKeys.generate() for p in ("bank-a", "bank-b", "marketplace-a")}
         with transaction(services.session_factory) as session:
             registry = PartnerRegistry(session, services.audit, actor=Actor("bench", "bench"))
-            for partner, sector in (("bank-a", "bank"), ("marketplace-a", "marketplace")):
+            for partner, sector in (
+                ("bank-a", "bank"),
+                ("bank-b", "bank"),
+                ("marketplace-a", "marketplace"),
+            ):
                 registry.add_partner(name=partner, sector=sector, partner_id=partner)
-                registry.add_client(partner_id=partner, jwk=keys[partner].public_jwks(),
-                                    scopes=["indicators:write", "match:query"],
-                                    client_id=f"{partner}-bench")
+                registry.add_client(
+                    partner_id=partner,
+                    jwk=keys[partner].public_jwks(),
+                    scopes=["indicators:write", "match:query"],
+                    client_id=f"{partner}-bench",
+                )
         kept = load_indicators(url, services.pepper, args.indicators)
         hits = kept[: args.batch // 2]
         misses = [secrets.token_hex(32) for _ in range(args.batch - len(hits))]
@@ -200,8 +267,10 @@ def main() -> None:
             bank = GatewayClient(gw, "bank-a-bench", keys["bank-a"])
             market = GatewayClient(gw, "marketplace-a-bench", keys["marketplace-a"])
             # (a) batch match vs raw SQL
-            body = {**BATCH, "items": [{"kind": "iban", "epoch": 1, "token": t}
-                                       for t in batch_tokens]}
+            body = {
+                **BATCH,
+                "items": [{"kind": "iban", "epoch": 1, "token": t} for t in batch_tokens],
+            }
             api_times = []
             for _ in range(5):
                 t0 = time.perf_counter()
@@ -215,32 +284,48 @@ def main() -> None:
                     rows = conn.execute(
                         "SELECT token_hash, partner_id, category, role, reference_hash, status, "
                         "observed_at FROM indicators WHERE token_hash = ANY(%s) "
-                        "AND status <> 'retracted' AND expires_at > now()", (peppered,)
+                        "AND status <> 'retracted' AND expires_at > now()",
+                        (peppered,),
                     ).fetchall()
                     raw_times.append(time.perf_counter() - t0)
-            assert len({r[0] for r in rows}) == len(hits)
+            assert len({bytes(r[0]) for r in rows}) == len(hits)
             api_rate = args.batch / statistics.median(api_times)
             raw_rate = args.batch / statistics.median(raw_times)
-            results["batch_match"] = {"api_items_per_s": api_rate, "raw_items_per_s": raw_rate,
-                                      "ratio": api_rate / raw_rate}
+            results["batch_match"] = {
+                "api_items_per_s": api_rate,
+                "raw_items_per_s": raw_rate,
+                "ratio": api_rate / raw_rate,
+            }
             # (b) single-item latency under concurrency
-            singles = [{**SCREEN, "items": [{"kind": "iban", "epoch": 1, "token": t}]}
-                       for t in batch_tokens[:2000]]
+            singles = [
+                {**SCREEN, "items": [{"kind": "iban", "epoch": 1, "token": t}]}
+                for t in batch_tokens[:2000]
+            ]
             headers = {"Authorization": f"Bearer {bank.access_token()}"}
             load_test(gw, "/v1/match", singles[:200], headers, args.clients, 2)  # warm-up
-            results["single_match"] = load_test(gw, "/v1/match", singles, headers,
-                                                args.clients, args.seconds)
+            results["single_match"] = load_test(
+                gw, "/v1/match", singles, headers, args.clients, args.seconds
+            )
             # (c) bulk submission vs raw COPY
             now = datetime.now(tz=UTC).isoformat()
             submit_rows = args.batch
             submit_times = []
             for round_ in range(3):
-                items = [{"kind": "iban", "epoch": 1, "token": secrets.token_hex(32),
-                          "category": "phishing", "observed_at": now,
-                          "reference": f"b{round_}-{n}"} for n in range(submit_rows)]
+                items = [
+                    {
+                        "kind": "iban",
+                        "epoch": 1,
+                        "token": secrets.token_hex(32),
+                        "category": "phishing",
+                        "observed_at": now,
+                        "reference": f"b{round_}-{n}",
+                    }
+                    for n in range(submit_rows)
+                ]
                 t0 = time.perf_counter()
-                answer = market.request("POST", "/v1/indicators",
-                                        json={**SUBMIT, "items": items}).json()
+                answer = market.request(
+                    "POST", "/v1/indicators", json={**SUBMIT, "items": items}
+                ).json()
                 submit_times.append(time.perf_counter() - t0)
                 assert answer["accepted"] == submit_rows, answer["accepted"]
             bank.close()
@@ -249,51 +334,79 @@ def main() -> None:
         with psycopg.connect(conninfo(url)) as conn:
             for round_ in range(3):
                 t0 = time.perf_counter()
-                with conn.cursor() as cur, cur.copy(
-                    "COPY indicators (partner_id, kind, epoch, token_hash, category, role, "
-                    "reference_hash, purpose, legal_basis, status, observed_at, expires_at) "
-                    "FROM STDIN"
-                ) as copy:
+                with (
+                    conn.cursor() as cur,
+                    cur.copy(
+                        "COPY indicators (partner_id, kind, epoch, token_hash, category, role, "
+                        "reference_hash, purpose, legal_basis, status, observed_at, expires_at) "
+                        "FROM STDIN"
+                    ) as copy,
+                ):
                     stamp = datetime.now(tz=UTC)
                     for n in range(submit_rows):
-                        copy.write_row((
-                            "marketplace-a", "iban", 1,
-                            services.pepper.token(secrets.token_hex(32)),
-                            "phishing", "suspect", services.pepper.reference(f"c{round_}-{n}"),
-                            "indicator_submission", "art6_1_f", "active", stamp,
-                            stamp + timedelta(days=30),
-                        ))
+                        copy.write_row(
+                            (
+                                "marketplace-a",
+                                "iban",
+                                1,
+                                services.pepper.token(secrets.token_hex(32)),
+                                "phishing",
+                                "suspect",
+                                services.pepper.reference(f"c{round_}-{n}"),
+                                "indicator_submission",
+                                "art6_1_f",
+                                "active",
+                                stamp,
+                                stamp + timedelta(days=30),
+                            )
+                        )
                 conn.commit()
                 copy_times.append(time.perf_counter() - t0)
         api_rows = submit_rows / statistics.median(submit_times)
         copy_rows = submit_rows / statistics.median(copy_times)
-        results["bulk_submit"] = {"api_rows_per_s": api_rows, "copy_rows_per_s": copy_rows,
-                                  "ratio": api_rows / copy_rows}
+        results["bulk_submit"] = {
+            "api_rows_per_s": api_rows,
+            "copy_rows_per_s": copy_rows,
+            "ratio": api_rows / copy_rows,
+        }
 
         port_b = free_port()
         with serve("bench.baseline_app:create", {"BENCH_DATABASE_URL": url}, port_b) as base:
-            raw_bodies = [{"token": t} for t in peppered[:2000]]
+            raw_bodies = [{"token": t.hex()} for t in peppered[:2000]]
             load_test(base, "/baseline", raw_bodies[:200], {}, args.clients, 2)
-            results["minimal_durable"] = load_test(base, "/baseline", raw_bodies, {},
-                                                   args.clients, args.seconds)
+            results["minimal_durable"] = load_test(
+                base, "/baseline", raw_bodies, {}, args.clients, args.seconds
+            )
         services.engine.dispose()
 
     single, minimal = results["single_match"], results["minimal_durable"]
-    results["single_vs_minimal"] = {"p99_ratio": single["p99_ms"] / minimal["p99_ms"],
-                                    "throughput_ratio": single["rps"] / minimal["rps"]}
+    results["single_vs_minimal"] = {
+        "p99_ratio": single["p99_ms"] / minimal["p99_ms"],
+        "throughput_ratio": single["rps"] / minimal["rps"],
+    }
     bm, bs = results["batch_match"], results["bulk_submit"]
     print(f"\nindicators: {args.indicators:,}; clients: {args.clients}")
-    print(f"(a) batch match {args.batch:,}: API {bm['api_items_per_s']:,.0f} items/s, raw SQL "
-          f"{bm['raw_items_per_s']:,.0f} items/s, ratio {bm['ratio']:.2f} (target >= 0.5)")
-    print(f"(b) single match: p50 {single['p50_ms']:.1f} ms, p99 {single['p99_ms']:.1f} ms, "
-          f"{single['rps']:,.0f} req/s, errors {single['errors']}")
-    print(f"    minimal durable request: p50 {minimal['p50_ms']:.1f} ms, p99 "
-          f"{minimal['p99_ms']:.1f} ms, {minimal['rps']:,.0f} req/s")
-    print(f"    p99 ratio {results['single_vs_minimal']['p99_ratio']:.2f} (target <= 1.5), "
-          f"throughput ratio {results['single_vs_minimal']['throughput_ratio']:.2f} "
-          "(target >= 0.7)")
-    print(f"(c) bulk submit: API {bs['api_rows_per_s']:,.0f} rows/s, raw COPY "
-          f"{bs['copy_rows_per_s']:,.0f} rows/s, ratio {bs['ratio']:.2f} (target >= 0.5)")
+    print(
+        f"(a) batch match {args.batch:,}: API {bm['api_items_per_s']:,.0f} items/s, raw SQL "
+        f"{bm['raw_items_per_s']:,.0f} items/s, ratio {bm['ratio']:.2f} (target >= 0.5)"
+    )
+    print(
+        f"(b) single match: p50 {single['p50_ms']:.1f} ms, p99 {single['p99_ms']:.1f} ms, "
+        f"{single['rps']:,.0f} req/s, errors {single['errors']}"
+    )
+    print(
+        f"    minimal durable request: p50 {minimal['p50_ms']:.1f} ms, p99 "
+        f"{minimal['p99_ms']:.1f} ms, {minimal['rps']:,.0f} req/s"
+    )
+    print(
+        f"    p99 ratio {results['single_vs_minimal']['p99_ratio']:.2f} (target <= 1.5), "
+        f"throughput ratio {results['single_vs_minimal']['throughput_ratio']:.2f} "
+        "(target >= 0.7)"
+    )
+    print(
+        f"(c) bulk submit: API {bs['api_rows_per_s']:,.0f} rows/s, raw COPY "
+        f"{bs['copy_rows_per_s']:,.0f} rows/s, ratio {bs['ratio']:.2f} (target >= 0.5)"
+    )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 
