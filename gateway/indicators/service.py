@@ -27,10 +27,15 @@ from gateway.indicators.schemas import (
     SubmitRequest,
     SubmitResponse,
 )
+from gateway.policy.active import suppressed_tokens
 from gateway.policy.decision import Action, Decision, DecisionRequest
 from gateway.services import Services
 
 CLOCK_SKEW = timedelta(minutes=5)
+SUPPRESSED_REASON = (
+    "identifier-suppressed: this identifier is on the partnership's suppression list "
+    "(e.g. a shared collection account) and never counts as an indicator"
+)
 ROLES = frozenset(role.value for role in Role)
 
 
@@ -65,6 +70,60 @@ def _row_problem(item: IndicatorIn, now: datetime) -> tuple[str, str] | None:
 
 def _denial_text(decision: Decision) -> str:
     return "; ".join(f"{r.code}: {r.text_en}" for r in decision.reasons) or "denied by policy"
+
+
+def _problem_after_decision(row: _Row, decision: Decision, now: datetime) -> RowResult | None:
+    """Set the row's expiry from the decision, or say why the row cannot be stored."""
+    if not decision.allow:
+        field = "category" if any("categor" in c for c in decision.reason_codes) else "kind"
+        return RowResult(
+            row=row.index, status="rejected", field=field, reason=_denial_text(decision)
+        )
+    retention = decision.retention_days
+    policy_expiry = row.item.observed_at + timedelta(days=retention) if retention else None
+    expiry_options = [e for e in (row.item.expires_at, policy_expiry) if e is not None]
+    if not expiry_options:
+        return RowResult(
+            row=row.index,
+            status="rejected",
+            field="expires_at",
+            reason="no retention period applies; give expires_at",
+        )
+    row.expires_at = min(expiry_options)
+    if row.expires_at <= now:
+        return RowResult(
+            row=row.index,
+            status="rejected",
+            field="observed_at",
+            reason="older than the retention period for this purpose and category",
+        )
+    return None
+
+
+def _storable(
+    candidates: list[_Row],
+    decisions: dict[tuple[str, str], Decision],
+    services: Services,
+    results: dict[int, RowResult],
+    now: datetime,
+) -> list[_Row]:
+    """Rows that pass their decision, retention and the suppression list, peppered."""
+    storable: list[_Row] = []
+    suppressed = suppressed_tokens(services.policy)
+    for row in candidates:
+        problem = _problem_after_decision(row, decisions[(row.item.kind, row.item.category)], now)
+        if problem is not None:
+            results[row.index] = problem
+            continue
+        row.token_hash = services.pepper.token(row.item.token)
+        if row.token_hash in suppressed:
+            results[row.index] = RowResult(
+                row=row.index, status="rejected", field="token", reason=SUPPRESSED_REASON
+            )
+            continue
+        row.reference_hash = services.pepper.reference(row.item.reference or "")
+        storable.append(row)
+    return storable
 
 
 def submit_batch(
@@ -129,38 +188,7 @@ def submit_batch(
             )
         )
 
-    storable: list[_Row] = []
-    for row in candidates:
-        decision = decisions[(row.item.kind, row.item.category)]
-        if not decision.allow:
-            field = "category" if any("categor" in c for c in decision.reason_codes) else "kind"
-            results[row.index] = RowResult(
-                row=row.index, status="rejected", field=field, reason=_denial_text(decision)
-            )
-            continue
-        retention = decision.retention_days
-        policy_expiry = row.item.observed_at + timedelta(days=retention) if retention else None
-        expiry_options = [e for e in (row.item.expires_at, policy_expiry) if e is not None]
-        if not expiry_options:
-            results[row.index] = RowResult(
-                row=row.index,
-                status="rejected",
-                field="expires_at",
-                reason="no retention period applies; give expires_at",
-            )
-            continue
-        row.expires_at = min(expiry_options)
-        if row.expires_at <= now:
-            results[row.index] = RowResult(
-                row=row.index,
-                status="rejected",
-                field="observed_at",
-                reason="older than the retention period for this purpose and category",
-            )
-            continue
-        row.token_hash = services.pepper.token(row.item.token)
-        row.reference_hash = services.pepper.reference(row.item.reference or "")
-        storable.append(row)
+    storable = _storable(candidates, decisions, services, results, now)
 
     inserted = _store(session, services, principal, body, storable)
     new_keys = set(inserted)

@@ -32,6 +32,9 @@ class MatchResult(BaseModel):
 
     row: int
     hit: bool
+    suppressed: bool | None = Field(
+        default=None, description="On the suppression list: never an indicator, never a hit"
+    )
     disputed: bool | None = None
     reports: int | None = None
     reporters: int | None = None

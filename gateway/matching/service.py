@@ -10,7 +10,8 @@ from gateway.auth.principal import Principal
 from gateway.errors import PermissionDeniedError
 from gateway.indicators.schemas import Receipt
 from gateway.matching.evidence import disclose, lookup_evidence
-from gateway.matching.schemas import MatchRequest, MatchResponse
+from gateway.matching.schemas import MatchRequest, MatchResponse, MatchResult
+from gateway.policy.active import suppressed_tokens
 from gateway.policy.decision import Action, DecisionRequest
 from gateway.services import Services
 
@@ -67,8 +68,11 @@ def match_batch(
         exclude_partner=None if body.include_own else principal.partner_id,
         now=services.clock.now(),
     )
+    suppressed = suppressed_tokens(services.policy)
     results = [
-        disclose(index, evidence.get(token_hash), decisions[item.kind])
+        MatchResult(row=index, hit=False, suppressed=True)
+        if token_hash in suppressed
+        else disclose(index, evidence.get(token_hash), decisions[item.kind])
         for index, (item, token_hash) in enumerate(zip(body.items, hashes, strict=True))
     ]
     hits = sum(result.hit for result in results)

@@ -27,6 +27,7 @@ class SwitchableEngine:
         self._engine = engine
         self._timeout = timeout_seconds
         self._lock = threading.Lock()
+        self._suppressed: dict[str, frozenset[bytes]] = {}
         #: True when PPSGATE_POLICY_DIR or OPA names the policies: the database does not.
         self.pinned = pinned
 
@@ -37,6 +38,23 @@ class SwitchableEngine:
     @property
     def current(self) -> PolicyEngine:
         return self._engine
+
+    def suppressed(self) -> frozenset[bytes]:
+        """Peppered tokens on the bundle's suppression list (``data/suppression.json``).
+
+        Read from the loaded bundle's data, so the list is versioned and governed with the
+        policies. With an OPA server the gateway holds no bundle and this is empty: the
+        ``identifier-suppressed`` rule then still refuses requests that carry such tokens.
+        """
+        bundle = getattr(self._engine, "bundle", None)
+        if bundle is None:
+            return frozenset()
+        cached = self._suppressed.get(bundle.digest)
+        if cached is None:
+            tokens = bundle.data.get("suppression", {}).get("tokens", [])
+            cached = frozenset(bytes.fromhex(str(token)) for token in tokens)
+            self._suppressed = {bundle.digest: cached}
+        return cached
 
     def decide(self, request: DecisionRequest) -> Decision:
         return self._engine.decide(request)
@@ -53,3 +71,8 @@ class SwitchableEngine:
             previous, self._engine = self._engine.digest, engine
         logger.info("policy version %s active (was %s)", version.digest[:12], previous[:12])
         return True
+
+
+def suppressed_tokens(engine: PolicyEngine) -> frozenset[bytes]:
+    """The suppression list of whatever engine a process runs (empty when it has none)."""
+    return engine.suppressed() if isinstance(engine, SwitchableEngine) else frozenset()
