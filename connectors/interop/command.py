@@ -81,6 +81,22 @@ def export_command(
 ) -> None:
     """Export results for MISP, OpenCTI or analysts; raw identifiers stay on this machine."""
     records = read_jsonl(file)
+    write_export(records, fmt, out=out, partner=partner, tlp=tlp, org_uuid=org_uuid,
+                 region=region, hits_only=hits_only)
+
+
+def write_export(
+    records: list[dict[str, Any]],
+    fmt: ExportFormat,
+    *,
+    out: Path | None,
+    partner: str,
+    tlp: str,
+    org_uuid: str | None = None,
+    region: str = DEFAULT_REGION,
+    hits_only: bool = False,
+) -> None:
+    """Write ``match``/``alerts`` records in one of the interoperable formats."""
     console = Console(stderr=True)
     if fmt in {ExportFormat.STIX, ExportFormat.MISP_FEED} and not partner.strip():
         raise UsageError("--partner (or PPSGATE_CONNECTOR_PARTNER) names the author")

@@ -13,7 +13,6 @@ from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
-    DateTime,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -23,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db import Base, BigIntPK
+from gateway.db import Base, BigIntPK, UTCDateTime
 
 
 class AlertType(StrEnum):
@@ -50,7 +49,7 @@ class Alert(Base):
     kind: Mapped[str] = mapped_column(String(8))
     purpose: Mapped[str] = mapped_column(String(64))
     disclosed: Mapped[str] = mapped_column(Text)  # JSON: exactly what the decision granted
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class AlertCursor(Base):
@@ -59,7 +58,7 @@ class AlertCursor(Base):
     partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), primary_key=True)
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     acknowledged: Mapped[int] = mapped_column(BigInteger, default=0)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class WebhookEndpoint(Base):
@@ -77,6 +76,6 @@ class WebhookEndpoint(Base):
     secret_version: Mapped[int] = mapped_column(Integer, default=1)
     delivered_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(String(200))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, ForeignKey, LargeBinary, String
+from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db import Base, BigIntPK
+from gateway.db import Base, BigIntPK, UTCDateTime
 
 
 class DisputeStatus(StrEnum):
@@ -25,5 +25,5 @@ class Dispute(Base):
     filed_by: Mapped[str] = mapped_column(ForeignKey("partners.id"))
     grounds: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default=DisputeStatus.OPEN.value)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db import Base
+from gateway.db import Base, UTCDateTime
 
 
 class VersionStatus(StrEnum):
@@ -32,8 +32,8 @@ class PolicyVersion(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     test_report: Mapped[str] = mapped_column(Text, default="{}")  # JSON counts
     previous_digest: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     activated_by: Mapped[str | None] = mapped_column(String(64))
 
 
@@ -43,4 +43,4 @@ class PolicyApproval(Base):
     digest: Mapped[str] = mapped_column(ForeignKey("policy_versions.digest"), primary_key=True)
     approver: Mapped[str] = mapped_column(String(64), primary_key=True)
     role: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db import Base, BigIntPK
+from gateway.db import Base, BigIntPK, UTCDateTime
 
 
 class WatchEntry(Base):
@@ -28,7 +28,7 @@ class WatchEntry(Base):
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     purpose: Mapped[str] = mapped_column(String(64))
     legal_basis: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Disclosure(Base):
@@ -45,4 +45,4 @@ class Disclosure(Base):
     watch_id: Mapped[int | None] = mapped_column(
         ForeignKey("watch_entries.id", ondelete="SET NULL")
     )
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
