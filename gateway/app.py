@@ -17,16 +17,19 @@ from gateway.audit_trail.service import AuditTrail, build_audit_trail
 from gateway.auth.routes import router as auth_router
 from gateway.clock import Clock, SystemClock
 from gateway.config import Settings
+from gateway.console.routes import mount_console
 from gateway.db import build_engine, build_session_factory, transaction
 from gateway.disputes.routes import router as disputes_router
 from gateway.errors import StorageUnavailableError
 from gateway.feedback.routes import router as feedback_router
 from gateway.indicators.routes import router as indicators_router
+from gateway.keys.routes import router as keys_router
 from gateway.logging import configure_logging
 from gateway.maintenance import Maintenance
 from gateway.matching.routes import router as matching_router
 from gateway.middleware import GatewayMiddleware
 from gateway.migrate import is_up_to_date
+from gateway.openapi import install_problem_responses
 from gateway.pepper import load_pepper
 from gateway.policy import build_policy_engine
 from gateway.policy.active import SwitchableEngine
@@ -113,6 +116,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     )
     app.state.services = services
     install_problem_handlers(app)
+    install_problem_responses(app)
     for router in (
         auth_router,
         audit_router,
@@ -122,8 +126,10 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         alerts_router,
         disputes_router,
         feedback_router,
+        keys_router,
     ):
         app.include_router(router)
+    mount_console(app)
     app.add_middleware(GatewayMiddleware, max_body_bytes=settings.max_body_bytes)
 
     @app.get("/health", tags=["operations"], summary="Liveness and readiness")

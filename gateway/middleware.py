@@ -27,6 +27,20 @@ SECURITY_HEADERS = [
     (b"cache-control", b"no-store"),
 ]
 
+# The console's pages: scripts, styles and images only from the gateway itself (no inline
+# script or style), no framing, forms post only back to it, no referrer.
+CONSOLE_PREFIX = "/console"
+CONSOLE_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        b"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
+]
+
 
 class _BodyTooLargeError(Exception):
     pass
@@ -45,6 +59,8 @@ class GatewayMiddleware:
             return
         request_id = secrets.token_hex(8)
         token = request_id_var.set(request_id)
+        path = str(scope.get("path", ""))
+        console = path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/")
         scope.setdefault("state", {})["request_id"] = request_id
         try:
             declared = _content_length(scope)
@@ -72,6 +88,8 @@ class GatewayMiddleware:
                     headers.append((b"x-request-id", request_id.encode()))
                     existing = {name.lower() for name, _ in headers}
                     headers.extend(h for h in SECURITY_HEADERS if h[0] not in existing)
+                    if console:
+                        headers.extend(h for h in CONSOLE_HEADERS if h[0] not in existing)
                     message["headers"] = headers
                 await send(message)
 

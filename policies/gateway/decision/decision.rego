@@ -23,7 +23,7 @@ package gateway.decision
 #   text_nl: De beleidsengine kon geen geldig besluit nemen; het verzoek wordt daarom geweigerd (fail closed).
 default allow := false
 
-area_deny := ((((((data.gateway.partners.deny | data.gateway.purposes.deny) | data.gateway.legal.deny) | data.gateway.minimisation.deny) | data.gateway.disclosure.deny) | data.gateway.retention.deny) | data.gateway.suppression.deny)
+area_deny := (((((((data.gateway.partners.deny | data.gateway.purposes.deny) | data.gateway.legal.deny) | data.gateway.minimisation.deny) | data.gateway.disclosure.deny) | data.gateway.retention.deny) | data.gateway.suppression.deny) | data.gateway.quotas.deny)
 
 area_grounds := (((((data.gateway.partners.grounds | data.gateway.purposes.grounds) | data.gateway.legal.grounds) | data.gateway.minimisation.grounds) | data.gateway.disclosure.grounds) | data.gateway.retention.grounds)
 
@@ -103,6 +103,10 @@ else := []
 refs := object.union(data.gateway.partners.refs, data.gateway.legal.refs) if allow
 else := {}
 
+# The quota the gateway enforces for a metered action (see gateway.quotas), null otherwise.
+quota := data.gateway.quotas.quota if allow
+else := null
+
 # METADATA
 # title: The decision document
 # description: The one entry point the gateway evaluates (data.gateway.decision.decision).
@@ -116,6 +120,7 @@ decision := {
 	"retention_by_category": retention_by_category,
 	"obligations": obligations,
 	"refs": refs,
+	"quota": quota,
 	"policy_digest": data.ppsgate.bundle.digest,
 	"taxonomy_version": data.ppsgate.taxonomy.version,
 }

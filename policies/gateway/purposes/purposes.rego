@@ -59,3 +59,21 @@ grounds contains "purpose-limited" if {
 	input.action in purpose.actions
 	sector in purpose.sectors
 }
+
+# METADATA
+# title: Audit entries of another partner
+# description: >-
+#   A purpose limited to the reader's own entries (obligation own-entries-only, e.g. a
+#   partner's privacy officer under accountability) does not cover another partner's audit
+#   entries; input.context.target_partner names whose entries are asked for.
+# custom:
+#   code: audit-scope-exceeded
+#   gdpr: ["GDPR Art. 5(1)(b)", "GDPR Art. 5(1)(f)", "GDPR Art. 26"]
+#   text_en: A partner's privacy officer may read only the audit entries of their own organisation; another partner's entries are for that partner and the partnership's data protection officer.
+#   text_nl: De privacyfunctionaris van een partner mag alleen de auditregels van de eigen organisatie lezen; de regels van een andere partner zijn voor die partner en de functionaris gegevensbescherming van het samenwerkingsverband.
+deny contains "audit-scope-exceeded" if {
+	input.action == "audit:read"
+	"own-entries-only" in purpose.obligations
+	target := object.get(object.get(input, "context", {}), "target_partner", input.partner_id)
+	target != input.partner_id
+}

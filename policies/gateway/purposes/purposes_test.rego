@@ -53,3 +53,30 @@ test_every_purpose_has_label_and_retention if {
 		count(purpose.actions) > 0
 	}
 }
+
+audit_read := {
+	"action": "audit:read",
+	"partner_id": "bank-a",
+	"purpose": "accountability",
+	"legal_basis": "art6_1_c",
+	"kinds": [],
+	"categories": [],
+	"batch_size": 1,
+	"context": {},
+}
+
+test_officer_may_not_read_other_partners_entries if {
+	"audit-scope-exceeded" in data.gateway.purposes.deny with input as object.union(audit_read, {"context": {"target_partner": "bank-b"}})
+}
+
+test_officer_reads_own_entries if {
+	not "audit-scope-exceeded" in data.gateway.purposes.deny with input as object.union(audit_read, {"context": {"target_partner": "bank-a"}})
+}
+
+test_officer_without_target_is_not_refused if {
+	not "audit-scope-exceeded" in data.gateway.purposes.deny with input as audit_read
+}
+
+test_partnership_dpo_reads_any_partner if {
+	not "audit-scope-exceeded" in data.gateway.purposes.deny with input as object.union(audit_read, {"partner_id": "dpo-pps", "purpose": "oversight", "context": {"target_partner": "bank-b"}})
+}

@@ -1,0 +1,1 @@
+"""The legal help desk's register: simulator runs and the cases answered with them."""

@@ -1,0 +1,268 @@
+"""The help desk's case register: questions, answers, linked runs, and full-text search.
+
+Search is an inverted index kept in the same transaction as the case: every case's text
+(title, question, answer, asker, status, assignee, and the purposes and reason codes of its
+linked runs) is folded to ASCII words, and a query matches the cases that contain a word
+starting with each of its words. The register must never hold an identifier: free text
+that contains something shaped like an IBAN, a phone number or an e-mail address is refused
+with the field named, since the gateway never stores identifiers in the clear.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from connectors.canonical import Kind, canonicalize
+from connectors.errors import InvalidIdentifier
+from gateway.console.helpdesk.models import (
+    CaseStatus,
+    HelpdeskCase,
+    HelpdeskCaseRun,
+    HelpdeskCaseTerm,
+    SimulationRun,
+)
+from gateway.errors import InvalidRequestError, NotFoundError
+
+MAX_TITLE = 200
+MAX_TEXT = 20_000
+MAX_TERMS = 2_000
+MAX_QUERY_TERMS = 8
+TERM_LENGTH = 64
+RESULTS = 50
+
+_WORD = re.compile(r"[a-z0-9]+")
+_IBAN_START = re.compile(r"^[A-Za-z]{2}[0-9]{2}")
+_PHONE_CHUNK = re.compile(r"^[+(]?[0-9][0-9()./-]*$")
+_EMAIL_LIKE = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+\.[A-Za-z]{2,}")
+_WINDOW = 9  # an IBAN written in groups of four has at most nine groups
+
+
+def reference(case_id: int) -> str:
+    return f"HD-{case_id:05d}"
+
+
+def words(text: str) -> list[str]:
+    """Lowercase ASCII words of ``text`` (accents folded), at least two characters."""
+    folded = unicodedata.normalize("NFKD", text)
+    ascii_text = "".join(ch for ch in folded if not unicodedata.combining(ch)).lower()
+    return [word[:TERM_LENGTH] for word in _WORD.findall(ascii_text) if len(word) >= 2]
+
+
+def _canonicalises(kind: Kind, candidate: str) -> bool:
+    try:
+        canonicalize(kind, candidate)
+    except InvalidIdentifier:
+        return False
+    return True
+
+
+def _windows(chunks: list[str], start: int) -> Iterator[str]:
+    for end in range(start + 1, min(len(chunks), start + _WINDOW) + 1):
+        yield "".join(chunks[start:end])
+
+
+def refuse_identifiers(text: str, field: str) -> None:
+    """Refuse free text that holds an identifier (the register is not a place for one).
+
+    Identifiers are written with spaces (``NL91 ABNA 0417 1643 00``, ``06 1234 5678``), so
+    runs of up to nine words are tried; a candidate counts only if it canonicalises.
+    """
+    found: str | None = None
+    if any(_canonicalises(Kind.EMAIL, m.group(0)) for m in _EMAIL_LIKE.finditer(text)):
+        found = "an e-mail address"
+    chunks = [chunk.strip(".,;:!?\"'") for chunk in text.split()]
+    for start, chunk in enumerate(chunks):
+        if found:
+            break
+        if _IBAN_START.match(chunk) and any(
+            _canonicalises(Kind.IBAN, candidate) for candidate in _windows(chunks, start)
+        ):
+            found = "an IBAN"
+        elif _PHONE_CHUNK.match(chunk) and any(
+            sum(ch.isdigit() for ch in candidate) >= 9 and _canonicalises(Kind.PHONE, candidate)
+            for candidate in _windows(chunks, start)
+        ):
+            found = "a phone number"
+    if found:
+        raise InvalidRequestError(
+            f"contains what is {found}; the register must not hold identifiers, "
+            "describe the case without it",
+            field=field,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CaseInput:
+    title: str
+    question: str
+    answer: str
+    asker_partner: str | None
+    status: str
+    assignee: str | None
+
+    def checked(self) -> CaseInput:
+        title = " ".join(self.title.split())
+        if not title:
+            raise InvalidRequestError("must not be empty", field="title")
+        if len(title) > MAX_TITLE:
+            raise InvalidRequestError(f"longer than {MAX_TITLE} characters", field="title")
+        if not self.question.strip():
+            raise InvalidRequestError("must not be empty", field="question")
+        for name in ("question", "answer"):
+            if len(getattr(self, name)) > MAX_TEXT:
+                raise InvalidRequestError(f"longer than {MAX_TEXT} characters", field=name)
+        try:
+            status = CaseStatus(self.status)
+        except ValueError:
+            raise InvalidRequestError("must be open, answered or closed", field="status") from None
+        if status is not CaseStatus.OPEN and not self.answer.strip():
+            raise InvalidRequestError(
+                "give the answer before marking the case " + status, field="answer"
+            )
+        for name in ("title", "question", "answer"):
+            refuse_identifiers(getattr(self, name), name)
+        return CaseInput(
+            title,
+            self.question.strip(),
+            self.answer.strip(),
+            self.asker_partner or None,
+            status.value,
+            self.assignee or None,
+        )
+
+
+def linked_runs(session: Session, case_id: int) -> list[SimulationRun]:
+    return list(
+        session.scalars(
+            select(SimulationRun)
+            .join(HelpdeskCaseRun, HelpdeskCaseRun.run_id == SimulationRun.id)
+            .where(HelpdeskCaseRun.case_id == case_id)
+            .order_by(SimulationRun.id)
+        )
+    )
+
+
+def _reindex(session: Session, case: HelpdeskCase) -> None:
+    runs = linked_runs(session, case.id)
+    parts: list[str] = [
+        reference(case.id),
+        case.title,
+        case.question,
+        case.answer,
+        case.status,
+        case.asker_partner or "",
+        case.assignee or "",
+    ]
+    for run in runs:
+        parts.extend((run.question, run.results))
+    terms = sorted(set(words(" ".join(parts))))[:MAX_TERMS]
+    session.execute(delete(HelpdeskCaseTerm).where(HelpdeskCaseTerm.case_id == case.id))
+    session.add_all(HelpdeskCaseTerm(term=term, case_id=case.id) for term in terms)
+    session.flush()
+
+
+def _link(session: Session, case: HelpdeskCase, run_ids: Iterable[int]) -> None:
+    known = {
+        run_id
+        for (run_id,) in session.execute(
+            select(HelpdeskCaseRun.run_id).where(HelpdeskCaseRun.case_id == case.id)
+        )
+    }
+    for run_id in sorted(set(run_ids) - known):
+        run = session.get(SimulationRun, run_id)
+        if run is None:
+            raise NotFoundError(f"no simulator run {run_id}", field="run")
+        session.add(HelpdeskCaseRun(case_id=case.id, run_id=run_id))
+        # The answer stands on the policy version of the newest run it links.
+        case.policy_digest = run.policy_digest
+        case.question_key = run.question_key
+    session.flush()
+
+
+def create_case(
+    session: Session, data: CaseInput, *, run_ids: Sequence[int], by: str, now: datetime
+) -> HelpdeskCase:
+    checked = data.checked()
+    case = HelpdeskCase(
+        title=checked.title,
+        question=checked.question,
+        answer=checked.answer,
+        asker_partner=checked.asker_partner,
+        status=checked.status,
+        assignee=checked.assignee,
+        created_by=by,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(case)
+    session.flush()
+    _link(session, case, run_ids)
+    _reindex(session, case)
+    return case
+
+
+def update_case(
+    session: Session, case_id: int, data: CaseInput, *, run_ids: Sequence[int], now: datetime
+) -> HelpdeskCase:
+    case = get_case(session, case_id)
+    checked = data.checked()
+    case.title, case.question, case.answer = checked.title, checked.question, checked.answer
+    case.asker_partner, case.status, case.assignee = (
+        checked.asker_partner,
+        checked.status,
+        checked.assignee,
+    )
+    case.updated_at = now
+    _link(session, case, run_ids)
+    _reindex(session, case)
+    return case
+
+
+def get_case(session: Session, case_id: int) -> HelpdeskCase:
+    case = session.get(HelpdeskCase, case_id)
+    if case is None:
+        raise NotFoundError(f"no case {reference(case_id)}", field="case")
+    return case
+
+
+def search_cases(
+    session: Session, text: str = "", *, status: str | None = None, limit: int = RESULTS
+) -> list[HelpdeskCase]:
+    """Cases containing a word that starts with every query word; newest change first."""
+    query = select(HelpdeskCase)
+    if status:
+        query = query.where(HelpdeskCase.status == status)
+    for term in list(dict.fromkeys(words(text)))[:MAX_QUERY_TERMS]:
+        matching = select(HelpdeskCaseTerm.case_id).where(
+            HelpdeskCaseTerm.term >= term, HelpdeskCaseTerm.term < term + "{"
+        )
+        query = query.where(HelpdeskCase.id.in_(matching))
+    query = query.order_by(HelpdeskCase.updated_at.desc(), HelpdeskCase.id.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
+def cases_for_question(session: Session, key: str) -> list[HelpdeskCase]:
+    """Cases answered with a run of exactly this question (consistency across time)."""
+    linked = (
+        select(HelpdeskCaseRun.case_id)
+        .join(SimulationRun, SimulationRun.id == HelpdeskCaseRun.run_id)
+        .where(SimulationRun.question_key == key)
+    )
+    return list(
+        session.scalars(
+            select(HelpdeskCase)
+            .where(HelpdeskCase.id.in_(linked))
+            .order_by(HelpdeskCase.updated_at.desc())
+        )
+    )
+
+
+def count_cases(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(HelpdeskCase)) or 0)

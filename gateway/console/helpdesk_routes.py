@@ -1,0 +1,384 @@
+"""Help desk pages: the simulator (a question is a link), runs, and the case register.
+
+Running the simulator is a help-desk answer, so it needs the policy's allow for
+``policy:simulate`` and is recorded twice: as a run in the register (the exact question,
+the decisions and the policy digest) and as an audit entry. Cases are created and changed
+with a CSRF-checked form and audited too.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
+
+from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.auth.models import ConsoleUser
+from gateway.auth.permissions import Permission, Role
+from gateway.auth.principal import Principal
+from gateway.console.access import Grant, require_any, simulate_access
+from gateway.console.bundles import live_bundle
+from gateway.console.deps import PageUser, needs
+from gateway.console.helpdesk import cases as register
+from gateway.console.helpdesk import simulator
+from gateway.console.helpdesk.models import CaseStatus, HelpdeskCase
+from gateway.console.web import PREFIX, ConsoleRoute, render
+from gateway.db import transaction
+from gateway.deps import RequestIdDep, ServicesDep
+from gateway.errors import InvalidRequestError
+from gateway.partners.models import Partner
+from gateway.policy.decision import Action, Disclosure
+from gateway.services import Services
+
+router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
+
+CaseReader = Annotated[Principal, needs(Permission.HELPDESK_ANSWER_READ)]
+CaseWriter = Annotated[Principal, needs(Permission.HELPDESK_ANSWER_WRITE)]
+Text = Annotated[str, Form(max_length=register.MAX_TEXT)]
+
+
+def _run_event(
+    principal: Principal,
+    request_id: str,
+    grant: Grant,
+    *,
+    run_id: int,
+    question: simulator.Question,
+    answers: list[simulator.PartnerAnswer],
+    digest: str,
+) -> AuditEvent:
+    return AuditEvent(
+        tag=AuditTag.POLICY_SIMULATION_RUN,
+        request_id=request_id,
+        actor_partner=principal.partner_id,
+        actor_user=principal.user,
+        purpose=grant.purpose,
+        legal_basis=grant.legal_basis,
+        decision="allow",
+        policy_digest=digest,
+        counts={
+            "run": run_id,
+            "partners": len(answers),
+            "allowed": sum(answer.allow for answer in answers),
+        },
+        detail={
+            "question_sha256": question.key,
+            "simulated_purpose": question.purpose,
+            "simulated_action": question.action,
+        },
+    )
+
+
+def _form_options(services: Services) -> dict[str, object]:
+    with transaction(services.session_factory) as session:
+        data = live_bundle(services, session).data
+    return {
+        "partners": sorted(data.get("partners", {}).items()),
+        "sectors": sorted(data.get("sectors", {}).items()),
+        "purposes": sorted(data.get("purposes", {}).items()),
+        "legal_bases": sorted(data.get("legal_bases", {}).items()),
+        "categories": sorted(data.get("taxonomy", {}).get("categories", {}).items()),
+        "kinds": simulator.KINDS,
+        "levels": [level.value for level in Disclosure],
+        "actions": [action.value for action in Action],
+    }
+
+
+@router.get("/helpdesk", response_class=HTMLResponse)
+def simulator_page(
+    *,
+    request: Request,
+    principal: PageUser,
+    services: ServicesDep,
+    request_id: RequestIdDep,
+) -> HTMLResponse:
+    """The simulator; with a question in the query string it runs it (the shareable link)."""
+    require_any(
+        services,
+        request_id,
+        principal,
+        AuditTag.POLICY_SIMULATION_DENY,
+        Permission.POLICY_SIMULATE,
+        Permission.HELPDESK_ANSWER_READ,
+    )
+    params = request.query_params
+    raw: dict[str, object] = {
+        name: params.get(name) for name in ("partner", "sector", "action", "purpose", "legal_basis")
+    }
+    raw.update({name: params.getlist(name) for name in ("kinds", "categories", "disclosure")})
+    context: dict[str, object] = {
+        "raw": raw,
+        "run": None,
+        "question": None,
+        "answers": None,
+        "earlier": [],
+        "can_simulate": False,
+    }
+    context.update(_form_options(services))
+    if Permission.POLICY_SIMULATE in principal.permissions:
+        context["can_simulate"] = True
+        if params.get("action"):
+            grant = simulate_access(services, request_id, principal)
+            with transaction(services.session_factory) as session:
+                bundle = live_bundle(services, session)
+                question = simulator.parse_question(bundle.data, raw)
+                answers = simulator.ask(bundle.data, services.policy, question)
+                run = simulator.store_run(
+                    session,
+                    question,
+                    answers,
+                    digest=bundle.digest,
+                    user=principal.user or "-",
+                    partner=principal.partner_id,
+                    now=services.clock.now(),
+                )
+                services.audit.record(
+                    session,
+                    _run_event(
+                        principal,
+                        request_id,
+                        grant,
+                        run_id=run.id,
+                        question=question,
+                        answers=answers,
+                        digest=bundle.digest,
+                    ),
+                )
+                earlier = register.cases_for_question(session, question.key)
+                catalog = bundle.catalog.entries
+            context.update(
+                run=run,
+                question=question,
+                answers=answers,
+                earlier=earlier,
+                catalog=catalog,
+                verdict=simulator.verdict(answers),
+            )
+    return render(request, "helpdesk.html", context, principal=principal)
+
+
+@router.get("/helpdesk/runs/{run_id}", response_class=HTMLResponse)
+def run_page(
+    request: Request,
+    principal: CaseReader,
+    services: ServicesDep,
+    run_id: Annotated[int, Path(ge=1)],
+) -> HTMLResponse:
+    with transaction(services.session_factory) as session:
+        run, question, answers = simulator.load_run(session, run_id)
+        earlier = register.cases_for_question(session, run.question_key)
+        catalog = live_bundle(services, session).catalog.entries
+    return render(
+        request,
+        "helpdesk_run.html",
+        {
+            "run": run,
+            "question": question,
+            "answers": answers,
+            "earlier": earlier,
+            "catalog": catalog,
+            "verdict": run.verdict,
+        },
+        principal=principal,
+    )
+
+
+@router.get("/helpdesk/cases", response_class=HTMLResponse)
+def cases_page(
+    *,
+    request: Request,
+    principal: CaseReader,
+    services: ServicesDep,
+    q: Annotated[str, Query(max_length=200)] = "",
+    status: Annotated[str, Query(max_length=16)] = "",
+) -> HTMLResponse:
+    if status and status not in {item.value for item in CaseStatus}:
+        raise InvalidRequestError("must be open, answered or closed", field="status")
+    with transaction(services.session_factory) as session:
+        found = register.search_cases(session, q, status=status or None)
+    return render(
+        request,
+        "helpdesk_cases.html",
+        {
+            "cases": found,
+            "q": q,
+            "status": status,
+            "statuses": [s.value for s in CaseStatus],
+            "reference": register.reference,
+        },
+        principal=principal,
+    )
+
+
+def _case_form_options(services: Services) -> dict[str, object]:
+    with transaction(services.session_factory) as session:
+        partners = list(session.scalars(select(Partner.id).order_by(Partner.id)))
+        staff = list(
+            session.scalars(
+                select(ConsoleUser.username)
+                .where(ConsoleUser.role == Role.HELPDESK.value)
+                .order_by(ConsoleUser.username)
+            )
+        )
+    return {
+        "partners": partners,
+        "staff": staff,
+        "statuses": [s.value for s in CaseStatus],
+        "reference": register.reference,
+    }
+
+
+@router.get("/helpdesk/cases/new", response_class=HTMLResponse)
+def new_case_page(
+    request: Request,
+    principal: CaseWriter,
+    services: ServicesDep,
+    run: Annotated[int | None, Query(ge=1)] = None,
+) -> HTMLResponse:
+    linked = []
+    title = ""
+    if run is not None:
+        with transaction(services.session_factory) as session:
+            record, question, _answers = simulator.load_run(session, run)
+            linked = [record]
+            who = question.partner or question.sector
+            title = f"{question.action} / {question.purpose} ({who})"
+    context: dict[str, object] = {
+        "case": None,
+        "runs": linked,
+        "title": title,
+        "assignee": principal.user,
+        "saved": False,
+        "can_write": True,
+    }
+    context.update(_case_form_options(services))
+    return render(request, "helpdesk_case.html", context, principal=principal)
+
+
+def _case_input(
+    title: str, question: str, answer: str, *, asker_partner: str, status: str, assignee: str
+) -> register.CaseInput:
+    return register.CaseInput(
+        title=title,
+        question=question,
+        answer=answer,
+        asker_partner=asker_partner,
+        status=status,
+        assignee=assignee,
+    )
+
+
+def _run_ids(values: list[str]) -> list[int]:
+    ids = []
+    for value in values:
+        text = value.strip()
+        if not text:
+            continue
+        if not text.isdigit():
+            raise InvalidRequestError("must be the number of a simulator run", field="run")
+        ids.append(int(text))
+    return ids
+
+
+def _case_event(
+    principal: Principal, request_id: str, tag: AuditTag, case: HelpdeskCase, runs: int
+) -> AuditEvent:
+    return AuditEvent(
+        tag=tag,
+        request_id=request_id,
+        actor_partner=principal.partner_id,
+        actor_user=principal.user,
+        policy_digest=case.policy_digest,
+        counts={"case": case.id, "runs": runs},
+        detail={
+            "status": case.status,
+            "assignee": case.assignee or "",
+            "asker_partner": case.asker_partner or "",
+        },
+    )
+
+
+@router.post("/helpdesk/cases")
+def create_case(
+    *,
+    principal: CaseWriter,
+    services: ServicesDep,
+    request_id: RequestIdDep,
+    title: Annotated[str, Form(max_length=register.MAX_TITLE * 2)],
+    question: Text,
+    answer: Text = "",
+    asker_partner: Annotated[str, Form(max_length=64)] = "",
+    status: Annotated[str, Form(max_length=16)] = CaseStatus.OPEN.value,
+    assignee: Annotated[str, Form(max_length=64)] = "",
+    run: Annotated[list[str] | None, Form()] = None,
+) -> RedirectResponse:
+    data = _case_input(
+        title, question, answer, asker_partner=asker_partner, status=status, assignee=assignee
+    )
+    with transaction(services.session_factory) as session:
+        case = register.create_case(
+            session,
+            data,
+            run_ids=_run_ids(run or []),
+            by=principal.user or "-",
+            now=services.clock.now(),
+        )
+        runs = len(register.linked_runs(session, case.id))
+        services.audit.record(
+            session, _case_event(principal, request_id, AuditTag.HELPDESK_CASE_CREATE, case, runs)
+        )
+        case_id = case.id
+    return RedirectResponse(f"{PREFIX}/helpdesk/cases/{case_id}?saved=1", status_code=303)
+
+
+@router.get("/helpdesk/cases/{case_id}", response_class=HTMLResponse)
+def case_page(
+    request: Request,
+    principal: CaseReader,
+    services: ServicesDep,
+    case_id: Annotated[int, Path(ge=1)],
+) -> HTMLResponse:
+    with transaction(services.session_factory) as session:
+        case = register.get_case(session, case_id)
+        runs = register.linked_runs(session, case_id)
+    context: dict[str, object] = {
+        "case": case,
+        "runs": runs,
+        "title": case.title,
+        "assignee": case.assignee,
+        "saved": request.query_params.get("saved") == "1",
+        "can_write": Permission.HELPDESK_ANSWER_WRITE in principal.permissions,
+    }
+    context.update(_case_form_options(services))
+    return render(request, "helpdesk_case.html", context, principal=principal)
+
+
+@router.post("/helpdesk/cases/{case_id}")
+def update_case(
+    *,
+    principal: CaseWriter,
+    services: ServicesDep,
+    request_id: RequestIdDep,
+    case_id: Annotated[int, Path(ge=1)],
+    title: Annotated[str, Form(max_length=register.MAX_TITLE * 2)],
+    question: Text,
+    answer: Text = "",
+    asker_partner: Annotated[str, Form(max_length=64)] = "",
+    status: Annotated[str, Form(max_length=16)] = CaseStatus.OPEN.value,
+    assignee: Annotated[str, Form(max_length=64)] = "",
+    run: Annotated[list[str] | None, Form()] = None,
+) -> RedirectResponse:
+    data = _case_input(
+        title, question, answer, asker_partner=asker_partner, status=status, assignee=assignee
+    )
+    with transaction(services.session_factory) as session:
+        case = register.update_case(
+            session, case_id, data, run_ids=_run_ids(run or []), now=services.clock.now()
+        )
+        runs = len(register.linked_runs(session, case.id))
+        services.audit.record(
+            session, _case_event(principal, request_id, AuditTag.HELPDESK_CASE_UPDATE, case, runs)
+        )
+    return RedirectResponse(f"{PREFIX}/helpdesk/cases/{case_id}?saved=1", status_code=303)

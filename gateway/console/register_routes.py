@@ -1,0 +1,79 @@
+"""The GDPR Art. 30 register, rendered from the live policy data as HTML, PDF and CSV."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, Response
+
+from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.auth.permissions import Permission
+from gateway.auth.principal import Principal
+from gateway.console import pdf, policies_view
+from gateway.console.bundles import live_bundle
+from gateway.console.deps import needs
+from gateway.console.web import PREFIX, ConsoleRoute, render
+from gateway.db import transaction
+from gateway.deps import RequestIdDep, ServicesDep
+from gateway.policy.register import GENERAL_SAFEGUARDS, register_rows, render_csv
+
+router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
+
+Exporter = Annotated[Principal, needs(Permission.REGISTER_EXPORT)]
+
+
+@router.get("/register", response_class=HTMLResponse)
+def register_page(request: Request, principal: Exporter, services: ServicesDep) -> HTMLResponse:
+    with transaction(services.session_factory) as session:
+        bundle = live_bundle(services, session)
+    data = bundle.data
+    rows = register_rows(data)
+    return render(
+        request,
+        "register.html",
+        {
+            "digest": bundle.digest,
+            "partners": sorted(data.get("partners", {}).items()),
+            "sectors": data.get("sectors", {}),
+            "purposes": policies_view.purposes(data),
+            "rows": rows,
+            "general": GENERAL_SAFEGUARDS,
+        },
+        principal=principal,
+    )
+
+
+@router.get("/register.{export_format}")
+def register_download(
+    principal: Exporter,
+    services: ServicesDep,
+    request_id: RequestIdDep,
+    export_format: Annotated[str, Path(pattern="^(csv|pdf)$")],
+) -> Response:
+    now = services.clock.now()
+    with transaction(services.session_factory) as session:
+        bundle = live_bundle(services, session)
+        services.audit.record(
+            session,
+            AuditEvent(
+                tag=AuditTag.REGISTER_EXPORT_DOWNLOAD,
+                request_id=request_id,
+                actor_partner=principal.partner_id,
+                actor_user=principal.user,
+                policy_digest=bundle.digest,
+                detail={"format": export_format},
+            ),
+        )
+    name = f"art30-register-{now.date()}.{export_format}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if export_format == "csv":
+        return Response(
+            render_csv(bundle.data), media_type="text/csv; charset=utf-8", headers=headers
+        )
+    body = pdf.register_pdf(
+        register_rows(bundle.data),
+        digest=bundle.digest,
+        generated_at=now.strftime("%Y-%m-%d %H:%M UTC"),
+    )
+    return Response(body, media_type="application/pdf", headers=headers)

@@ -1,0 +1,82 @@
+"""The help desk's register over HTTP: a run becomes a case, found again by its words."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.functional.console_support import ConsoleApp, console_app, csrf_of
+
+QUESTION = (
+    "/console/helpdesk?sector=telecom&action=match:query&purpose=spoofing_prevention"
+    "&kinds=iban&disclosure=reporter"
+)
+
+
+@pytest.fixture
+def console(database_url: str, tmp_path: Path) -> Iterator[ConsoleApp]:
+    with console_app(database_url, tmp_path / "data") as running:
+        yield running
+
+
+def test_case_with_run_is_found_by_search_and_by_the_same_question(console: ConsoleApp) -> None:
+    client = console.sign_in("hanna")
+    first = client.get(QUESTION).text
+    run = re.search(r"/console/helpdesk/runs/(\d+)", first)
+    assert run is not None
+    form = client.get(f"/console/helpdesk/cases/new?run={run.group(1)}").text
+    created = client.post(
+        "/console/helpdesk/cases",
+        data={
+            "csrf_token": csrf_of(form),
+            "title": "Telecom asks which bank reported",
+            "question": "May the operator learn the reporting bank?",
+            "answer": "No; only the police and a victim's bailiff may.",
+            "status": "answered",
+            "assignee": "hanna",
+            "asker_partner": "bank-b",
+            "run": [run.group(1)],
+        },
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    case_page = client.get(created.headers["location"]).text
+    assert "HD-00001" in case_page
+    assert console.audit_tags().count("helpdesk:case:create") == 1
+    for query in ("bailif", "reporter identity", "spoofing", "HD-00001"):
+        found = client.get("/console/helpdesk/cases", params={"q": query}).text
+        assert "Telecom asks which bank reported" in found, query
+    assert "No cases found." in client.get("/console/helpdesk/cases?q=marketing").text
+    again = client.get(QUESTION).text
+    assert "Earlier answers to this exact question" in again
+    assert "HD-00001" in again
+
+
+def test_register_refuses_identifiers_and_unanswered_closure(console: ConsoleApp) -> None:
+    client = console.sign_in("hanna")
+    token = csrf_of(client.get("/console/helpdesk/cases/new").text)
+    leaked = client.post(
+        "/console/helpdesk/cases",
+        data={"csrf_token": token, "title": "Account", "question": "Is NL91 ABNA 0417 1643 00 ok?"},
+    )
+    assert leaked.status_code == 422
+    assert "question" in leaked.text
+    assert "IBAN" in leaked.text
+    closed = client.post(
+        "/console/helpdesk/cases",
+        data={"csrf_token": token, "title": "T", "question": "Q", "status": "closed"},
+    )
+    assert closed.status_code == 422
+    assert "answer" in closed.text
+    assert "helpdesk:case:create" not in console.audit_tags()
+
+
+def test_privacy_officer_reads_cases_only_with_permission(console: ConsoleApp) -> None:
+    officer = console.sign_in("petra")
+    assert officer.get("/console/helpdesk/cases").status_code == 403
+    dpo = console.sign_in("dora")
+    assert dpo.get("/console/helpdesk/cases").status_code == 200
+    assert dpo.get("/console/helpdesk/cases/new").status_code == 403
