@@ -115,6 +115,12 @@ class Settings(BaseSettings):
         description="How often each worker runs the retention purge (ppsgate purge does it "
         "on demand).",
     )
+    key_epoch_overlap_days: Annotated[int, Field(ge=0, le=365)] = Field(
+        default=30,
+        description="Days the previous salt epoch stays valid after the next one is "
+        "activated (partners re-hash meanwhile); then its indicators and watch entries are "
+        "purged. The custodian may choose another window per activation.",
+    )
     log_level: str = Field(default="INFO", description="Python log level name.")
     log_json: bool = Field(default=False, description="Emit logs as JSON lines.")
     public_url: str = Field(

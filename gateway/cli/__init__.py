@@ -14,10 +14,12 @@ import click
 import typer
 from rich.console import Console
 
+from gateway.abuse import cli as abuse_cli
 from gateway.cli import audit as audit_cli
 from gateway.cli import db as db_cli
 from gateway.cli import demo as demo_cli
 from gateway.cli import evaluator as evaluator_cli
+from gateway.cli import keys as keys_cli
 from gateway.cli import partner as partner_cli
 from gateway.cli import policy as policy_cli
 from gateway.cli import purge as purge_cli
@@ -30,9 +32,11 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+app.add_typer(abuse_cli.app, name="abuse")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(db_cli.app, name="db")
 app.add_typer(evaluator_cli.app, name="evaluator")
+app.add_typer(keys_cli.app, name="keys")
 app.add_typer(partner_cli.app, name="partner")
 app.add_typer(policy_cli.app, name="policy")
 app.add_typer(user_cli.app, name="user")

@@ -28,7 +28,8 @@ from audit.witness import Witness, add_checkpoint_request
 from gateway.audit_trail import queries
 from gateway.audit_trail.errors import AuditVerificationError
 from gateway.audit_trail.keys import load_key_file, write_key_file
-from gateway.audit_trail.service import build_audit_trail, format_time
+from gateway.audit_trail.service import build_audit_trail
+from gateway.audit_trail.store import format_time
 from gateway.config import load_settings
 from gateway.db import build_engine, build_session_factory, transaction
 from gateway.errors import ConfigurationError, InvalidRequestError
@@ -58,8 +59,19 @@ def parse_key(value: str, option: str) -> Verifier:
 def _key_argument(value: str) -> str:
     """A key given inline or as @file."""
     if value.startswith("@"):
-        return Path(value[1:]).read_text("utf-8").strip()
+        try:
+            return Path(value[1:]).read_text("utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidRequestError(f"cannot read {value[1:]}: {exc}", field="key") from None
     return value
+
+
+def _read(path: Path, option: str) -> str:
+    """A file's text, or a clear error naming the option."""
+    try:
+        return path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidRequestError(f"cannot read {path}: {exc}", field=option) from None
 
 
 PublicKeyOption = Annotated[
@@ -101,6 +113,7 @@ def verify_command(
     previous = read_monitor_state(state, verifier.origin) if state else None
     try:
         if export is not None:
+            _read(export, "--export")
             file_source = ExportFileSource(export)
             if file_source.header.filtered:
                 checkpoint, count = file_source.verify_filtered(log_key)
@@ -181,7 +194,7 @@ def check_receipt_command(
     log_key = parse_key(_key_argument(public_key), "--public-key")
     witnesses = [parse_key(_key_argument(w), "--witness") for w in witness or []]
     try:
-        parsed = Receipt.parse(receipt.read_text("utf-8"))
+        parsed = Receipt.parse(_read(receipt, "RECEIPT"))
         if parsed.extra is None:
             raise AuditVerificationError("the receipt does not carry its entry (extra line)")
         signed = verify_receipt(parsed, parsed.extra, log_key, witnesses=witnesses)
@@ -358,7 +371,7 @@ def witness_add_checkpoint_command(
 ) -> None:
     """Process one C2SP tlog-witness add-checkpoint request; prints the cosignature line."""
     witness, _ = _witness(key_file, log_key, state)
-    body = request.read_text("utf-8") if request is not None else sys.stdin.read()
+    body = _read(request, "REQUEST") if request is not None else sys.stdin.read()
     try:
         sys.stdout.write(witness.add_checkpoint(body))
     except WitnessError as exc:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from audit import merkle
 from audit.checkpoint import open_checkpoint
@@ -18,7 +19,9 @@ from audit.http_source import HttpLogSource
 from audit.note import parse_verifier_key, split_note
 from audit.receipt import Receipt, verify_receipt
 from audit.verify import LogVerifier
+from gateway.audit_trail import checkpoints, queries
 from gateway.audit_trail.deps import AuditReader
+from gateway.audit_trail.models import AuditDetail
 from gateway.db import transaction
 from gateway.services import Services
 from tests.unit.gateway.audit_trail.apps import build_app
@@ -41,84 +44,86 @@ def api(database_url: str, tmp_path: Path) -> Iterator[tuple[TestClient, Service
         yield client, services
 
 
-def _populate(services: Services, count: int, *, sign: bool = True) -> None:
-    # Services store the *peppered* token hash, as the matching service does.
-    peppered = services.pepper.token(TOKEN).hex()
+def _populate(services: Services, count: int) -> tuple[list[int], int]:
+    """Record ``count`` entries (odd ones by telecom-b) and sign; (their indexes, tree size).
+
+    The app itself logs too (its policy bundle load at start-up, and every audited read),
+    so tests work with the indexes they get back rather than assuming an empty log.
+    """
+    peppered = services.pepper.token(TOKEN).hex()  # services store peppered token hashes
+    indexes = []
     with transaction(services.session_factory) as session:
         for number in range(count):
             partner = "telecom-b" if number % 2 else "bank-a"
             disclosed = {peppered: ["count"]}
             detail = {"tokens": [peppered], "disclosed": disclosed} if number == 3 else None
-            services.audit.record(session, event(number, actor_partner=partner, detail=detail))
-    if sign:
-        with transaction(services.session_factory) as session:
-            services.audit.sign_checkpoint(session)
+            receipt = services.audit.record(
+                session, event(number, actor_partner=partner, detail=detail)
+            )
+            indexes.append(receipt.leaf_index)
+    with transaction(services.session_factory) as session:
+        services.audit.sign_checkpoint(session)
+        published = checkpoints.latest(session)
+    assert published is not None
+    return indexes, published.tree_size
 
 
 def test_public_transparency_endpoints(api: tuple[TestClient, Services]) -> None:
     client, services = api
-    assert client.get("/v1/audit/sth").status_code == 404  # nothing signed yet
-    _populate(services, 11)
+    indexes, size = _populate(services, 11)
     key = client.get("/v1/audit/public-key").json()
     log_key = parse_verifier_key(key["verifier_key"])
     assert key["witness_keys"] == [WITNESS.verifier.vkey]
     sth = client.get("/v1/audit/sth").json()
     signed = open_checkpoint(sth["checkpoint"], log_key)
-    assert signed.checkpoint.size == sth["tree_size"] == 11
-    entries = client.get("/v1/audit/entries", params={"start": 0, "end": 10}).json()["entries"]
-    bodies = [item["entry"].encode() for item in entries]
-    assert merkle.root(bodies) == _b64(sth["root_hash"]) == signed.checkpoint.root_hash
-    assert all(
-        _b64(item["leaf_hash"]) == merkle.leaf_hash(body)
-        for item, body in zip(entries, bodies, strict=True)
-    )
-    proof = client.get(
-        "/v1/audit/proof/inclusion", params={"leaf_index": 6, "tree_size": 11}
-    ).json()
-    merkle.verify_inclusion(
-        merkle.leaf_hash(bodies[6]),
-        6,
-        11,
-        [_b64(h) for h in proof["audit_path"]],
-        signed.checkpoint.root_hash,
-    )
-    consistency = client.get("/v1/audit/sth/consistency", params={"first": 4, "second": 11}).json()
-    merkle.verify_consistency(
-        4,
-        11,
-        merkle.root(bodies[:4]),
-        signed.checkpoint.root_hash,
-        [_b64(h) for h in consistency["consistency"]],
-    )
-    receipt = Receipt.parse(client.get("/v1/audit/receipt", params={"leaf_index": 3}).text)
-    assert verify_receipt(receipt, bodies[3], log_key).checkpoint.size == 11
+    assert signed.checkpoint.size == sth["tree_size"] == size >= 11
+    root = signed.checkpoint.root_hash
+    entries = client.get("/v1/audit/entries", params={"start": 0, "end": size - 1}).json()
+    bodies = [item["entry"].encode() for item in entries["entries"]]
+    assert merkle.root(bodies) == _b64(sth["root_hash"]) == root
+    for item, body in zip(entries["entries"], bodies, strict=True):
+        assert _b64(item["leaf_hash"]) == merkle.leaf_hash(body)
+    six = indexes[6]
+    params = {"leaf_index": six, "tree_size": size}
+    path = [
+        _b64(h) for h in client.get("/v1/audit/proof/inclusion", params=params).json()["audit_path"]
+    ]
+    merkle.verify_inclusion(merkle.leaf_hash(bodies[six]), six, size, path, root)
+    old = indexes[3] + 1
+    params = {"first": old, "second": size}
+    proof = client.get("/v1/audit/sth/consistency", params=params).json()["consistency"]
+    merkle.verify_consistency(old, size, merkle.root(bodies[:old]), root, [_b64(h) for h in proof])
+    receipt = Receipt.parse(client.get("/v1/audit/receipt", params={"leaf_index": indexes[3]}).text)
+    assert verify_receipt(receipt, bodies[indexes[3]], log_key).checkpoint.size == size
     history = client.get("/v1/audit/checkpoints").json()["checkpoints"]
-    assert [item["tree_size"] for item in history] == [11]
+    assert history[-1]["tree_size"] == size
     # The whole log verifies through the API with the standalone verifier.
     report, _ = LogVerifier(log_key).verify(HttpLogSource(client))
-    assert report.entries_checked == 11
+    assert report.entries_checked == size
 
 
 def test_bad_proof_requests_name_the_field(api: tuple[TestClient, Services]) -> None:
     client, services = api
-    _populate(services, 3)
-    answer = client.get("/v1/audit/proof/inclusion", params={"leaf_index": 5, "tree_size": 3})
+    _, size = _populate(services, 3)
+    params = {"leaf_index": size, "tree_size": size}
+    answer = client.get("/v1/audit/proof/inclusion", params=params)
     assert answer.status_code == 422
     assert "leaf_index" in answer.text
-    answer = client.get("/v1/audit/sth/consistency", params={"first": 2, "second": 9})
+    answer = client.get("/v1/audit/sth/consistency", params={"first": 2, "second": size + 50})
     assert answer.status_code == 422
     assert "second" in answer.text
     assert client.get("/v1/audit/entries", params={"start": 5, "end": 1}).status_code == 422
-    assert client.get("/v1/audit/receipt", params={"leaf_index": 7}).status_code == 404
+    missing = client.get("/v1/audit/receipt", params={"leaf_index": size + 50})
+    assert missing.status_code == 404
 
 
 def test_witness_cosignatures_are_published(api: tuple[TestClient, Services]) -> None:
     client, services = api
-    _populate(services, 4)
+    _, size = _populate(services, 4)
     note = client.get("/v1/audit/sth").json()["checkpoint"]
     text, _ = split_note(note)
     line = cosign(WITNESS, text, 1_800_000_000).line
-    answer = client.post("/v1/audit/cosignatures", params={"tree_size": 4}, content=line)
+    answer = client.post("/v1/audit/cosignatures", params={"tree_size": size}, content=line)
     assert answer.status_code == 200, answer.text
     assert answer.json()["accepted"] == ["witness.test/w1"]
     sth = client.get("/v1/audit/sth").json()
@@ -126,7 +131,7 @@ def test_witness_cosignatures_are_published(api: tuple[TestClient, Services]) ->
     log_key = parse_verifier_key(client.get("/v1/audit/public-key").json()["verifier_key"])
     assert open_checkpoint(sth["checkpoint"], log_key, witnesses=[WITNESS.verifier]).cosigners
     stranger = cosign(generate_cosigner("stranger.test"), text, 1).line
-    refused = client.post("/v1/audit/cosignatures", params={"tree_size": 4}, content=stranger)
+    refused = client.post("/v1/audit/cosignatures", params={"tree_size": size}, content=stranger)
     assert refused.status_code == 403
 
 
@@ -138,20 +143,19 @@ def test_officer_reads_need_a_reader_and_are_audited(database_url: str, tmp_path
         assert client.get("/v1/audit/export").status_code == 401
         assert client.post("/v1/audit/subject-access", json={"token": TOKEN}).status_code == 401
     app, services = build_app(settings, reader=OFFICER)
-    _populate(services, 6)
+    indexes, _ = _populate(services, 6)
     with TestClient(app) as client:
         found = client.get("/v1/audit/search").json()["entries"]
-        assert [e["leaf_index"] for e in found] == [5, 3, 1]
+        assert [e["leaf_index"] for e in found] == [indexes[5], indexes[3], indexes[1]]
         assert {e["actor"]["partner"] for e in found} == {"telecom-b"}
         denied = client.get("/v1/audit/search", params={"partner": "bank-a"})
         assert denied.status_code == 403
         assert "partner" in denied.text
         report = client.post("/v1/audit/subject-access", json={"token": TOKEN}).json()
-        assert [(r["leaf_index"], r["disclosed"]) for r in report["records"]] == [(3, ["count"])]
+        records = [(r["leaf_index"], r["disclosed"]) for r in report["records"]]
+        assert records == [(indexes[3], ["count"])]
         assert client.post("/v1/audit/subject-access", json={"token": "XYZ"}).status_code == 422
     with transaction(services.session_factory) as session:
-        from gateway.audit_trail import queries
-
         views = queries.search(session, queries.AuditFilter(partner="telecom-b"), scope=None)
     tags = [entry["tag"] for _, entry in views.entries[:3]]
     assert tags == ["audit:subject:access", "audit:access:deny", "audit:entries:view"]
@@ -160,21 +164,25 @@ def test_officer_reads_need_a_reader_and_are_audited(database_url: str, tmp_path
 
 def test_exports_verify_offline(api: tuple[TestClient, Services], tmp_path: Path) -> None:
     client, services = api
-    _populate(services, 9)
+    _, size = _populate(services, 9)
     log_key = parse_verifier_key(client.get("/v1/audit/public-key").json()["verifier_key"])
     full = tmp_path / "full.jsonl"
     full.write_bytes(client.get("/v1/audit/export", params={"details": True}).content)
     report, _ = LogVerifier(log_key).verify(ExportFileSource(full))
-    assert report.size == 9
-    assert report.details_checked == 1
+    assert report.size == size
+    with transaction(services.session_factory) as session:
+        details = session.scalar(
+            select(func.count()).select_from(AuditDetail).where(AuditDetail.seq < size)
+        )
+    assert report.details_checked == details >= 1
     part = tmp_path / "part.jsonl"
     part.write_bytes(client.get("/v1/audit/export", params={"partner": "bank-a"}).content)
     checkpoint, count = ExportFileSource(part).verify_filtered(log_key)
-    assert (checkpoint.size, count) == (9, 5)
+    assert (checkpoint.size, count) == (size, 5)
     rows = client.get("/v1/audit/export", params={"format": "csv"}).text.splitlines()
     assert rows[0].startswith("leaf_index,time,tag")
     # The CSV is not bound to a checkpoint: it also lists the three exports just audited.
-    assert len(rows) == 1 + 9 + 3
+    assert [int(row.split(",")[0]) for row in rows[1:]] == list(range(size + 3))
     assert rows[-1].split(",")[2] == "audit:export:download"
     header = json.loads(full.read_text().splitlines()[0])
     assert header["filtered"] is False

@@ -13,10 +13,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from audit import merkle
 from gateway.audit_trail import queries
 from gateway.audit_trail.deps import AuditReader
 from gateway.audit_trail.errors import AuditVerificationError
@@ -34,10 +35,11 @@ DPO = AuditReader(partner_id="pps-dpo", user="dpo-anna", all_partners=True)
 
 
 class Gateway:
-    def __init__(self, url: str, services: Services, tmp_path: Path) -> None:
+    def __init__(self, url: str, services: Services, tmp_path: Path, indexes: list[int]) -> None:
         self.url = url
         self.services = services
         self.tmp_path = tmp_path
+        self.indexes = indexes  # leaf index of our n-th entry (the app logs its own too)
 
     @property
     def key(self) -> str:
@@ -73,12 +75,14 @@ def gateway(database_url: str, tmp_path: Path) -> Iterator[Gateway]:
     settings = make_settings(database_url, tmp_path)
     app, services = build_app(settings, reader=DPO)
     with transaction(services.session_factory) as session:
-        for number in range(SIZE):
-            services.audit.record(session, event(number, counts={"items": number}))
+        indexes = [
+            services.audit.record(session, event(n, counts={"items": n})).leaf_index
+            for n in range(SIZE)
+        ]
     with transaction(services.session_factory) as session:
         services.audit.sign_checkpoint(session)
     with BackgroundServer(app) as server:
-        yield Gateway(server.url, services, tmp_path)
+        yield Gateway(server.url, services, tmp_path, indexes)
 
 
 def _expect_failure(gateway: Gateway, index: int, words: str) -> None:
@@ -98,46 +102,55 @@ def _body(session: Session, seq: int) -> bytes:
 def test_a_consistent_log_verifies(gateway: Gateway) -> None:
     code, output, exc = gateway.verify("--url", gateway.url)
     assert code == 0, (output, exc)
-    assert f"size {SIZE}" in output
+    assert f"size {gateway.indexes[-1] + 1}" in output
     code, output, exc = gateway.verify("--export", str(gateway.export()))
     assert code == 0, (output, exc)
 
 
 def test_changed_row_is_named(gateway: Gateway) -> None:
+    target = gateway.indexes[17]
+
     def change(session: Session) -> None:
-        body = _body(session, 17).replace(b'"items":17', b'"items":1')
-        session.execute(update(AuditEntry).where(AuditEntry.seq == 17).values(body=body))
+        body = _body(session, target).replace(b'"items":17', b'"items":1')
+        session.execute(update(AuditEntry).where(AuditEntry.seq == target).values(body=body))
 
     gateway.sql(change)
-    _expect_failure(gateway, 17, "entry 17 was altered")
+    _expect_failure(gateway, target, f"entry {target} was altered")
 
 
 def test_deleted_row_is_named(gateway: Gateway) -> None:
-    gateway.sql(lambda s: s.execute(delete(AuditEntry).where(AuditEntry.seq == 23)))
-    _expect_failure(gateway, 23, "entry 23 is missing")
+    target = gateway.indexes[23]
+    gateway.sql(lambda s: s.execute(delete(AuditEntry).where(AuditEntry.seq == target)))
+    _expect_failure(gateway, target, f"entry {target} is missing")
 
 
 def test_reordered_rows_are_named(gateway: Gateway) -> None:
+    first, second = gateway.indexes[8], gateway.indexes[9]
+
     def swap(session: Session) -> None:
-        eight, nine = _body(session, 8), _body(session, 9)
-        session.execute(update(AuditEntry).where(AuditEntry.seq == 8).values(body=nine))
-        session.execute(update(AuditEntry).where(AuditEntry.seq == 9).values(body=eight))
+        one, two = _body(session, first), _body(session, second)
+        session.execute(update(AuditEntry).where(AuditEntry.seq == first).values(body=two))
+        session.execute(update(AuditEntry).where(AuditEntry.seq == second).values(body=one))
 
     gateway.sql(swap)
-    _expect_failure(gateway, 8, "entry 8 says it is entry 9")
+    _expect_failure(gateway, first, f"entry {first} says it is entry {second}")
 
 
 def test_inserted_row_is_named(gateway: Gateway) -> None:
-    def insert_at_five(session: Session) -> None:
-        for seq in range(SIZE - 1, 4, -1):
+    target = gateway.indexes[5]
+
+    def insert_before_target(session: Session) -> None:
+        last = int(session.scalar(select(func.max(AuditEntry.seq))) or 0)
+        for seq in range(last, target - 1, -1):
             session.execute(update(AuditEntry).where(AuditEntry.seq == seq).values(seq=seq + 1))
-        row = session.get(AuditEntry, 4)
+        row = session.get(AuditEntry, target - 1)
         assert row is not None
-        forged = row.body.replace(b'"seq":4', b'"seq":5').replace(b'"items":4', b'"items":0')
+        forged = row.body.replace(f'"seq":{target - 1}'.encode(), f'"seq":{target}'.encode())
         session.add(
             AuditEntry(
-                seq=5,
+                seq=target,
                 body=forged,
+                leaf_hash=merkle.leaf_hash(forged),
                 time=row.time,
                 tag=row.tag,
                 request_id="forged",
@@ -145,14 +158,16 @@ def test_inserted_row_is_named(gateway: Gateway) -> None:
             )
         )
 
-    gateway.sql(insert_at_five)
-    _expect_failure(gateway, 5, "entry 5 was altered")
+    gateway.sql(insert_before_target)
+    _expect_failure(gateway, target, f"entry {target} was altered")
 
 
 def test_failure_exits_1_with_the_entry_named(gateway: Gateway) -> None:
+    target = gateway.indexes[2]
+
     def change(session: Session) -> None:
-        body = _body(session, 2).replace(b'"bank-a"', b'"bank-z"')
-        session.execute(update(AuditEntry).where(AuditEntry.seq == 2).values(body=body))
+        body = _body(session, target).replace(b'"bank-a"', b'"bank-z"')
+        session.execute(update(AuditEntry).where(AuditEntry.seq == target).values(body=body))
 
     gateway.sql(change)
     command = [
@@ -170,4 +185,4 @@ def test_failure_exits_1_with_the_entry_named(gateway: Gateway) -> None:
         command, check=False, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 1
-    assert "entry 2 was altered" in done.stderr
+    assert f"entry {target} was altered" in done.stderr

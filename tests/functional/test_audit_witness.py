@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import delete, update
+from sqlalchemy import delete, text, update
 from typer.testing import CliRunner
 
 from audit.tree import frontier_keys
@@ -55,6 +55,9 @@ class Setup:
         with transaction(self.services.session_factory) as session:
             self.services.audit.sign_checkpoint(session)
 
+    def size(self) -> int:
+        return int(httpx.get(f"{self.url}/v1/audit/sth", timeout=10).json()["tree_size"])
+
     def witness(self) -> tuple[int, str, BaseException | None]:
         return _cli(
             "witness",
@@ -93,7 +96,11 @@ class Setup:
                 )
             kept = store.fetch_nodes(session, frontier_keys(keep))
             frontier = b"".join(kept[key] for key in frontier_keys(keep))
-            session.execute(update(AuditLogHead).values(tree_size=keep, frontier=frontier))
+            session.execute(
+                update(AuditLogHead).values(tree_size=keep, frontier=frontier, reserved=keep)
+            )
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(text(f"SELECT setval('audit_entry_seq', {keep - 1})"))
         self.append(12, partner="bank-x")
 
 
@@ -112,6 +119,7 @@ def setup(database_url: str, tmp_path: Path) -> Iterator[Setup]:
 
 def test_witness_cosigns_consistent_growth_and_refuses_a_rewrite(setup: Setup) -> None:
     setup.append(20)
+    first = setup.size()
     code, output, exc = setup.witness()
     assert code == 0, (output, exc)
     assert "cosigned" in output
@@ -125,21 +133,25 @@ def test_witness_cosigns_consistent_growth_and_refuses_a_rewrite(setup: Setup) -
     setup.append(5)
     assert setup.witness()[0] == 0
     assert setup.verify(*checks)[0] == 0
+    cosigned = setup.size()
+    assert cosigned >= first + 5
 
-    setup.truncate_and_resign(keep=10)  # size 22 now, entries 10.. rewritten
+    setup.truncate_and_resign(keep=10)  # 22 entries now, entries 10.. rewritten
+    assert setup.size() == 22 < cosigned
     code, output, exc = setup.witness()
     assert code != 0
     assert isinstance(exc, AuditVerificationError)
-    assert "truncated or rolled back" in exc.reason  # 22 < 25 cosigned
+    assert "truncated or rolled back" in exc.reason
 
     code, output, exc = setup.verify(*checks)
     assert isinstance(exc, AuditVerificationError)
     assert "shrank" in exc.reason
 
-    setup.append(10, partner="bank-x")  # size 32: larger than anything seen, still forged
+    setup.append(cosigned, partner="bank-x")  # larger than anything seen, still forged
+    assert setup.size() > cosigned
     code, output, exc = setup.witness()
     assert isinstance(exc, AuditVerificationError)
-    assert "not consistent with the cosigned size 25" in exc.reason
+    assert f"not consistent with the cosigned size {cosigned}" in exc.reason
     code, output, exc = setup.verify(*checks)
     assert isinstance(exc, AuditVerificationError)
     assert "history rewritten" in exc.reason

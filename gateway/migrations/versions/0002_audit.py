@@ -24,17 +24,31 @@ def upgrade() -> None:
         sa.Column("id", sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column("tree_size", sa.BigInteger(), nullable=False),
         sa.Column("frontier", sa.LargeBinary(), nullable=False),
+        sa.Column("reserved", sa.BigInteger(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("id = 1", name="ck_audit_log_head_single_row"),
         sa.PrimaryKeyConstraint("id", name="pk_audit_log_head"),
     )
     op.bulk_insert(
-        head, [{"id": 1, "tree_size": 0, "frontier": b"", "updated_at": datetime.now(UTC)}]
+        head,
+        [
+            {
+                "id": 1,
+                "tree_size": 0,
+                "frontier": b"",
+                "reserved": 0,
+                "updated_at": datetime.now(UTC),
+            }
+        ],
     )
+    if op.get_bind().dialect.name == "postgresql":
+        # Sequence numbers are drawn without a lock; gaps left by rollbacks become void entries.
+        op.execute("CREATE SEQUENCE audit_entry_seq AS bigint MINVALUE 0 START WITH 0")
     op.create_table(
         "audit_entries",
         sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("body", sa.LargeBinary(), nullable=False),
+        sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False),
         sa.Column("time", sa.DateTime(timezone=True), nullable=False),
         sa.Column("tag", sa.String(64), nullable=False),
         sa.Column("request_id", sa.String(128), nullable=False),
@@ -113,3 +127,5 @@ def downgrade() -> None:
     op.drop_index("ix_audit_entries_partner_seq", table_name="audit_entries")
     op.drop_table("audit_entries")
     op.drop_table("audit_log_head")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP SEQUENCE IF EXISTS audit_entry_seq")

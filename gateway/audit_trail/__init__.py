@@ -1,0 +1,1 @@
+"""The gateway's audit trail: entries in the action's transaction, checkpoints, proofs."""

@@ -1,0 +1,282 @@
+"""Reading the audit trail for people: search, export and subject access.
+
+These are the privacy officers' views; what a reader may see is decided before these
+functions run and arrives as ``scope`` (a partner id, or None for the partnership's DPO).
+Results come from the canonical entry bodies, never from the search columns, so what an
+officer reads is exactly what the Merkle tree commits to.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from audit import export as export_format
+from audit.entry import decode_detail
+from audit.tree import Span, hash_spans, inclusion_spans, keys_for
+from gateway.audit_trail import checkpoints
+from gateway.audit_trail.models import AuditDetail, AuditDetailToken, AuditEntry
+from gateway.audit_trail.store import as_utc, fetch_nodes, leaf_hashes
+from gateway.errors import PermissionDeniedError
+
+EXPORT_BATCH = 500
+CSV_COLUMNS = (
+    "leaf_index",
+    "time",
+    "tag",
+    "request_id",
+    "partner",
+    "client",
+    "user",
+    "purpose",
+    "legal_basis",
+    "decision",
+    "reasons",
+    "policy_digest",
+    "counts",
+    "detail_sha256",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    """Search filters; every field narrows, None means "any"."""
+
+    partner: str | None = None
+    tag: str | None = None
+    purpose: str | None = None
+    decision: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return all(value is None for value in (self.partner, self.tag, self.purpose,
+                                               self.decision, self.since, self.until))
+
+    def as_detail(self) -> dict[str, str]:
+        """The filters as recorded in the audit entry of the search itself."""
+        values = {
+            "partner": self.partner,
+            "tag": self.tag,
+            "purpose": self.purpose,
+            "decision": self.decision,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+        }
+        return {key: value for key, value in values.items() if value is not None}
+
+
+def _scoped(
+    query: Select[int, bytes], filters: AuditFilter, scope: str | None
+) -> Select[int, bytes]:
+    if scope is not None:
+        if filters.partner is not None and filters.partner != scope:
+            raise PermissionDeniedError(
+                f"you may only read entries of partner {scope}", field="partner"
+            )
+        query = query.where(AuditEntry.actor_partner == scope)
+    if filters.partner is not None:
+        query = query.where(AuditEntry.actor_partner == filters.partner)
+    if filters.tag is not None:
+        query = query.where(AuditEntry.tag == filters.tag)
+    if filters.purpose is not None:
+        query = query.where(AuditEntry.purpose == filters.purpose)
+    if filters.decision is not None:
+        query = query.where(AuditEntry.decision == filters.decision)
+    if filters.since is not None:
+        query = query.where(AuditEntry.time >= filters.since)
+    if filters.until is not None:
+        query = query.where(AuditEntry.time < filters.until)
+    return query
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    entries: list[tuple[int, dict[str, Any]]]
+    next_before: int | None
+
+
+def search(
+    session: Session,
+    filters: AuditFilter,
+    *,
+    scope: str | None,
+    before: int | None = None,
+    limit: int = 100,
+) -> SearchPage:
+    """Entries matching ``filters``, newest first; page with ``before`` = ``next_before``."""
+    query = _scoped(select(AuditEntry.seq, AuditEntry.body), filters, scope)
+    if before is not None:
+        query = query.where(AuditEntry.seq < before)
+    rows = session.execute(query.order_by(AuditEntry.seq.desc()).limit(limit + 1)).all()
+    entries = [(int(seq), json.loads(bytes(body))) for seq, body in rows[:limit]]
+    next_before = entries[-1][0] if len(rows) > limit else None
+    return SearchPage(entries, next_before)
+
+
+def _proofs(session: Session, indexes: Sequence[int], size: int) -> dict[int, list[bytes]]:
+    spans: dict[int, list[Span]] = {index: inclusion_spans(index, size) for index in indexes}
+    nodes = fetch_nodes(session, keys_for(span for group in spans.values() for span in group))
+    return {index: hash_spans(group, nodes) for index, group in spans.items()}
+
+
+def export_jsonl(
+    session: Session,
+    filters: AuditFilter,
+    *,
+    scope: str | None,
+    origin: str,
+    exported_at: str,
+    include_details: bool = False,
+) -> Iterator[str]:
+    """An export file (see :mod:`audit.export`) up to the newest checkpoint.
+
+    Without filters or scope it is the whole log (verifiable by recomputing the tree);
+    otherwise every entry line carries its inclusion proof.
+    """
+    published = checkpoints.latest(session)
+    size = published.tree_size if published else 0
+    filtered = scope is not None or not filters.is_empty
+    yield export_format.header_line(
+        origin=origin, tree_size=size, filtered=filtered, exported_at=exported_at
+    )
+    if published is None:
+        return
+    notes = checkpoints.history(session, start=0, limit=1_000_000) if not filtered else [published]
+    for item in notes:
+        yield export_format.checkpoint_line(item.note)
+    base = _scoped(select(AuditEntry.seq, AuditEntry.body), filters, scope)
+    after = -1
+    while True:
+        rows = session.execute(
+            base.where(AuditEntry.seq > after, AuditEntry.seq < size)
+            .order_by(AuditEntry.seq)
+            .limit(EXPORT_BATCH)
+        ).all()
+        if not rows:
+            return
+        indexes = [int(seq) for seq, _ in rows]
+        stored = leaf_hashes(session, indexes[0], indexes[-1] + 1)
+        proofs = _proofs(session, indexes, size) if filtered else {}
+        details: dict[int, bytes] = {}
+        if include_details:
+            details = {
+                int(seq): bytes(body)
+                for seq, body in session.execute(
+                    select(AuditDetail.seq, AuditDetail.body).where(AuditDetail.seq.in_(indexes))
+                )
+            }
+        for seq, body in rows:
+            index = int(seq)
+            yield export_format.entry_line(
+                index,
+                bytes(body),
+                stored.get(index),
+                detail=details.get(index),
+                proof=proofs.get(index) if filtered else None,
+            )
+        after = indexes[-1]
+
+
+def _csv_row(index: int, entry: dict[str, Any]) -> list[str]:
+    actor = entry["actor"]
+    return [
+        str(index),
+        entry["time"],
+        entry["tag"],
+        entry["request_id"],
+        actor["partner"] or "",
+        actor["client"] or "",
+        actor["user"] or "",
+        entry["purpose"] or "",
+        entry["legal_basis"] or "",
+        entry["decision"] or "",
+        " ".join(entry["reasons"]),
+        entry["policy_digest"] or "",
+        json.dumps(entry["counts"], sort_keys=True, separators=(",", ":")),
+        entry["detail_sha256"] or "",
+    ]
+
+
+def export_csv(session: Session, filters: AuditFilter, *, scope: str | None) -> Iterator[str]:
+    """A spreadsheet-friendly export of the entries (each row provable by its leaf index)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    base = _scoped(select(AuditEntry.seq, AuditEntry.body), filters, scope)
+    after = -1
+    while True:
+        rows = session.execute(
+            base.where(AuditEntry.seq > after).order_by(AuditEntry.seq).limit(EXPORT_BATCH)
+        ).all()
+        for seq, body in rows:
+            writer.writerow(_csv_row(int(seq), json.loads(bytes(body))))
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        if not rows:
+            return
+        after = int(rows[-1][0])
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectRecord:
+    """One logged act that involved a token, with what was disclosed about it (if anything)."""
+
+    leaf_index: int
+    time: datetime
+    tag: str
+    partner: str | None
+    client: str | None
+    purpose: str | None
+    legal_basis: str | None
+    decision: str | None
+    disclosed: Any
+
+
+def subject_access(
+    session: Session, token_hash: bytes, *, scope: str | None
+) -> list[SubjectRecord]:
+    """Every retained detail record naming ``token_hash`` (the *peppered* token hash).
+
+    Answers GDPR Art. 15(1)(c) while the details are retained: which partner learnt what
+    about this token, when and for which purpose. Purged details are gone from the answer.
+    """
+    query = (
+        select(AuditEntry.seq, AuditEntry.time, AuditEntry.body, AuditDetail.body)
+        .join(AuditDetailToken, AuditDetailToken.seq == AuditEntry.seq)
+        .join(AuditDetail, AuditDetail.seq == AuditEntry.seq)
+        .where(AuditDetailToken.token_hash == token_hash)
+        .order_by(AuditEntry.seq)
+    )
+    if scope is not None:
+        query = query.where(AuditEntry.actor_partner == scope)
+    key = token_hash.hex()
+    records = []
+    for seq, time, body, detail_body in session.execute(query):
+        entry = json.loads(bytes(body))
+        detail = decode_detail(bytes(detail_body))
+        disclosed = detail.get("disclosed", {})
+        records.append(
+            SubjectRecord(
+                leaf_index=int(seq),
+                time=as_utc(time),
+                tag=entry["tag"],
+                partner=entry["actor"]["partner"],
+                client=entry["actor"]["client"],
+                purpose=entry["purpose"],
+                legal_basis=entry["legal_basis"],
+                decision=entry["decision"],
+                disclosed=disclosed.get(key) if isinstance(disclosed, dict) else None,
+            )
+        )
+    return records

@@ -1,0 +1,431 @@
+"""HTTP API of the audit log, modelled on RFC 6962 §4.
+
+Public (no authentication, like a Certificate Transparency log): the signed tree head,
+consistency and inclusion proofs, entries, checkpoint history, receipts, the public key, and
+cosignature submission by configured witnesses. Anyone can verify the log from these alone.
+
+For privacy officers (an :class:`~gateway.audit_trail.deps.AuditReader` is required):
+search, export (JSONL verifiable offline, or CSV) and subject access. Every such read is
+itself an audit entry, so the log also shows who watched the watchers.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Literal, NoReturn
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import PlainTextResponse, StreamingResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from gateway.audit_trail import checkpoints, queries, store
+from gateway.audit_trail.deps import AuditReader, AuditReaderDep
+from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.audit_trail.schemas import (
+    CheckpointItem,
+    CheckpointList,
+    ConsistencyProof,
+    CosignaturesAccepted,
+    InclusionProof,
+    LogEntries,
+    LogEntry,
+    PublicKey,
+    SearchResult,
+    SignedTreeHead,
+    SubjectAccessReport,
+    SubjectDisclosure,
+)
+from gateway.audit_trail.store import as_utc, format_time
+from gateway.db import transaction
+from gateway.deps import RequestIdDep, ServicesDep
+from gateway.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
+from gateway.services import Services
+
+router = APIRouter(prefix="/v1/audit", tags=["audit"])
+
+MAX_ENTRIES = 1000
+MAX_COSIGNATURE_BODY = 16 * 1024
+TOKEN = re.compile(r"[0-9a-f]{64}")
+
+
+def _b64(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
+
+
+@router.get("/sth", response_model=SignedTreeHead, summary="Latest signed tree head")
+def get_sth(services: ServicesDep) -> SignedTreeHead:
+    """The newest checkpoint (C2SP tlog-checkpoint) with the cosignatures held for it."""
+    with transaction(services.session_factory) as session:
+        published = checkpoints.latest(session)
+    if published is None:
+        raise NotFoundError("no checkpoint has been signed yet")
+    return SignedTreeHead(
+        origin=services.audit.origin,
+        tree_size=published.tree_size,
+        root_hash=_b64(published.root_hash),
+        checkpoint=published.note,
+        cosigners=list(published.cosigners),
+        signed_at=as_utc(published.signed_at),
+    )
+
+
+@router.get(
+    "/sth/consistency", response_model=ConsistencyProof, summary="Consistency proof"
+)
+def get_consistency(
+    services: ServicesDep,
+    first: Annotated[int, Query(ge=1)],
+    second: Annotated[int, Query(ge=1)],
+) -> ConsistencyProof:
+    """RFC 6962 §2.1.2 proof that the tree of size ``first`` is a prefix of ``second``."""
+    with transaction(services.session_factory) as session:
+        proof = store.consistency_proof(session, first, second)
+    return ConsistencyProof(first=first, second=second, consistency=[_b64(h) for h in proof])
+
+
+@router.get("/proof/inclusion", response_model=InclusionProof, summary="Inclusion proof")
+def get_inclusion(
+    services: ServicesDep,
+    leaf_index: Annotated[int, Query(ge=0)],
+    tree_size: Annotated[int, Query(ge=1)],
+) -> InclusionProof:
+    """RFC 6962 §2.1.1 audit path for ``leaf_index`` in the tree of ``tree_size``."""
+    with transaction(services.session_factory) as session:
+        proof = store.inclusion_proof(session, leaf_index, tree_size)
+        leaf = store.leaf_hashes(session, leaf_index, leaf_index + 1).get(leaf_index, b"")
+    return InclusionProof(
+        leaf_index=leaf_index,
+        tree_size=tree_size,
+        leaf_hash=_b64(leaf),
+        audit_path=[_b64(h) for h in proof],
+    )
+
+
+@router.get("/entries", response_model=LogEntries, summary="Entries (canonical JSON)")
+def get_entries(
+    services: ServicesDep,
+    start: Annotated[int, Query(ge=0)],
+    end: Annotated[int, Query(ge=0, description="inclusive, as in RFC 6962")],
+) -> LogEntries:
+    """Entries ``start..end`` (at most 1000); recompute each leaf as SHA-256(0x00 || entry)."""
+    if end < start:
+        raise InvalidRequestError(f"end {end} is before start {start}", field="end")
+    last = min(end, start + MAX_ENTRIES - 1)
+    with transaction(services.session_factory) as session:
+        size = store.read_head(session).size
+        bodies = store.entry_bodies(session, start, min(last + 1, size))
+        hashes = store.leaf_hashes(session, start, min(last + 1, size))
+    return LogEntries(
+        entries=[
+            LogEntry(
+                leaf_index=seq,
+                entry=body.decode("utf-8"),
+                leaf_hash=_b64(hashes[seq]) if seq in hashes else None,
+            )
+            for seq, body in bodies
+        ]
+    )
+
+
+@router.get("/checkpoints", response_model=CheckpointList, summary="Checkpoint history")
+def get_checkpoints(
+    services: ServicesDep,
+    start: Annotated[int, Query(ge=0, description="smallest tree size")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_ENTRIES)] = 100,
+) -> CheckpointList:
+    """Every checkpoint the log has signed from tree size ``start`` on, smallest first."""
+    with transaction(services.session_factory) as session:
+        items = checkpoints.history(session, start=start, limit=limit)
+    return CheckpointList(
+        checkpoints=[
+            CheckpointItem(
+                tree_size=item.tree_size, checkpoint=item.note, signed_at=as_utc(item.signed_at)
+            )
+            for item in items
+        ]
+    )
+
+
+@router.get(
+    "/receipt",
+    response_class=PlainTextResponse,
+    summary="Receipt for an entry (C2SP tlog-proof)",
+    responses={200: {"content": {"text/plain": {}}}},
+)
+def get_receipt(
+    services: ServicesDep, leaf_index: Annotated[int, Query(ge=0)]
+) -> PlainTextResponse:
+    """Offline proof that entry ``leaf_index`` is logged, once a checkpoint covers it."""
+    with transaction(services.session_factory) as session:
+        receipt = services.audit.receipt(session, leaf_index)
+    return PlainTextResponse(receipt.encode(), media_type="text/plain; charset=utf-8")
+
+
+@router.get("/public-key", response_model=PublicKey, summary="Log and witness public keys")
+def get_public_key(services: ServicesDep) -> PublicKey:
+    """The key that signs checkpoints, in C2SP verifier key format."""
+    return PublicKey(
+        origin=services.audit.origin,
+        verifier_key=services.audit.verifier_key,
+        witness_keys=[key.vkey for key in services.audit.witness_keys],
+    )
+
+
+@router.post(
+    "/cosignatures",
+    response_model=CosignaturesAccepted,
+    summary="Submit witness cosignatures for a checkpoint",
+)
+async def post_cosignatures(
+    request: Request, services: ServicesDep, tree_size: Annotated[int, Query(ge=0)]
+) -> CosignaturesAccepted:
+    """Body: cosignature lines (a C2SP tlog-witness ``add-checkpoint`` response)."""
+    raw = await request.body()
+    if len(raw) > MAX_COSIGNATURE_BODY:
+        raise InvalidRequestError("cosignature body is larger than 16 KiB", field="body")
+    try:
+        lines = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidRequestError("cosignature body is not UTF-8", field="body") from None
+
+    def accept() -> list[str]:
+        with transaction(services.session_factory) as session:
+            return services.audit.add_cosignatures(session, tree_size, lines)
+
+    accepted = await run_in_threadpool(accept)
+    return CosignaturesAccepted(tree_size=tree_size, accepted=accepted)
+
+
+# --- privacy officers -------------------------------------------------------------------
+
+
+def _filters(
+    *,
+    partner: str | None,
+    action: AuditTag | None,
+    purpose: str | None,
+    decision: Literal["allow", "deny"] | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> queries.AuditFilter:
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidRequestError("give a time zone (e.g. 2026-01-31T00:00:00Z)", field=name)
+    return queries.AuditFilter(
+        partner=partner,
+        tag=action.value if action else None,
+        purpose=purpose,
+        decision=decision,
+        since=since,
+        until=until,
+    )
+
+
+def _event(
+    reader: AuditReader,
+    request_id: str,
+    tag: AuditTag,
+    *,
+    decision: str,
+    reason_codes: tuple[str, ...] = (),
+    counts: dict[str, int] | None = None,
+    detail: dict[str, object] | None = None,
+) -> AuditEvent:
+    return AuditEvent(
+        tag=tag,
+        request_id=request_id,
+        actor_partner=reader.partner_id,
+        actor_client=reader.client_id,
+        actor_user=reader.user,
+        decision=decision,
+        reason_codes=reason_codes,
+        counts=counts or {},
+        detail=detail,
+    )
+
+
+def _deny(
+    services: Services, reader: AuditReader, request_id: str, exc: PermissionDeniedError
+) -> NoReturn:
+    with transaction(services.session_factory) as session:
+        services.audit.record(
+            session,
+            _event(
+                reader,
+                request_id,
+                AuditTag.AUDIT_ACCESS_DENY,
+                decision="deny",
+                reason_codes=("audit-scope",),
+            ),
+        )
+    raise PermissionDeniedError(exc.reason, field=exc.field, audited=True) from None
+
+
+Partner = Annotated[str | None, Query(max_length=128)]
+Purpose = Annotated[str | None, Query(max_length=128)]
+
+
+@router.get("/search", response_model=SearchResult, summary="Search entries (privacy officers)")
+def search(
+    *,
+    services: ServicesDep,
+    reader: AuditReaderDep,
+    request_id: RequestIdDep,
+    partner: Partner = None,
+    action: AuditTag | None = None,
+    purpose: Purpose = None,
+    decision: Literal["allow", "deny"] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before: Annotated[int | None, Query(ge=0)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> SearchResult:
+    """Entries newest first, within the reader's scope; the search itself is audited."""
+    filters = _filters(
+        partner=partner,
+        action=action,
+        purpose=purpose,
+        decision=decision,
+        since=since,
+        until=until,
+    )
+    try:
+        with transaction(services.session_factory) as session:
+            page = queries.search(
+                session, filters, scope=reader.scope, before=before, limit=limit
+            )
+            services.audit.record(
+                session,
+                _event(
+                    reader,
+                    request_id,
+                    AuditTag.AUDIT_ENTRIES_VIEW,
+                    decision="allow",
+                    counts={"returned": len(page.entries)},
+                    detail={"filters": filters.as_detail()},
+                ),
+            )
+    except PermissionDeniedError as exc:
+        _deny(services, reader, request_id, exc)
+    return SearchResult(
+        entries=[{"leaf_index": seq, **entry} for seq, entry in page.entries],
+        next_before=page.next_before,
+    )
+
+
+@router.get("/export", summary="Export entries as JSONL (verifiable) or CSV")
+def export(
+    *,
+    services: ServicesDep,
+    reader: AuditReaderDep,
+    request_id: RequestIdDep,
+    export_format: Annotated[Literal["jsonl", "csv"], Query(alias="format")] = "jsonl",
+    details: bool = False,
+    partner: Partner = None,
+    action: AuditTag | None = None,
+    purpose: Purpose = None,
+    decision: Literal["allow", "deny"] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> StreamingResponse:
+    """A JSONL export verifies with ``ppsgate audit verify --export FILE``."""
+    filters = _filters(
+        partner=partner,
+        action=action,
+        purpose=purpose,
+        decision=decision,
+        since=since,
+        until=until,
+    )
+    try:
+        with transaction(services.session_factory) as session:
+            queries.search(session, filters, scope=reader.scope, limit=1)  # scope check
+            services.audit.record(
+                session,
+                _event(
+                    reader,
+                    request_id,
+                    AuditTag.AUDIT_EXPORT_DOWNLOAD,
+                    decision="allow",
+                    detail={"filters": filters.as_detail(), "format": export_format},
+                ),
+            )
+    except PermissionDeniedError as exc:
+        _deny(services, reader, request_id, exc)
+
+    def stream() -> Iterator[str]:
+        with transaction(services.session_factory) as session:
+            if export_format == "csv":
+                yield from queries.export_csv(session, filters, scope=reader.scope)
+            else:
+                yield from queries.export_jsonl(
+                    session,
+                    filters,
+                    scope=reader.scope,
+                    origin=services.audit.origin,
+                    exported_at=format_time(services.audit.clock.now()),
+                    include_details=details,
+                )
+
+    media = "text/csv; charset=utf-8" if export_format == "csv" else "application/x-ndjson"
+    name = f"audit-export.{export_format}"
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return StreamingResponse(stream(), media_type=media, headers=disposition)
+
+
+class SubjectAccessRequest(BaseModel):
+    token: str = Field(
+        description="the subject's token (64 lowercase hex), computed by a partner or the "
+        "help desk; it is peppered here and never stored in the clear"
+    )
+
+
+@router.post(
+    "/subject-access",
+    response_model=SubjectAccessReport,
+    summary="Disclosures about one token (GDPR Art. 15(1)(c))",
+)
+def subject_access(
+    body: SubjectAccessRequest,
+    services: ServicesDep,
+    reader: AuditReaderDep,
+    request_id: RequestIdDep,
+) -> SubjectAccessReport:
+    """Every retained record naming the token, within the reader's scope; audited."""
+    if not TOKEN.fullmatch(body.token):
+        raise InvalidRequestError("token must be 64 lowercase hex characters", field="token")
+    token_hash = services.pepper.token(body.token)
+    with transaction(services.session_factory) as session:
+        records = queries.subject_access(session, token_hash, scope=reader.scope)
+        services.audit.record(
+            session,
+            _event(
+                reader,
+                request_id,
+                AuditTag.AUDIT_SUBJECT_ACCESS,
+                decision="allow",
+                counts={"records": len(records)},
+                detail={"tokens": [token_hash.hex()]},
+            ),
+        )
+    return SubjectAccessReport(
+        records=[
+            SubjectDisclosure(
+                leaf_index=r.leaf_index,
+                time=r.time,
+                tag=r.tag,
+                partner=r.partner,
+                client=r.client,
+                purpose=r.purpose,
+                legal_basis=r.legal_basis,
+                decision=r.decision,
+                disclosed=r.disclosed,
+            )
+            for r in records
+        ],
+        note="Only detail records still within their retention period are listed.",
+    )

@@ -1,0 +1,185 @@
+"""The sequencer: folds committed entries into the Merkle tree, in sequence order.
+
+Requests reserve sequence numbers and commit their entries concurrently (see
+:mod:`gateway.audit_trail.service`); this module moves the tree forward over the
+*contiguous* committed prefix: for each next number it hashes the entry, appends the leaf to
+the frontier (O(log n)) and writes the perfect subtrees the leaf completes, then updates the
+head row. One sequencer runs at a time per database (a PostgreSQL advisory lock; SQLite's
+single writer); a second caller waits for the first and then finds less to do.
+
+A gap below the reserved count is a number whose request rolled back or died. On PostgreSQL
+the sequencer fills it with an ``audit:sequence:void`` entry once the reservation is older
+than a grace period; inserting the void waits for the reserving transaction if it is somehow
+still running (same primary key), so a late commit can never be overwritten: it wins and the
+void is not written. On SQLite reservations are transactional, so a gap cannot occur
+honestly and is reported as an integrity failure.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import cast
+
+from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from audit.entry import Entry
+from audit.errors import EntryError
+from audit.merkle import leaf_hash
+from audit.tree import NodeKey, append_leaf
+from gateway.audit_trail.errors import AuditIntegrityError
+from gateway.audit_trail.events import AuditTag
+from gateway.audit_trail.models import HEAD_ROW_ID, AuditLogHead, AuditNode
+from gateway.audit_trail.store import entry_rows, format_time, split_frontier
+from gateway.clock import Clock
+
+# Advisory lock held by the one sequencer at a time (a key no other area uses).
+SEQUENCER_LOCK = 0x6175_6469_7400_0001
+BATCH = 5000
+VOID_REQUEST_ID = "void"
+
+_HEAD = cast(Table, AuditLogHead.__table__)
+_NODES = cast(Table, AuditNode.__table__)
+
+_PG_NODES = text(
+    "INSERT INTO audit_nodes (level, idx, hash) "
+    "SELECT * FROM unnest(CAST(:levels AS smallint[]), CAST(:idxs AS bigint[]), "
+    "CAST(:hashes AS bytea[]))"
+)
+_PG_RESERVED = text(
+    "SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM audit_entry_seq"
+)
+_PG_VOID = text(
+    "INSERT INTO audit_entries (seq, body, leaf_hash, time, tag, request_id) "
+    "VALUES (:seq, :body, :leaf_hash, :time, :tag, :request_id) "
+    "ON CONFLICT (seq) DO NOTHING RETURNING seq"
+)
+
+
+class ReservationWatch:
+    """Remembers when reserved counts were seen, to tell an old gap from a fresh one."""
+
+    def __init__(self, grace_seconds: float) -> None:
+        self.grace_seconds = grace_seconds
+        self._seen: deque[tuple[float, int]] = deque(maxlen=256)
+        self._lock = threading.Lock()
+
+    def settled_below(self, reserved: int) -> int:
+        """Numbers below this were reserved at least ``grace_seconds`` ago."""
+        now = time.monotonic()
+        with self._lock:
+            self._seen.append((now, reserved))
+            if self.grace_seconds <= 0:
+                return reserved
+            old = [count for seen, count in self._seen if now - seen >= self.grace_seconds]
+            return max(old, default=0)
+
+
+def _reserved(session: Session, postgres: bool) -> int:
+    if postgres:
+        return int(session.execute(_PG_RESERVED).scalar_one())
+    return int(
+        session.execute(select(_HEAD.c.reserved).where(_HEAD.c.id == HEAD_ROW_ID)).scalar_one()
+    )
+
+
+def _void(session: Session, position: int, clock: Clock) -> tuple[bytes, bytes]:
+    """Fill an abandoned number (waits out a still-running reserver; it wins if it commits)."""
+    now = clock.now()
+    body = Entry(
+        seq=position,
+        time=format_time(now),
+        request_id=VOID_REQUEST_ID,
+        tag=AuditTag.AUDIT_SEQUENCE_VOID.value,
+        reasons=("reservation-abandoned",),
+    ).encode()
+    inserted = session.execute(
+        _PG_VOID,
+        {
+            "seq": position,
+            "body": body,
+            "leaf_hash": leaf_hash(body),
+            "time": now,
+            "tag": AuditTag.AUDIT_SEQUENCE_VOID.value,
+            "request_id": VOID_REQUEST_ID,
+        },
+    ).first()
+    if inserted is not None:
+        return body, leaf_hash(body)
+    committed = entry_rows(session, position, position + 1)
+    if position not in committed:
+        raise AuditIntegrityError(f"entry {position} is neither committed nor fillable")
+    return committed[position]
+
+
+def _write_nodes(session: Session, nodes: list[tuple[NodeKey, bytes]], postgres: bool) -> None:
+    if not nodes:
+        return
+    if postgres:
+        session.execute(
+            _PG_NODES,
+            {
+                "levels": [key.level for key, _ in nodes],
+                "idxs": [key.idx for key, _ in nodes],
+                "hashes": [value for _, value in nodes],
+            },
+        )
+    else:
+        session.execute(
+            insert(_NODES), [{"level": k.level, "idx": k.idx, "hash": h} for k, h in nodes]
+        )
+
+
+def integrate(session: Session, clock: Clock, watch: ReservationWatch) -> int:
+    """Extend the tree over the committed contiguous prefix; returns the tree size."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        # One sequencer at a time; a second one waits (briefly) instead of racing it.
+        session.execute(select(func.pg_advisory_xact_lock(SEQUENCER_LOCK)))
+    query = select(_HEAD.c.tree_size, _HEAD.c.frontier).where(_HEAD.c.id == HEAD_ROW_ID)
+    if not postgres:
+        # Take SQLite's write lock before reading, so two sequencers never read one head.
+        session.execute(
+            update(_HEAD).where(_HEAD.c.id == HEAD_ROW_ID).values(tree_size=_HEAD.c.tree_size)
+        )
+    head = session.execute(query.with_for_update() if postgres else query).one()
+    size, frontier = int(head.tree_size), split_frontier(head.frontier)
+    start = size
+    reserved = _reserved(session, postgres)
+    fillable = watch.settled_below(reserved) if postgres else 0
+    blocked = False
+    while size < reserved and not blocked:
+        end = min(reserved, size + BATCH)
+        rows = entry_rows(session, size, end)
+        nodes: list[tuple[NodeKey, bytes]] = []
+        for position in range(size, end):
+            row = rows.get(position)
+            if row is None:
+                if not postgres:
+                    raise AuditIntegrityError(f"entry {position} is missing from the stored log")
+                if position >= fillable:
+                    blocked = True  # a fresh reservation: its request may still commit
+                    break
+                row = _void(session, position, clock)
+            body, recorded = row
+            leaf = leaf_hash(body)
+            try:
+                if leaf != recorded:
+                    raise EntryError("its body no longer matches the leaf hash recorded with it")
+                if Entry.decode(body).seq != position:
+                    raise EntryError(f"its body claims another number than {position}")
+            except EntryError as exc:
+                raise AuditIntegrityError(f"entry {position} is corrupt: {exc.reason}") from None
+            frontier, completed = append_leaf(frontier, position, leaf)
+            nodes.extend(completed)
+            size = position + 1
+        _write_nodes(session, nodes, postgres)
+    if size != start:
+        session.execute(
+            update(_HEAD)
+            .where(_HEAD.c.id == HEAD_ROW_ID)
+            .values(tree_size=size, frontier=b"".join(frontier), updated_at=clock.now())
+        )
+    return size

@@ -1,0 +1,33 @@
+"""The gateway's own app with the audit router, for the API and end-to-end audit tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import FastAPI
+
+from gateway.app import build_services, create_app
+from gateway.audit_trail.deps import AuditReader, get_audit_reader
+from gateway.audit_trail.routes import router as audit_router
+from gateway.config import Settings
+from gateway.services import Services
+from tests.unit.gateway.audit_trail.helpers import TickingClock
+
+
+def build_app(
+    settings: Settings,
+    *,
+    reader: AuditReader | None = None,
+    clock: TickingClock | None = None,
+) -> tuple[FastAPI, Services]:
+    """The gateway's own app (real services) with the audit router mounted if needed."""
+    services = build_services(settings, clock=clock or TickingClock())
+    services.audit.clock = services.clock
+    app = create_app(settings, services=services)
+    if "/v1/audit/sth" not in app.openapi()["paths"]:
+        app.include_router(audit_router)
+        app.openapi_schema = None
+    if reader is not None:
+        override: Callable[[], AuditReader] = lambda: reader  # noqa: E731
+        app.dependency_overrides[get_audit_reader] = override
+    return app, services
