@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from connectors.client import GatewayAPIError
+from tests.support import authorisation_rules
 from tests.support.gateway import Gateway
 
 SELLER = "NL91ABNA0417164300"
@@ -172,7 +173,11 @@ def test_authenticated_operations_refuse_anonymous_callers(gateway: Gateway) -> 
 
 
 @pytest.mark.parametrize(
-    "probe", sorted({p for p in RULES.values() if callable(p)}, key=lambda p: p.__name__)
+    "probe",
+    sorted(
+        {p for p in (*RULES.values(), *authorisation_rules.RULES.values()) if callable(p)},
+        key=lambda p: p.__name__,
+    ),
 )
 def test_partner_a_cannot_reach_partner_b_objects(gateway: Gateway, probe: Probe) -> None:
     probe(gateway)
