@@ -56,8 +56,10 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.exit(130)
-    except Exception as exc:
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except (click.ClickException, typer.TyperException) as exc:
+        # Usage errors (a bad option value, a missing argument) from either click or the
+        # click that typer bundles: the parser's own one-line message, never a traceback.
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        sys.exit(int(getattr(exc, "exit_code", 2)))

@@ -122,9 +122,9 @@ def test_suspend_reinstate_rotate(env: Env, keys: ConnectorKeys) -> None:
         "partner:client:add",
         "partner:suspend",
         "partner:reinstate",
-        "partner:suspend",
-        "partner:reinstate",
-        "partner:client:add",
+        "partner:client:suspend",
+        "partner:client:reinstate",
+        "partner:client:rotate",
     ]
 
 
