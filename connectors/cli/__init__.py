@@ -14,7 +14,7 @@ import sys
 import typer
 from rich.console import Console
 
-from connectors.cli import exchange_commands, hash_command, keys_command
+from connectors.cli import custodian_command, exchange_commands, hash_command, keys_command
 from connectors.errors import ConnectorError
 from connectors.interop import command as export_command
 
@@ -39,6 +39,8 @@ app.command(name="submit")(exchange_commands.submit_command)
 app.command(name="match")(exchange_commands.match_command)
 app.add_typer(exchange_commands.watch_app, name="watch")
 app.command(name="alerts")(exchange_commands.alerts_command)
+app.command(name="rehash")(exchange_commands.rehash_command)
+app.add_typer(custodian_command.app, name="custodian")
 app.command(name="export")(export_command.export_command)
 
 

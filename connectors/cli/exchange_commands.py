@@ -1,10 +1,17 @@
-"""``submit``, ``match``, ``watch`` and ``alerts``: the connector's exchange with the gateway."""
+"""``submit``, ``match``, ``watch``, ``alerts`` and ``rehash``: the exchange with the gateway.
+
+Raw input files are hashed on the fly with the type-key store's active epoch (``keys
+fetch`` fills it); ``match`` during an overlap window asks under both epochs and merges the
+answers per row; ``rehash`` re-submits the partner's indicators and watch list from its
+source files under the new epoch after a rotation.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,12 +34,18 @@ from connectors.cli.gateway_options import (
     Purpose,
     Region,
     SaltFile,
+    TypekeysPath,
     input_rows,
 )
-from connectors.errors import InputFileError
+from connectors.errors import InputFileError, UsageError
+from connectors.hashing import HmacTokeniserV1
+from connectors.interop.command import ExportFormat, write_export
+from connectors.interop.tlp import DEFAULT_TLP
+from connectors.typekeys import DEFAULT_TYPEKEYS, load_typekeys
 from connectors.workflows import operations
 from connectors.workflows.operations import Summary
 from connectors.workflows.outputs import ResultWriter, open_output, output_format
+from connectors.workflows.rows import hash_on_the_fly
 
 InputFile = Annotated[
     Path, typer.Argument(metavar="FILE", help="`hash` output, or raw with --salt-file.")
@@ -68,16 +81,63 @@ def _run(
     fmt: str | None,
     leading: tuple[str, ...],
     action: Any,
+    *,
+    interop: Interop | None = None,
 ) -> None:
     console = Console(stderr=True)
     chosen = output_format(out, fmt)
-    if chosen not in {"jsonl", "csv"}:
-        raise InputFileError(f"unknown output format {chosen!r}; use jsonl or csv")
     started = time.perf_counter()
-    with open_output(out, sys.stdout) as handle:
-        writer = ResultWriter(handle, chosen, leading)
-        summary = action(writer.write_many)
+    if chosen in INTEROP_FORMATS:
+        if interop is None:
+            raise InputFileError(f"--format {chosen} is for match and alerts results")
+        records: list[dict[str, Any]] = []
+        summary = action(records.extend)
+        interop.write(records, ExportFormat(chosen), out)
+    elif chosen in {"jsonl", "csv"}:
+        with open_output(out, sys.stdout) as handle:
+            writer = ResultWriter(handle, chosen, leading)
+            summary = action(writer.write_many)
+    else:
+        known = ", ".join(["jsonl", "csv", *sorted(INTEROP_FORMATS)])
+        raise InputFileError(f"unknown output format {chosen!r}; use one of {known}")
     _summary(console, title, summary, time.perf_counter() - started)
+
+
+INTEROP_FORMATS = frozenset({"stix", "misp-feed", "xlsx"})
+
+
+@dataclass(frozen=True, slots=True)
+class Interop:
+    """Where STIX/MISP/XLSX output goes and who signs it as author."""
+
+    partner: str
+    tlp: str
+    org_uuid: str | None
+    region: str
+
+    def write(self, records: list[dict[str, Any]], fmt: ExportFormat, out: Path | None) -> None:
+        write_export(
+            records,
+            fmt,
+            out=out,
+            partner=self.partner,
+            tlp=self.tlp,
+            org_uuid=self.org_uuid,
+            region=self.region,
+        )
+
+
+PartnerName = Annotated[
+    str,
+    typer.Option(
+        envvar="PPSGATE_CONNECTOR_PARTNER",
+        help="Your organisation's name (STIX author, MISP Orgc).",
+    ),
+]
+TlpLevel = Annotated[
+    str, typer.Option(envvar="PPSGATE_CONNECTOR_TLP", help="TLP 2.0 level for STIX/MISP.")
+]
+OrgUuid = Annotated[str | None, typer.Option(help="Your organisation's uuid in MISP.")]
 
 
 def submit_command(
@@ -92,7 +152,8 @@ def submit_command(
     category: Annotated[str | None, typer.Option(help="Default category (column wins).")] = None,
     role: Annotated[str, typer.Option(help="Default role: suspect, mule or victim.")] = "suspect",
     salt_file: SaltFile = None,
-    epoch: Epoch = 1,
+    epoch: Epoch = None,
+    typekeys: TypekeysPath = DEFAULT_TYPEKEYS,
     region: Region = DEFAULT_REGION,
     out: OutPath = None,
     fmt: OutFormat = None,
@@ -100,7 +161,15 @@ def submit_command(
 ) -> None:
     """Submit indicators; each row's status (accepted, duplicate, rejected) joins back."""
     console = Console(stderr=True)
-    rows = input_rows(file, salt_file=salt_file, epoch=epoch, region=region, console=console)
+    rows = input_rows(
+        file,
+        salt_file=salt_file,
+        epoch=epoch,
+        region=region,
+        console=console,
+        typekeys=typekeys,
+        passphrase=passphrase,
+    )
     with Connection(gateway, client_id, keystore, passphrase).client() as client:
         api = ClientApi(client)
         _run(
@@ -130,7 +199,8 @@ def match_command(
     keystore: KeystorePath = Path("connector-keystore.json"),
     passphrase: Passphrase = None,
     salt_file: SaltFile = None,
-    epoch: Epoch = 1,
+    epoch: Epoch = None,
+    typekeys: TypekeysPath = DEFAULT_TYPEKEYS,
     region: Region = DEFAULT_REGION,
     out: OutPath = None,
     fmt: OutFormat = None,
@@ -138,7 +208,16 @@ def match_command(
 ) -> None:
     """Screen rows; each result holds exactly what the policy let you learn."""
     console = Console(stderr=True)
-    rows = input_rows(file, salt_file=salt_file, epoch=epoch, region=region, console=console)
+    rows = input_rows(
+        file,
+        salt_file=salt_file,
+        epoch=epoch,
+        region=region,
+        console=console,
+        typekeys=typekeys,
+        passphrase=passphrase,
+        overlap=True,
+    )
     with Connection(gateway, client_id, keystore, passphrase).client() as client:
         api = ClientApi(client)
         _run(
@@ -168,7 +247,8 @@ def watch_add_command(
     keystore: KeystorePath = Path("connector-keystore.json"),
     passphrase: Passphrase = None,
     salt_file: SaltFile = None,
-    epoch: Epoch = 1,
+    epoch: Epoch = None,
+    typekeys: TypekeysPath = DEFAULT_TYPEKEYS,
     region: Region = DEFAULT_REGION,
     out: Annotated[
         Path, typer.Option(help="Watch map: row -> watch_id (keep it for alerts).")
@@ -177,7 +257,15 @@ def watch_add_command(
 ) -> None:
     """Watch your own customers' identifiers; alerts come when others report them."""
     console = Console(stderr=True)
-    rows = input_rows(file, salt_file=salt_file, epoch=epoch, region=region, console=console)
+    rows = input_rows(
+        file,
+        salt_file=salt_file,
+        epoch=epoch,
+        region=region,
+        console=console,
+        typekeys=typekeys,
+        passphrase=passphrase,
+    )
     with Connection(gateway, client_id, keystore, passphrase).client() as client:
         api = ClientApi(client)
         _run(
@@ -244,23 +332,41 @@ def alerts_command(
     ack: Annotated[bool, typer.Option(help="Acknowledge what was written.")] = True,
     out: OutPath = None,
     fmt: OutFormat = None,
+    partner: PartnerName = "",
+    tlp: TlpLevel = DEFAULT_TLP.value,
+    org_uuid: OrgUuid = None,
+    region: Region = DEFAULT_REGION,
 ) -> None:
-    """Read alerts in order (at-least-once), joined to your watch map, and acknowledge them."""
+    """Read alerts in order (at-least-once), joined to your watch map, and acknowledge them.
+
+    ``--format misp-feed`` appends each page to a MISP feed directory (``--follow`` keeps it
+    growing); ``stix`` and ``xlsx`` write what is there now as one file.
+    """
     console = Console(stderr=True)
     joined = _load_watch_map(watch_map) if watch_map else {}
     chosen = output_format(out, fmt)
+    interop = Interop(partner, tlp, org_uuid, region)
+    if chosen in {"stix", "xlsx"} and follow:
+        raise InputFileError(f"--follow writes as alerts arrive; {chosen} is one file per run")
     total = 0
+    collected: list[dict[str, Any]] = []
     with (
         Connection(gateway, client_id, keystore, passphrase).client() as client,
-        open_output(out, sys.stdout) as handle,
+        open_output(None if chosen in INTEROP_FORMATS else out, sys.stdout) as handle,
     ):
         api = ClientApi(client)
         writer = ResultWriter(handle, chosen, ("cursor", "type", "watch_id"))
         cursor = after
         while True:
             records, cursor_next = operations.fetch_alerts(api, after=cursor, watch_map=joined)
-            writer.write_many(records)
-            handle.flush()
+            if chosen == "misp-feed":
+                if records:
+                    interop.write(records, ExportFormat.MISP_FEED, out)
+            elif chosen in INTEROP_FORMATS:
+                collected.extend(records)
+            else:
+                writer.write_many(records)
+                handle.flush()
             total += len(records)
             if records and ack:
                 api.call("POST", "/v1/alerts/ack", json={"cursor": cursor_next})
@@ -269,4 +375,100 @@ def alerts_command(
                 break
             if not records:
                 time.sleep(interval)
+    if chosen in {"stix", "xlsx"}:
+        interop.write(collected, ExportFormat(chosen), out)
     console.print(f"{total} alerts written; cursor {cursor}")
+
+
+def rehash_command(
+    *,
+    indicators: Annotated[
+        Path | None,
+        typer.Option(help="Source file of your active indicators (raw CSV/JSONL, as submitted)."),
+    ] = None,
+    watchlist: Annotated[
+        Path | None, typer.Option(help="Source file of your watch list (raw CSV/JSONL).")
+    ] = None,
+    submit_legal_basis: Annotated[
+        str | None, typer.Option(help="Legal basis of your indicator submissions.")
+    ] = None,
+    watch_legal_basis: Annotated[
+        str | None, typer.Option(help="Legal basis of your watch list.")
+    ] = None,
+    submit_purpose: Annotated[str, typer.Option(help="Purpose of the submissions.")] = (
+        "indicator_submission"
+    ),
+    watch_purpose: Annotated[str, typer.Option(help="Purpose of the watch list.")] = (
+        "watchlist_alerts"
+    ),
+    gateway: GatewayUrl = "http://127.0.0.1:8000",
+    client_id: ClientId = "",
+    keystore: KeystorePath = Path("connector-keystore.json"),
+    passphrase: Passphrase = None,
+    typekeys: TypekeysPath = DEFAULT_TYPEKEYS,
+    epoch: Epoch = None,
+    region: Region = DEFAULT_REGION,
+    category: Annotated[str | None, typer.Option(help="Default category (column wins).")] = None,
+    role: Annotated[str, typer.Option(help="Default role: suspect, mule or victim.")] = "suspect",
+    out: OutPath = None,
+    watch_map: Annotated[
+        Path, typer.Option(help="New watch map (row -> watch_id) under the new epoch.")
+    ] = Path("watchlist.jsonl"),
+    batch_size: BatchSize = 5_000,
+) -> None:
+    """After a rotation: re-submit your indicators and watch list under the new epoch.
+
+    Run it during the overlap window, after `keys fetch`; the old epoch's copies are purged
+    by the gateway when the window ends.
+    """
+    console = Console(stderr=True)
+    if indicators is None and watchlist is None:
+        raise UsageError("give --indicators, --watchlist or both", field="indicators")
+    for given, basis, name in (
+        (indicators, submit_legal_basis, "submit-legal-basis"),
+        (watchlist, watch_legal_basis, "watch-legal-basis"),
+    ):
+        if given is not None and not basis:
+            raise UsageError("is needed for this file", field=name)
+    store = load_typekeys(typekeys, passphrase=passphrase)
+    target = store.pick(epoch)
+    console.print(f"re-hashing under epoch {target.epoch}")
+    with Connection(gateway, client_id, keystore, passphrase).client() as client:
+        api = ClientApi(client)
+        if indicators is not None:
+            rows = hash_on_the_fly(
+                indicators, HmacTokeniserV1(target.type_keys()), region=region or DEFAULT_REGION
+            )
+            _run(
+                "rehash: indicators",
+                out,
+                fmt=None,
+                leading=("row", "type", "status"),
+                action=lambda emit: operations.submit(
+                    api,
+                    rows,
+                    purpose=submit_purpose,
+                    legal_basis=str(submit_legal_basis),
+                    defaults={"category": category, "role": role},
+                    batch_size=batch_size,
+                    emit=emit,
+                ),
+            )
+        if watchlist is not None:
+            watched = hash_on_the_fly(
+                watchlist, HmacTokeniserV1(target.type_keys()), region=region or DEFAULT_REGION
+            )
+            _run(
+                "rehash: watch list",
+                watch_map,
+                fmt="jsonl",
+                leading=("row",),
+                action=lambda emit: operations.watch_add(
+                    api,
+                    watched,
+                    purpose=watch_purpose,
+                    legal_basis=str(watch_legal_basis),
+                    batch_size=batch_size,
+                    emit=emit,
+                ),
+            )

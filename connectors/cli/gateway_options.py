@@ -14,7 +14,15 @@ from connectors.cli.hash_command import load_salt_file
 from connectors.client import GatewayClient
 from connectors.hashing import HmacTokeniserV1, TypeKeys
 from connectors.keystore import load_keystore
-from connectors.workflows.rows import HashedRow, RejectedRow, hash_on_the_fly, read_hashed
+from connectors.typekeys import DEFAULT_TYPEKEYS, load_typekeys
+from connectors.workflows.rows import (
+    HashedRow,
+    RejectedRow,
+    check_input_file,
+    hash_on_the_fly,
+    looks_hashed,
+    read_hashed,
+)
 
 GatewayUrl = Annotated[
     str,
@@ -47,7 +55,22 @@ SaltFile = Annotated[
     Path | None,
     typer.Option(help="Hash a raw CSV/JSONL on the fly with this master-salt file."),
 ]
-Epoch = Annotated[int, typer.Option(min=1, help="Salt epoch when hashing on the fly.")]
+Epoch = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="Salt epoch when hashing on the fly (default: the type-key store's active epoch; "
+        "with --salt-file: 1).",
+    ),
+]
+TypekeysPath = Annotated[
+    Path,
+    typer.Option(
+        "--typekeys",
+        envvar="PPSGATE_CONNECTOR_TYPEKEYS",
+        help="Type-key store filled by `ppsgate-connector keys fetch`.",
+    ),
+]
 Region = Annotated[str, typer.Option(help="Default region for national phone numbers.")]
 Purpose = Annotated[str, typer.Option(help="Registered purpose of this processing.")]
 LegalBasis = Annotated[str, typer.Option("--legal-basis", help="Legal basis you rely on.")]
@@ -90,13 +113,42 @@ class ClientApi:
 
 
 def input_rows(
-    path: Path, *, salt_file: Path | None, epoch: int, region: str, console: Console
+    path: Path,
+    *,
+    salt_file: Path | None,
+    epoch: int | None,
+    region: str,
+    console: Console,
+    typekeys: Path = DEFAULT_TYPEKEYS,
+    passphrase: str | None = None,
+    overlap: bool = False,
 ) -> Any:
-    """The rows to send: the ``hash`` output as is, or a raw file hashed on the fly."""
-    if salt_file is None:
+    """The rows to send: the ``hash`` output as is, or a raw file hashed on the fly.
+
+    Raw files are hashed with the type-key store's active epoch (or ``epoch``); with
+    ``overlap`` (matches) also with every retiring epoch still in its overlap window, so a
+    report made under either epoch is found. ``--salt-file`` remains for tests and
+    migration.
+    """
+    region = region or DEFAULT_REGION
+    check_input_file(path)  # a broken file fails before the first request, never halfway
+    if salt_file is not None:
+        master_salt = load_salt_file(salt_file, console)
+        keys = TypeKeys.from_master_salt(master_salt, epoch=1 if epoch is None else epoch)
+        return hash_on_the_fly(path, HmacTokeniserV1(keys), region=region)
+    if looks_hashed(path):
         return read_hashed(path)
-    keys = TypeKeys.from_master_salt(load_salt_file(salt_file, console), epoch=epoch)
-    return hash_on_the_fly(path, HmacTokeniserV1(keys), region=region or DEFAULT_REGION)
+    store = load_typekeys(typekeys, passphrase=passphrase)
+    main = store.pick(epoch)
+    also: tuple[HmacTokeniserV1, ...] = ()
+    if overlap and epoch is None:
+        also = tuple(
+            HmacTokeniserV1(held.type_keys()) for held in store.usable() if held.epoch != main.epoch
+        )
+        if also:
+            epochs = ", ".join(str(t.epoch) for t in also)
+            console.print(f"overlap window: asking under epoch {main.epoch} and {epochs}")
+    return hash_on_the_fly(path, HmacTokeniserV1(main.type_keys()), region=region, also=also)
 
 
 __all__ = ["HashedRow", "RejectedRow"]

@@ -42,6 +42,7 @@ from connectors.hashing import (
     TypeKeys,
     parse_master_salt_hex,
 )
+from connectors.typekeys import DEFAULT_TYPEKEYS, load_typekeys
 
 #: Rows canonicalised before one call to the tokeniser and one write.
 CHUNK_ROWS = 2048
@@ -247,10 +248,37 @@ def hash_command(
     ],
     *,
     salt_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="File holding an epoch's 32-byte master salt as 64 hex characters (testing "
+            "and migration; normally the keys come from the type-key store)."
+        ),
+    ] = None,
+    epoch: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Salt epoch: the store's keys of this epoch (default: the active one); with "
+            "--salt-file the tag of the tokens (default 1).",
+        ),
+    ] = None,
+    typekeys: Annotated[
         Path,
-        typer.Option(help="File holding the epoch's 32-byte master salt as 64 hex characters."),
-    ],
-    epoch: Annotated[int, typer.Option(min=0, help="Salt epoch the tokens are tagged with.")] = 1,
+        typer.Option(
+            "--typekeys",
+            envvar="PPSGATE_CONNECTOR_TYPEKEYS",
+            help="Type-key store filled by `ppsgate-connector keys fetch`.",
+        ),
+    ] = DEFAULT_TYPEKEYS,
+    passphrase: Annotated[
+        str | None,
+        typer.Option(
+            "--passphrase",
+            envvar="PPSGATE_CONNECTOR_PASSPHRASE",
+            hidden=True,
+            help="Passphrase of an encrypted type-key store (prefer the environment variable).",
+        ),
+    ] = None,
     region: Annotated[
         str, typer.Option(help="Default region for national phone numbers.")
     ] = DEFAULT_REGION,
@@ -268,7 +296,11 @@ def hash_command(
     region_code = check_region(region)
     if out is not None and rejects is not None and out.resolve() == rejects.resolve():
         raise UsageError("--out and --rejects must be different files", field="rejects")
-    keys = TypeKeys.from_master_salt(load_salt_file(salt_file, console), epoch=epoch)
+    if salt_file is not None:
+        master_salt = load_salt_file(salt_file, console)
+        keys = TypeKeys.from_master_salt(master_salt, epoch=1 if epoch is None else epoch)
+    else:
+        keys = load_typekeys(typekeys, passphrase=passphrase).pick(epoch).type_keys()
     tokeniser = HmacTokeniserV1(keys)
     try:
         total = input_path.stat().st_size
@@ -299,4 +331,4 @@ def hash_command(
             region=region_code,
             on_progress=lambda done: progress.update(task, completed=done),
         )
-    _print_summary(console, summary, epoch=epoch, out=out, rejects=rejects)
+    _print_summary(console, summary, epoch=keys.epoch, out=out, rejects=rejects)

@@ -41,6 +41,52 @@ def batched(
         yield chunk
 
 
+def batched_by_row(
+    rows: Iterable[HashedRow | RejectedRow], size: int
+) -> Iterator[list[HashedRow | RejectedRow]]:
+    """Like :func:`batched`, but never splits the tokens of one input row (several epochs)."""
+    chunk: list[HashedRow | RejectedRow] = []
+    for row in rows:
+        if len(chunk) >= size and chunk[-1].row != row.row:
+            yield chunk
+            chunk = []
+        chunk.append(row)
+    if chunk:
+        yield chunk
+
+
+_UNION_FIELDS = ("categories", "roles", "sectors", "reporting_partners")
+
+
+def merge_disclosed(answers: list[dict[str, Any]]) -> dict[str, Any]:
+    """One row's answers under several epochs (an overlap window) as one answer.
+
+    A hit under any epoch is a hit; lists are united; counts take the largest, because a
+    partner that re-hashed reports the same case under both epochs (a sum would count it
+    twice); first and last seen span both.
+    """
+    if len(answers) == 1:
+        return answers[0]
+    merged: dict[str, Any] = {"hit": any(bool(a.get("hit")) for a in answers)}
+    for answer in answers:
+        for name, value in answer.items():
+            if name == "hit" or value is None:
+                continue
+            if name in _UNION_FIELDS:
+                merged[name] = sorted(set(merged.get(name, [])) | set(value))
+            elif name in {"reports", "reporters"}:
+                merged[name] = max(int(value), int(merged.get(name, 0)))
+            elif name == "first_seen":
+                merged[name] = min(value, merged.get(name, value))
+            elif name == "last_seen":
+                merged[name] = max(value, merged.get(name, value))
+            elif isinstance(value, bool):
+                merged[name] = bool(merged.get(name)) or value
+            else:
+                merged.setdefault(name, value)
+    return merged
+
+
 def idempotency_key(action: str, body: Any) -> str:
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     return f"{action}-{digest[:48]}"
@@ -110,9 +156,14 @@ def match(
     batch_size: int,
     emit: Callable[[list[dict[str, Any]]], None],
 ) -> Summary:
-    """Ask the gateway about each row; results hold exactly what the policy disclosed."""
+    """Ask the gateway about each row; results hold exactly what the policy disclosed.
+
+    Rows tokenised under two epochs (during an overlap window) are asked under both in the
+    same request and their answers merged into one result per row
+    (:func:`merge_disclosed`), with ``epochs`` listing the epochs asked.
+    """
     summary = Summary()
-    for chunk in batched(rows, batch_size):
+    for chunk in batched_by_row(rows, batch_size):
         out: list[dict[str, Any]] = []
         sent: list[HashedRow] = []
         for row in chunk:
@@ -128,13 +179,21 @@ def match(
             }
             answer = api.call("POST", "/v1/match", json=body)
             summary.sent += len(sent)
+            grouped: dict[int, list[tuple[HashedRow, dict[str, Any]]]] = {}
             for row, result in zip(sent, answer["results"], strict=True):
-                disclosed = {k: v for k, v in result.items() if k != "row"}
+                grouped.setdefault(row.row, []).append(
+                    (row, {k: v for k, v in result.items() if k != "row"})
+                )
+            for group in grouped.values():
+                row = group[0][0]
+                disclosed = merge_disclosed([answer_ for _, answer_ in group])
+                if len(group) > 1:
+                    disclosed["epochs"] = [member.epoch for member, _ in group]
                 if disclosed.get("hit"):
                     summary.hits += 1
                     summary.categories.update(disclosed.get("categories", []))
                     summary.sectors.update(disclosed.get("sectors", []))
-                levels = sorted(k for k in disclosed if k not in {"hit"})
+                levels = sorted(k for k in disclosed if k not in {"hit", "epochs"})
                 out.append(
                     {
                         **_base(row),

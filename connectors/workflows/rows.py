@@ -64,10 +64,57 @@ def read_hashed(path: Path) -> Iterator[HashedRow | RejectedRow]:
             )
 
 
+def looks_hashed(path: Path) -> bool:
+    """Whether ``path`` is ``hash`` output (JSON Lines with tokens) rather than raw values."""
+    try:
+        with path.open("rb") as handle:
+            for line in handle:
+                if line.strip():
+                    data = json.loads(line)
+                    return isinstance(data, dict) and "token" in data and "value" not in data
+    except OSError as exc:
+        raise InputFileError(f"cannot open {path}: {exc.strerror}") from None
+    except ValueError:
+        return False
+    return False
+
+
+def check_input_file(path: Path) -> None:
+    """Read the whole input once before anything is sent to the gateway.
+
+    Rows are hashed and sent in chunks as the file streams in, so a file-level fault late
+    in the file (broken quoting, text that is not UTF-8, a runaway line) would otherwise stop
+    the run after earlier chunks were already submitted. Checking the structure first (no
+    hashing, flat memory) makes such a file fail before the first request.
+    """
+    if looks_hashed(path):
+        for _ in read_hashed(path):
+            pass
+        return
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise InputFileError(f"cannot open {path}: {exc.strerror}") from None
+    with handle:
+        _lines, reader = open_reader(handle, path)
+        for _ in reader.rows():
+            pass
+
+
 def hash_on_the_fly(
-    path: Path, tokeniser: Tokeniser, *, region: str, chunk: int = 2_000
+    path: Path,
+    tokeniser: Tokeniser,
+    *,
+    region: str,
+    chunk: int = 2_000,
+    also: tuple[Tokeniser, ...] = (),
 ) -> Iterator[HashedRow | RejectedRow]:
-    """Canonicalise and tokenise a raw CSV/JSONL file (column ``value``) as it is read."""
+    """Canonicalise and tokenise a raw CSV/JSONL file (column ``value``) as it is read.
+
+    With ``also`` (the retiring epoch during an overlap window) each accepted row is
+    yielded once per tokeniser that holds its kind, the main one first, under the same row
+    number; the match workflow merges their answers per row.
+    """
     canonicalise = RowCanonicaliser(tokeniser.kinds, region=region)
     try:
         handle = path.open("rb")
@@ -84,7 +131,13 @@ def hash_on_the_fly(
             return dict(zip(names or (), carried, strict=False))
 
         def flush() -> Iterator[HashedRow]:
-            tokens = tokeniser.tokens([(kind, canonical) for _, kind, canonical, _, _ in pending])
+            pairs = [(kind, canonical) for _, kind, canonical, _, _ in pending]
+            tokens = tokeniser.tokens(pairs)
+            extra = [
+                (other, other.tokens([p for p in pairs if p[0] in other.kinds]))
+                for other in also
+            ]
+            cursors = [0] * len(extra)
             for (row, kind, _canonical, value, carried), token in zip(pending, tokens, strict=True):
                 yield HashedRow(
                     row=row,
@@ -94,6 +147,17 @@ def hash_on_the_fly(
                     carried=carried,
                     value=value,
                 )
+                for position, (other, other_tokens) in enumerate(extra):
+                    if kind in other.kinds:
+                        yield HashedRow(
+                            row=row,
+                            kind=str(kind),
+                            epoch=other.epoch,
+                            token=other_tokens[cursors[position]],
+                            carried=carried,
+                            value=value,
+                        )
+                        cursors[position] += 1
             pending.clear()
 
         for record in reader:

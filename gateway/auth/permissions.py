@@ -27,6 +27,8 @@ class Scope(StrEnum):
     AUDIT_READ = "audit:read"
     DISPUTES_WRITE = "disputes:write"
     INDICATORS_WRITE = "indicators:write"
+    KEYS_CUSTODY = "keys:custody"
+    KEYS_READ = "keys:read"
     MATCH_QUERY = "match:query"
     POLICY_READ = "policy:read"
     POLICY_SIMULATE = "policy:simulate"
@@ -40,6 +42,9 @@ SCOPE_DESCRIPTIONS: Mapping[Scope, str] = MappingProxyType(
         Scope.AUDIT_READ: "Read the partner's own audit entries and the log's proofs.",
         Scope.DISPUTES_WRITE: "Dispute a token on behalf of a data subject.",
         Scope.INDICATORS_WRITE: "Submit and retract the partner's own indicators.",
+        Scope.KEYS_CUSTODY: "Act as the key custodian: register its signing key, upload sealed "
+        "salt-epoch envelopes, activate and retire epochs (never readable by the gateway).",
+        Scope.KEYS_READ: "List salt epochs and download the client's own sealed envelope.",
         Scope.MATCH_QUERY: "Ask whether hashed identifiers were reported.",
         Scope.POLICY_READ: "Read the policy bundle and the partner's registrations.",
         Scope.POLICY_SIMULATE: "Ask the policy engine for a decision without acting on it.",

@@ -21,31 +21,24 @@ class DemoPartner:
     scopes: tuple[Scope, ...]
 
 
+EXCHANGE_SCOPES = (
+    Scope.INDICATORS_WRITE,
+    Scope.MATCH_QUERY,
+    Scope.WATCHLIST_WRITE,
+    Scope.ALERTS_READ,
+    Scope.KEYS_READ,
+)
+
 PARTNERS = (
-    DemoPartner(
-        "marketplace-a",
-        "Marktplaats Demo B.V.",
-        "marketplace",
-        (Scope.INDICATORS_WRITE, Scope.MATCH_QUERY, Scope.WATCHLIST_WRITE, Scope.ALERTS_READ),
-    ),
-    DemoPartner(
-        "bank-a",
-        "Demobank Noord N.V.",
-        "bank",
-        (Scope.INDICATORS_WRITE, Scope.MATCH_QUERY, Scope.WATCHLIST_WRITE, Scope.ALERTS_READ),
-    ),
-    DemoPartner(
-        "bank-b",
-        "Demobank Zuid N.V.",
-        "bank",
-        (Scope.INDICATORS_WRITE, Scope.MATCH_QUERY, Scope.WATCHLIST_WRITE, Scope.ALERTS_READ),
-    ),
-    DemoPartner(
-        "telecom-a",
-        "Demotel B.V.",
-        "telecom",
-        (Scope.INDICATORS_WRITE, Scope.MATCH_QUERY, Scope.WATCHLIST_WRITE, Scope.ALERTS_READ),
-    ),
+    DemoPartner("marketplace-a", "Marktplaats Demo B.V.", "marketplace", EXCHANGE_SCOPES),
+    DemoPartner("bank-a", "Demobank Noord N.V.", "bank", EXCHANGE_SCOPES),
+    DemoPartner("bank-b", "Demobank Zuid N.V.", "bank", EXCHANGE_SCOPES),
+    DemoPartner("telecom-a", "Demotel B.V.", "telecom", EXCHANGE_SCOPES),
+)
+
+# The partnership's key custodian: a trusted third party, not the gateway operator.
+CUSTODIAN = DemoPartner(
+    "custodian-pps", "Sleutelbeheer Stichting PPS (demo)", "partnership_dpo", (Scope.KEYS_CUSTODY,)
 )
 
 # The seller who never delivers: an account at bank-a.

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import secrets
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from connectors.keystore import ConnectorKeys, save_keystore
 from gateway.config import Settings, default_data_dir, load_settings
 from gateway.db import build_engine, transaction
-from gateway.demo.cast import PARTNERS
+from gateway.demo.cast import PARTNERS, DemoPartner
 from gateway.errors import ConfigurationError
 from gateway.migrate import upgrade
 from gateway.partners.service import Actor, PartnerRegistry
@@ -56,13 +57,15 @@ class DemoClient:
     keys: ConnectorKeys
 
 
-def register_partners(services: Services, directory: Path) -> dict[str, DemoClient]:
+def register_partners(
+    services: Services, directory: Path, partners: Iterable[DemoPartner] = PARTNERS
+) -> dict[str, DemoClient]:
     """Onboard the demo partners, each with a connector key pair of its own."""
     clients: dict[str, DemoClient] = {}
     actor = Actor(request_id=f"demo-{secrets.token_hex(6)}", user="demo")
     with transaction(services.session_factory) as session:
         registry = PartnerRegistry(session, services.audit, actor=actor, clock=services.clock)
-        for partner in PARTNERS:
+        for partner in partners:
             registry.add_partner(
                 name=partner.name, sector=partner.sector, partner_id=partner.partner_id
             )

@@ -41,21 +41,26 @@ class StoryLog:
 
 
 class Partners:
-    """The partners' clients and their (shared-salt) tokenisers."""
+    """The partners' clients and their tokenisers (keys from their own envelopes)."""
 
     def __init__(
-        self, clients: dict[str, GatewayClient], tokeniser: HmacTokeniserV1, log: StoryLog
+        self,
+        clients: dict[str, GatewayClient],
+        tokenisers: dict[str, HmacTokeniserV1],
+        log: StoryLog,
     ) -> None:
         self.clients = clients
-        self.tokeniser = tokeniser
+        self.tokenisers = tokenisers
         self.log = log
 
-    def item(self, kind: Kind, value: str) -> dict[str, Any]:
+    def item(self, partner: str, kind: Kind, value: str) -> dict[str, Any]:
+        """The partner's token of ``value``: hashed on its side with its own type key."""
+        tokeniser = self.tokenisers[partner]
         canonical = canonicalize(kind, value)
         return {
             "kind": kind.value,
-            "epoch": self.tokeniser.epoch,
-            "token": self.tokeniser.token(kind, canonical),
+            "epoch": tokeniser.epoch,
+            "token": tokeniser.token(kind, canonical),
         }
 
     def call(self, partner: str, method: str, path: str, body: Any = None) -> Any:
@@ -90,7 +95,8 @@ def marketplace_seller(p: Partners, now: datetime) -> None:
         {
             **WATCH,
             "items": [
-                p.item(Kind.IBAN, iban) for iban in (cast.SELLER_IBAN, *cast.BANK_A_CUSTOMERS)
+                p.item("bank-a", Kind.IBAN, iban)
+                for iban in (cast.SELLER_IBAN, *cast.BANK_A_CUSTOMERS)
             ],
         },
     )
@@ -104,7 +110,7 @@ def marketplace_seller(p: Partners, now: datetime) -> None:
                 **TAKES_FRAUD,
                 "items": [
                     {
-                        **p.item(Kind.IBAN, cast.SELLER_IBAN),
+                        **p.item("marketplace-a", Kind.IBAN, cast.SELLER_IBAN),
                         "category": "purchase_fraud",
                         "role": "suspect",
                         "observed_at": (now - timedelta(days=4 - buyer)).isoformat(),
@@ -126,7 +132,7 @@ def marketplace_seller(p: Partners, now: datetime) -> None:
         "/v1/feedback",
         {
             **WATCH,
-            **p.item(Kind.IBAN, cast.SELLER_IBAN),
+            **p.item("bank-a", Kind.IBAN, cast.SELLER_IBAN),
             "outcome": "confirmed",
         },
     )
@@ -142,7 +148,7 @@ def payment_screening(p: Partners, _now: datetime) -> None:
             "/v1/match",
             {
                 **SCREEN_PAYMENT,
-                "items": [p.item(Kind.IBAN, iban)],
+                "items": [p.item("bank-b", Kind.IBAN, iban)],
             },
         )
         label = "the seller's IBAN" if iban == cast.SELLER_IBAN else "an honest payee"
@@ -165,7 +171,7 @@ def spoofed_helpdesk(p: Partners, now: datetime) -> None:
             **TAKES_FRAUD,
             "items": [
                 {
-                    **p.item(Kind.PHONE, cast.BANK_A_HELPDESK),
+                    **p.item("bank-a", Kind.PHONE, cast.BANK_A_HELPDESK),
                     "category": "spoofing",
                     "role": "victim",
                     "observed_at": now.isoformat(),
@@ -186,7 +192,7 @@ def spoofed_helpdesk(p: Partners, now: datetime) -> None:
         "/v1/match",
         {
             **SPOOFING,
-            "items": [p.item(Kind.PHONE, number) for number in cast.CALLER_IDS],
+            "items": [p.item("telecom-a", Kind.PHONE, number) for number in cast.CALLER_IDS],
         },
     )
     for call, row in enumerate(result["results"], start=1):

@@ -42,9 +42,20 @@ def test_one_audit_entry_per_partner_request(demo_dir: Path) -> None:
     with sqlite3.connect(demo_dir / "ppsgate.sqlite3") as connection:
         request_ids = [r[0] for r in connection.execute(
             "SELECT request_id FROM audit_entries WHERE actor_client IS NOT NULL "
-            "AND tag NOT LIKE 'auth:%'"
+            "AND tag NOT LIKE 'auth:%' AND tag NOT LIKE 'key:%'"
+        )]
+        key_tags = [r[0] for r in connection.execute(
+            "SELECT tag FROM audit_entries WHERE tag LIKE 'key:%' ORDER BY seq"
         )]
         seqs = [r[0] for r in connection.execute("SELECT seq FROM audit_entries ORDER BY seq")]
     assert len(request_ids) == len(set(request_ids)), "a partner request has two audit entries"
     assert len(request_ids) == 13  # the demo's partner calls (see gateway.demo.story)
     assert seqs == list(range(len(seqs))), "audit sequence numbers are not contiguous"
+    # Key custody (gateway.demo.custody): the custodian registers, creates and activates
+    # epoch 1, and each of the four partners downloads its own envelope.
+    assert key_tags == [
+        "key:custodian:register",
+        "key:epoch:create",
+        "key:epoch:activate",
+        *["key:envelope:fetch"] * 4,
+    ]

@@ -11,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import nacl.exceptions
+import nacl.public
 import pytest
 
 from connectors.client import GatewayAPIError
+from connectors.custodian import formats
 from tests.support.gateway import ALL_SCOPES
 
 AUDITOR_SCOPES = (*ALL_SCOPES, "audit:read")
@@ -41,6 +44,34 @@ def probe_audit_scope(gw: Any) -> None:
     assert b'"bank-b"' not in exported.content
 
 
+def probe_key_custody(gw: Any) -> None:
+    """A client downloads only its own envelope and opens no one else's; partners cannot act
+    as the custodian (``keys:custody``), and listing shows only the caller's envelopes."""
+    bank, other = gw.partner("bank-a"), gw.partner("bank-b")
+    gw.custodian.issue(1)  # epoch 1 exists; seal it for both banks
+    mine = bank.call("GET", "/v1/keys/epochs/1/envelope")
+    theirs = other.call("GET", "/v1/keys/epochs/1/envelope")
+    assert (mine["client_id"], theirs["client_id"]) == (bank.client_id, other.client_id)
+    with pytest.raises(nacl.exceptions.CryptoError):
+        nacl.public.SealedBox(bank.keys.encryption_key).decrypt(formats.unb64(theirs["sealed"]))
+    listed = bank.call("GET", "/v1/keys/epochs")["epochs"]
+    assert [(e["epoch"], e["envelope"]) for e in listed] == [(1, True)]
+    for method, path in (
+        ("GET", "/v1/keys/recipients"),
+        ("PUT", "/v1/keys/custodian"),
+        ("POST", "/v1/keys/epochs"),
+        ("POST", "/v1/keys/epochs/1/envelopes"),
+        ("POST", "/v1/keys/epochs/1/activate"),
+        ("POST", "/v1/keys/epochs/1/retire"),
+    ):
+        with pytest.raises(GatewayAPIError) as refused:
+            bank.call(method, path, {})
+        assert refused.value.status == 403, (method, path)
+    assert [e["state"] for e in gw.custodian.api.call("GET", "/v1/keys/epochs")["epochs"]] == [
+        "active"
+    ]
+
+
 PUBLIC = "public"
 RULES: dict[tuple[str, str], str | Callable[[Any], None]] = {
     # Transparency log (RFC 6962 style): anyone verifies; entries carry no identifiers.
@@ -56,4 +87,13 @@ RULES: dict[tuple[str, str], str | Callable[[Any], None]] = {
     ("GET", "/v1/audit/search"): probe_audit_scope,
     ("GET", "/v1/audit/export"): probe_audit_scope,
     ("POST", "/v1/audit/subject-access"): probe_audit_scope,
+    # Key custody: envelopes are served to their own client only; custody is one client's.
+    ("GET", "/v1/keys/epochs"): probe_key_custody,
+    ("GET", "/v1/keys/epochs/{n}/envelope"): probe_key_custody,
+    ("GET", "/v1/keys/recipients"): probe_key_custody,
+    ("PUT", "/v1/keys/custodian"): probe_key_custody,
+    ("POST", "/v1/keys/epochs"): probe_key_custody,
+    ("POST", "/v1/keys/epochs/{n}/envelopes"): probe_key_custody,
+    ("POST", "/v1/keys/epochs/{n}/activate"): probe_key_custody,
+    ("POST", "/v1/keys/epochs/{n}/retire"): probe_key_custody,
 }

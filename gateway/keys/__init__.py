@@ -1,0 +1,1 @@
+"""Salt epochs: the custodian's signed, sealed envelopes, relayed but never opened here."""
