@@ -30,6 +30,7 @@ class Scope(StrEnum):
     KEYS_CUSTODY = "keys:custody"
     KEYS_READ = "keys:read"
     MATCH_QUERY = "match:query"
+    OPRF_EVALUATE = "oprf:evaluate"
     POLICY_READ = "policy:read"
     POLICY_SIMULATE = "policy:simulate"
     WATCHLIST_WRITE = "watchlist:write"
@@ -46,6 +47,8 @@ SCOPE_DESCRIPTIONS: Mapping[Scope, str] = MappingProxyType(
         "salt-epoch envelopes, activate and retire epochs (never readable by the gateway).",
         Scope.KEYS_READ: "List salt epochs and download the client's own sealed envelope.",
         Scope.MATCH_QUERY: "Ask whether hashed identifiers were reported.",
+        Scope.OPRF_EVALUATE: "Have the VOPRF evaluators tokenise blinded identifiers (spec v2); "
+        "request this scope alone for evaluator tokens, so a replayed one opens nothing else.",
         Scope.POLICY_READ: "Read the policy bundle and the partner's registrations.",
         Scope.POLICY_SIMULATE: "Ask the policy engine for a decision without acting on it.",
         Scope.WATCHLIST_WRITE: "Maintain the partner's watch list of its customers' tokens.",
