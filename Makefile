@@ -41,3 +41,12 @@ lock: ## Re-resolve requirements.lock from pyproject.toml
 
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+.PHONY: audit fuzz
+FUZZ_EXAMPLES ?= 200
+
+audit: $(STAMP) ## Known vulnerabilities in the installed dependencies (pip-audit; needs PyPI's JSON API)
+	$(BIN)/pip-audit --strict --skip-editable --progress-spinner off
+
+fuzz: $(STAMP) ## A longer, random schemathesis run over the whole API (FUZZ_EXAMPLES per operation)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/functional/test_fuzz.py -p no:cacheprovider -s

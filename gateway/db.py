@@ -25,6 +25,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from gateway.config import Settings
@@ -109,14 +110,27 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     except OperationalError as exc:
         session.rollback()
+        raise StorageUnavailableError(outage_reason(exc)) from exc
+    except PoolTimeoutError as exc:
+        session.rollback()
         raise StorageUnavailableError(
-            f"database unavailable ({type(exc.orig).__name__ if exc.orig else 'error'})"
+            "no database connection became free in time (the database is down or overloaded)"
         ) from exc
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+def outage_reason(exc: OperationalError) -> str:
+    """A fixed text for a storage outage; driver messages (hosts, paths) stay in the log."""
+    text = str(exc.orig or exc).lower()
+    if "disk is full" in text or "no space left" in text or "could not extend file" in text:
+        return "the database is full (no disk space, or its size limit is reached)"
+    if "timeout" in text or "timed out" in text or "canceling statement" in text:
+        return "the database did not answer in time"
+    return f"database unavailable ({type(exc.orig).__name__ if exc.orig else 'error'})"
 
 
 def check_reachable(engine: Engine) -> None:

@@ -42,8 +42,12 @@ CONSOLE_HEADERS = [
 ]
 
 
-class _BodyTooLargeError(Exception):
-    pass
+class _BodyTooLargeError(BaseException):
+    """Raised from ``receive`` when a streamed body passes the limit.
+
+    A ``BaseException`` on purpose: FastAPI turns any ``Exception`` raised while it reads a
+    body into a 400 "error parsing the body"; this must reach the middleware as a 413.
+    """
 
 
 class GatewayMiddleware:

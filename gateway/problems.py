@@ -69,13 +69,23 @@ async def _gateway_error(_request: Request, exc: Exception) -> JSONResponse:
 
     if exc.status >= 500:
         logger.warning("request failed: %s", exc.diagnostics())
+    # A refused credential always concerns the Authorization header (RFC 6750).
+    field = exc.field or ("Authorization" if exc.status == 401 else None)
     return problem(
-        exc.status, exc.code, exc.title, exc.reason, field=exc.field, extra=extra, headers=headers
+        exc.status, exc.code, exc.title, exc.reason, field=field, extra=extra, headers=headers
     )
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    if _is_json_body_in_other_media_type(request, exc):
+        return problem(
+            415,
+            "unsupported-media-type",
+            "Unsupported media type",
+            "the body must be JSON; send it with Content-Type: application/json",
+            field="Content-Type",
+        )
     errors = [
         {"field": _field_path(error.get("loc", ())), "reason": error.get("msg", "")}
         for error in exc.errors()
@@ -91,13 +101,37 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _is_json_body_in_other_media_type(request: Request, exc: RequestValidationError) -> bool:
+    """A JSON body route got a body declared as something else (form, text, ...)."""
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if not content_type or content_type == "application/json" or content_type.endswith("+json"):
+        return False
+    return any(tuple(error.get("loc", ())) == ("body",) for error in exc.errors())
+
+
+# A body FastAPI could not parse at all: malformed JSON, not UTF-8, or nested too deeply.
+_UNPARSABLE_BODY = "There was an error parsing the body"
+
+# What a framework-level refusal is about: an unparsable body (400), an unknown path (404),
+# a method the path does not have (405), a missing credential (401).
+_HTTP_ERROR_FIELDS = {400: "body", 401: "Authorization", 404: "path", 405: "method"}
+
+
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "not-found", 405: "method-not-allowed", 401: "unauthenticated"}.get(
         exc.status_code, "http-error"
     )
+    detail = str(exc.detail)
+    if exc.status_code == 400 and detail == _UNPARSABLE_BODY:
+        code, detail = "unparsable-body", "the body is not UTF-8 JSON, or is nested too deeply"
     return problem(
-        exc.status_code, code, str(exc.detail), str(exc.detail), headers=dict(exc.headers or {})
+        exc.status_code,
+        code,
+        str(exc.detail),
+        detail,
+        field=_HTTP_ERROR_FIELDS.get(exc.status_code),
+        headers=dict(exc.headers or {}),
     )
 
 

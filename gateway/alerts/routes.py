@@ -31,7 +31,9 @@ def list_alerts(
     services: ServicesDep,
     request_id: RequestIdDep,
     after: Annotated[
-        int | None, Query(ge=0, description="Default: your acknowledged cursor")
+        int | None,
+        # The cursor is recorded in the audit entry, whose counts are JSON-safe integers.
+        Query(ge=0, le=2**53 - 1, description="Default: your acknowledged cursor"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AlertsPage:

@@ -31,7 +31,7 @@ class AlertsPage(BaseModel):
 class AckRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    cursor: int = Field(ge=0)
+    cursor: int = Field(ge=0, le=2**53 - 1, strict=True)
 
 
 class AckResponse(BaseModel):

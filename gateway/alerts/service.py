@@ -11,15 +11,18 @@ import json
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from gateway.alerts.models import Alert, AlertCursor, AlertType
-from gateway.dialect import insert_ignoring_conflicts
+from gateway.dialect import copy_rows, insert_ignoring_conflicts
 from gateway.matching.evidence import disclose, is_corroborated, lookup_evidence
 from gateway.policy.decision import Action, Decision, DecisionRequest
 from gateway.services import Services
 from gateway.watchlist.models import Disclosure, WatchEntry
+
+#: From this many rows on, disclosures are streamed with COPY (PostgreSQL).
+BULK_ROWS = 64
 
 
 def _cursor_for_update(session: Session, services: Services, partner_id: str) -> AlertCursor:
@@ -181,19 +184,35 @@ def record_match_disclosures(
     rows: list[tuple[int, bytes]],
     now: datetime,
 ) -> None:
-    """Remember which match rows told a partner about a token, for retraction notices."""
-    session.add_all(
-        Disclosure(
-            partner_id=partner_id,
-            token_hash=token_hash,
-            request_id=request_id,
-            row=row,
-            watch_id=None,
-            created_at=now,
+    """Remember which match rows told a partner about a token, for retraction notices.
+
+    A batch can disclose thousands of rows: they are written as plain rows (COPY on
+    PostgreSQL), not as ORM objects, which cost more than the whole lookup.
+    """
+    if not rows:
+        return
+    if len(rows) >= BULK_ROWS and session.get_bind().dialect.name == "postgresql":
+        copy_rows(
+            session,
+            "disclosures",
+            ("partner_id", "token_hash", "request_id", "row", "created_at"),
+            ((partner_id, token_hash, request_id, row, now) for row, token_hash in rows),
         )
-        for row, token_hash in rows
+        return
+    session.execute(
+        insert(Disclosure),
+        [
+            {
+                "partner_id": partner_id,
+                "token_hash": token_hash,
+                "request_id": request_id,
+                "row": row,
+                "watch_id": None,
+                "created_at": now,
+            }
+            for row, token_hash in rows
+        ],
     )
-    session.flush()
 
 
 def read_alerts(

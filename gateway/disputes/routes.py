@@ -51,7 +51,7 @@ def list_open(principal: Reporter, services: ServicesDep) -> list[OpenDispute]:
     summary="Confirm or retract your disputed reports",
 )
 def resolve_dispute(
-    dispute_id: Annotated[int, Path(ge=1)],
+    dispute_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
     body: ResolveRequest,
     principal: Reporter,
     services: ServicesDep,

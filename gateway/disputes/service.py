@@ -20,7 +20,7 @@ from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.principal import Principal
 from gateway.disputes.models import Dispute, DisputeStatus
 from gateway.errors import NotFoundError, PermissionDeniedError
-from gateway.identifiers import TOKEN_PATTERN
+from gateway.identifiers import TOKEN_PATTERN, Kind
 from gateway.indicators.models import Indicator, IndicatorStatus
 from gateway.indicators.schemas import Receipt, Slug
 from gateway.policy.decision import Action, DecisionRequest
@@ -34,8 +34,8 @@ class DisputeRequest(BaseModel):
 
     purpose: str = Slug
     legal_basis: str = Slug
-    kind: str = Field(max_length=16)
-    epoch: int = Field(ge=1, le=1_000_000)
+    kind: Kind
+    epoch: int = Field(ge=1, le=1_000_000, strict=True)
     token: str = Field(min_length=64, max_length=64, pattern=TOKEN_PATTERN)
     grounds: Grounds
 

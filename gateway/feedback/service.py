@@ -18,7 +18,7 @@ from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.principal import Principal
 from gateway.errors import PermissionDeniedError
 from gateway.feedback.models import Feedback
-from gateway.identifiers import TOKEN_PATTERN
+from gateway.identifiers import TOKEN_PATTERN, Kind
 from gateway.indicators.models import Indicator
 from gateway.indicators.schemas import Receipt, Slug
 from gateway.policy.decision import Action, DecisionRequest
@@ -32,8 +32,8 @@ class FeedbackRequest(BaseModel):
 
     purpose: str = Slug
     legal_basis: str = Slug
-    kind: str = Field(max_length=16)
-    epoch: int = Field(ge=1, le=1_000_000)
+    kind: Kind
+    epoch: int = Field(ge=1, le=1_000_000, strict=True)
     token: str = Field(min_length=64, max_length=64, pattern=TOKEN_PATTERN)
     outcome: Outcome
 

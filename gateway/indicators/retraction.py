@@ -12,7 +12,7 @@ from gateway.alerts.service import notify_retraction
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.principal import Principal
 from gateway.errors import PermissionDeniedError
-from gateway.identifiers import TOKEN_PATTERN
+from gateway.identifiers import TOKEN_PATTERN, Kind
 from gateway.indicators.models import Indicator, IndicatorStatus
 from gateway.indicators.schemas import MAX_BATCH, Receipt, Slug
 from gateway.policy.decision import Action, DecisionRequest
@@ -22,8 +22,8 @@ from gateway.services import Services
 class RetractItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: str = Field(max_length=16)
-    epoch: int = Field(ge=1, le=1_000_000)
+    kind: Kind
+    epoch: int = Field(ge=1, le=1_000_000, strict=True)
     token: str = Field(min_length=64, max_length=64, pattern=TOKEN_PATTERN)
     category: str | None = Field(default=None, max_length=64, description="Only this category")
     reference: str | None = Field(default=None, max_length=200, description="Only this report")

@@ -13,12 +13,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from gateway.abuse import charge_quota
 from gateway.alerts.service import evaluate_watchers
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.principal import Principal
 from gateway.dialect import insert_ignoring_conflicts
 from gateway.errors import PermissionDeniedError
 from gateway.identifiers import kind_problem, token_problem
+from gateway.indicators import bulk
 from gateway.indicators.models import Indicator, IndicatorStatus, Role
 from gateway.indicators.schemas import (
     IndicatorIn,
@@ -27,6 +29,7 @@ from gateway.indicators.schemas import (
     SubmitRequest,
     SubmitResponse,
 )
+from gateway.keys.validity import epoch_validity
 from gateway.policy.active import suppressed_tokens
 from gateway.policy.decision import Action, Decision, DecisionRequest
 from gateway.services import Services
@@ -162,11 +165,25 @@ def submit_batch(
         raise PermissionDeniedError(
             _denial_text(gate), field="purpose", reasons=gate.reason_codes, audited=True
         )
+    charge_quota(
+        session,
+        services,
+        principal,
+        request_id=request_id,
+        purpose=body.purpose,
+        legal_basis=body.legal_basis,
+        decision=gate,
+        items=len(body.items),
+        deny_tag=AuditTag.INDICATOR_BATCH_DENY,
+    )
 
     results: dict[int, RowResult] = {}
     candidates: list[_Row] = []
+    epochs = epoch_validity(session, now)
     for index, item in enumerate(body.items):
         problem = _row_problem(item, now)
+        if problem is None and (why := epochs.problem(item.epoch)) is not None:
+            problem = ("epoch", why)  # only the active and (in its overlap) retiring epoch
         if problem is not None:
             results[index] = RowResult(
                 row=index, status="rejected", field=problem[0], reason=problem[1]
@@ -265,6 +282,8 @@ def _store(
         }
         for row in rows
     ]
+    if len(values) >= bulk.COPY_THRESHOLD and session.get_bind().dialect.name == "postgresql":
+        return bulk.copy_insert(session, values)  # COPY + one INSERT ... SELECT, same result
     statement = insert_ignoring_conflicts(
         session, Indicator, ["partner_id", "token_hash", "category", "reference_hash"]
     ).returning(Indicator.token_hash, Indicator.category, Indicator.reference_hash)

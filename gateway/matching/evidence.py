@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, LargeBinary, any_, bindparam, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import ColumnElement, LargeBinary, any_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from gateway.indicators.models import Indicator, IndicatorStatus, Role
@@ -23,6 +23,7 @@ from gateway.policy.decision import Decision, Disclosure
 
 HIDE_UNCORROBORATED = "hide-uncorroborated"
 LOOKUP_CHUNK = 5_000
+TOKEN_BYTES = 32  # HMAC-SHA256 output: every peppered token
 
 
 @dataclass(slots=True)
@@ -58,12 +59,26 @@ class Evidence:
 
 
 def token_in(session: Session, hashes: list[bytes]) -> ColumnElement[bool]:
-    """``token_hash`` in the batch: one array parameter on PostgreSQL (``= ANY``), so a batch
-    of thousands is one small statement; an expanding ``IN`` elsewhere."""
+    """``token_hash`` in the batch.
+
+    On PostgreSQL the batch travels as one ``bytea`` of concatenated 32-byte hashes, split
+    by the server into the array for ``= ANY``: one small statement whatever the batch size,
+    and no per-element array encoding in Python (which cost more than the lookup itself for
+    10,000 items). Elsewhere an expanding ``IN``.
+    """
     if session.get_bind().dialect.name == "postgresql":
-        array = bindparam("token_hashes", value=hashes, type_=postgresql.ARRAY(LargeBinary))
-        return Indicator.token_hash == any_(array)
+        return Indicator.token_hash == any_(packed_tokens(hashes))
     return Indicator.token_hash.in_(hashes)
+
+
+def packed_tokens(hashes: list[bytes]) -> ColumnElement[Any]:
+    """``array((SELECT substring(:packed FROM i FOR 32) FROM generate_series(...) AS i))``."""
+    if any(len(token_hash) != TOKEN_BYTES for token_hash in hashes):
+        raise ValueError(f"peppered tokens are {TOKEN_BYTES} bytes")
+    packed = bindparam("token_pack", value=b"".join(hashes), type_=LargeBinary)
+    offset = func.generate_series(1, func.length(packed), TOKEN_BYTES).column_valued("i")
+    split = select(func.substring(packed, offset, TOKEN_BYTES)).scalar_subquery()
+    return func.array(split)
 
 
 def lookup_evidence(

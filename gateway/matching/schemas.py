@@ -6,15 +6,15 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.identifiers import TOKEN_PATTERN
+from gateway.identifiers import TOKEN_PATTERN, Kind
 from gateway.indicators.schemas import MAX_BATCH, Receipt, Slug
 
 
 class MatchItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: str = Field(max_length=16, description="iban, phone, email or domain")
-    epoch: int = Field(ge=1, le=1_000_000)
+    kind: Kind = Field(description="iban, phone, email or domain")
+    epoch: int = Field(ge=1, le=1_000_000, strict=True)
     token: str = Field(min_length=64, max_length=64, pattern=TOKEN_PATTERN)
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from gateway.abuse import charge_quota, watch_for_enumeration
 from gateway.alerts.service import record_match_disclosures
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.principal import Principal
 from gateway.errors import PermissionDeniedError
 from gateway.indicators.schemas import Receipt
+from gateway.keys.validity import refuse_invalid_epochs
 from gateway.matching.evidence import disclose, lookup_evidence
 from gateway.matching.schemas import MatchRequest, MatchResponse, MatchResult
 from gateway.policy.active import suppressed_tokens
@@ -23,6 +25,17 @@ def match_batch(
     request_id: str,
     body: MatchRequest,
 ) -> MatchResponse:
+    refuse_invalid_epochs(  # a 422 naming items.N.epoch, audited as a denied query
+        session,
+        services,
+        epochs=[item.epoch for item in body.items],
+        request_id=request_id,
+        tag=AuditTag.MATCH_QUERY_DENY,
+        actor_partner=principal.partner_id,
+        actor_client=principal.client_id,
+        purpose=body.purpose,
+        legal_basis=body.legal_basis,
+    )
     kinds = sorted({item.kind for item in body.items})
     decisions = {
         kind: services.policy.decide(
@@ -60,6 +73,17 @@ def match_batch(
         raise PermissionDeniedError(
             text or "denied by policy", field="purpose", reasons=codes, audited=True
         )
+    charge = charge_quota(
+        session,
+        services,
+        principal,
+        request_id=request_id,
+        purpose=body.purpose,
+        legal_basis=body.legal_basis,
+        decision=decisions[kinds[0]],
+        items=len(body.items),
+        deny_tag=AuditTag.MATCH_QUERY_DENY,
+    )
 
     hashes = [services.pepper.token(item.token) for item in body.items]
     evidence = lookup_evidence(
@@ -67,6 +91,14 @@ def match_batch(
         sorted(set(hashes)),
         exclude_partner=None if body.include_own else principal.partner_id,
         now=services.clock.now(),
+    )
+    watch_for_enumeration(
+        session,
+        services,
+        charge,
+        token_hashes=hashes,
+        hits=sum(token_hash in evidence for token_hash in hashes),
+        request_id=request_id,
     )
     suppressed = suppressed_tokens(services.policy)
     results = [

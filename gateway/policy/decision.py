@@ -79,6 +79,24 @@ class Corroboration:
 
 
 @dataclass(frozen=True, slots=True)
+class Enumeration:
+    """When one partner's querying in a window looks like a dictionary run (alert the DPO)."""
+
+    min_distinct: int
+    max_hit_ratio: float
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """Items a partner and each of its clients may use per fixed window, for one purpose."""
+
+    window_seconds: int
+    partner: int
+    client: int
+    enumeration: Enumeration | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     """The engine's answer. ``allow`` is True only for an explicit, well-formed allow."""
 
@@ -93,6 +111,8 @@ class Decision:
     retention_by_category: tuple[tuple[str, int], ...] = ()
     # Version of the joint fraud taxonomy the decision was made with.
     taxonomy_version: str | None = None
+    # The quota of a metered action (queries, submissions, watch-list writes), else None.
+    quota: Quota | None = None
 
     @property
     def reason_codes(self) -> tuple[str, ...]:

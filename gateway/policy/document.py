@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import asdict
 from typing import Any
 
 from gateway.policy.catalog import ReasonCatalog
@@ -19,6 +20,8 @@ from gateway.policy.decision import (
     Decision,
     DecisionRequest,
     Disclosure,
+    Enumeration,
+    Quota,
     Reason,
 )
 
@@ -111,6 +114,44 @@ def _corroboration(value: object) -> Corroboration | None:
     return Corroboration(min_reports=reports, min_reporters=reporters)
 
 
+def _positive_int(value: object, name: str) -> int:
+    number = _non_negative_int(value, name)
+    if number < 1:
+        raise MalformedDecisionError(f"{name} is not a positive integer")
+    return number
+
+
+def _quota(value: object) -> Quota | None:
+    """The quota of a metered action; malformed limits deny rather than meter nothing."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise MalformedDecisionError("quota is not an object")
+    enumeration = value.get("enumeration")
+    probe = None
+    if enumeration is not None:
+        if not isinstance(enumeration, dict):
+            raise MalformedDecisionError("quota.enumeration is not an object")
+        ratio = enumeration.get("max_hit_ratio")
+        if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 <= ratio <= 1:
+            raise MalformedDecisionError("quota.enumeration.max_hit_ratio is not in [0, 1]")
+        probe = Enumeration(
+            min_distinct=_positive_int(
+                enumeration.get("min_distinct"), "quota.enumeration.min_distinct"
+            ),
+            max_hit_ratio=float(ratio),
+        )
+    quota = Quota(
+        window_seconds=_positive_int(value.get("window_seconds"), "quota.window_seconds"),
+        partner=_positive_int(value.get("partner"), "quota.partner"),
+        client=_positive_int(value.get("client"), "quota.client"),
+        enumeration=probe,
+    )
+    if quota.client > quota.partner:
+        raise MalformedDecisionError("quota.client exceeds quota.partner")
+    return quota
+
+
 def _disclosure(value: object) -> frozenset[Disclosure]:
     levels = _strings(value, "disclosure")
     try:
@@ -187,6 +228,7 @@ def read_decision(
             for category, days in sorted(by_category.items())
         ),
         taxonomy_version=taxonomy,
+        quota=_quota(result.get("quota")),
     )
 
 
@@ -216,6 +258,8 @@ def decision_json(decision: Decision, request: DecisionRequest | None = None) ->
         "retention_by_category": dict(decision.retention_by_category),
         "obligations": list(decision.obligations),
     }
+    if decision.quota is not None:
+        body["quota"] = asdict(decision.quota)
     if request is not None:
         body = {"request": request_input(request), **body}
     return body

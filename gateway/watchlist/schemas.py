@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.indicators.schemas import MAX_BATCH, Receipt, Slug
+
+MAX_ID = 2**63 - 1  # the largest 64-bit key; larger numbers cannot name a watch entry
 
 
 class WatchItem(BaseModel):
@@ -45,7 +47,9 @@ class WatchResponse(BaseModel):
 class UnwatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    watch_ids: list[int] = Field(min_length=1, max_length=MAX_BATCH)
+    watch_ids: list[Annotated[int, Field(ge=1, le=MAX_ID, strict=True)]] = Field(
+        min_length=1, max_length=MAX_BATCH
+    )
 
 
 class UnwatchResponse(BaseModel):

@@ -12,6 +12,7 @@ from gateway.dialect import insert_ignoring_conflicts
 from gateway.errors import PermissionDeniedError
 from gateway.identifiers import kind_problem, token_problem
 from gateway.indicators.schemas import Receipt
+from gateway.keys.validity import epoch_validity
 from gateway.policy.decision import Action, Decision, DecisionRequest
 from gateway.services import Services
 from gateway.watchlist.models import WatchEntry
@@ -34,11 +35,14 @@ def add_entries(
     """Add watch entries; alerts for tokens that others already reported follow at once."""
     results: dict[int, WatchRowResult] = {}
     valid: list[tuple[int, str, int, bytes]] = []
+    epochs = epoch_validity(session, services.clock.now())
     for index, item in enumerate(body.items):
         problem = kind_problem(item.kind)
         field = "kind"
         if problem is None:
             problem, field = token_problem(item.token), "token"
+        if problem is None:
+            problem, field = epochs.problem(item.epoch), "epoch"
         if problem is not None:
             results[index] = WatchRowResult(
                 row=index, status="rejected", field=field, reason=problem

@@ -21,6 +21,7 @@ def test_discovers_every_test_rule(bundle: PolicyBundle) -> None:
             "minimisation",
             "partners",
             "purposes",
+            "quotas",
             "retention",
             "suppression",
         )
