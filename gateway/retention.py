@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.indicators.models import IdempotentResponse, Indicator
+from gateway.keys.validity import retire_expired
 from gateway.services import Services
 
 IDEMPOTENCY_WINDOW = timedelta(days=2)
@@ -50,6 +51,11 @@ def purge(session: Session, services: Services, *, request_id: str, actor: str) 
         ),
     )
     counts.add("audit_details", services.audit.purge_details(session, before=now))
+    # Epochs whose overlap window ended: their indicators and watch entries go, each epoch's
+    # retirement audited on its own (key:epoch:retire), the totals counted here too.
+    retired = retire_expired(session, services, request_id=request_id, actor=actor)
+    for name, value in retired.items():
+        counts.add(name, value)
     services.audit.record(
         session,
         AuditEvent(
