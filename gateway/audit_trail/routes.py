@@ -46,6 +46,8 @@ from gateway.errors import InvalidRequestError, NotFoundError, PermissionDeniedE
 from gateway.services import Services
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
+#: Leaf indices and tree sizes are 64-bit in storage; larger numbers are refused up front.
+MAX_INDEX = 2**63 - 1
 
 MAX_ENTRIES = 1000
 MAX_COSIGNATURE_BODY = 16 * 1024
@@ -73,13 +75,11 @@ def get_sth(services: ServicesDep) -> SignedTreeHead:
     )
 
 
-@router.get(
-    "/sth/consistency", response_model=ConsistencyProof, summary="Consistency proof"
-)
+@router.get("/sth/consistency", response_model=ConsistencyProof, summary="Consistency proof")
 def get_consistency(
     services: ServicesDep,
-    first: Annotated[int, Query(ge=1)],
-    second: Annotated[int, Query(ge=1)],
+    first: Annotated[int, Query(ge=1, le=MAX_INDEX)],
+    second: Annotated[int, Query(ge=1, le=MAX_INDEX)],
 ) -> ConsistencyProof:
     """RFC 6962 §2.1.2 proof that the tree of size ``first`` is a prefix of ``second``."""
     with transaction(services.session_factory) as session:
@@ -90,8 +90,8 @@ def get_consistency(
 @router.get("/proof/inclusion", response_model=InclusionProof, summary="Inclusion proof")
 def get_inclusion(
     services: ServicesDep,
-    leaf_index: Annotated[int, Query(ge=0)],
-    tree_size: Annotated[int, Query(ge=1)],
+    leaf_index: Annotated[int, Query(ge=0, le=MAX_INDEX)],
+    tree_size: Annotated[int, Query(ge=1, le=MAX_INDEX)],
 ) -> InclusionProof:
     """RFC 6962 §2.1.1 audit path for ``leaf_index`` in the tree of ``tree_size``."""
     with transaction(services.session_factory) as session:
@@ -108,8 +108,8 @@ def get_inclusion(
 @router.get("/entries", response_model=LogEntries, summary="Entries (canonical JSON)")
 def get_entries(
     services: ServicesDep,
-    start: Annotated[int, Query(ge=0)],
-    end: Annotated[int, Query(ge=0, description="inclusive, as in RFC 6962")],
+    start: Annotated[int, Query(ge=0, le=MAX_INDEX)],
+    end: Annotated[int, Query(ge=0, le=MAX_INDEX, description="inclusive, as in RFC 6962")],
 ) -> LogEntries:
     """Entries ``start..end`` (at most 1000); recompute each leaf as SHA-256(0x00 || entry)."""
     if end < start:
@@ -134,7 +134,7 @@ def get_entries(
 @router.get("/checkpoints", response_model=CheckpointList, summary="Checkpoint history")
 def get_checkpoints(
     services: ServicesDep,
-    start: Annotated[int, Query(ge=0, description="smallest tree size")] = 0,
+    start: Annotated[int, Query(ge=0, le=MAX_INDEX, description="smallest tree size")] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_ENTRIES)] = 100,
 ) -> CheckpointList:
     """Every checkpoint the log has signed from tree size ``start`` on, smallest first."""
@@ -157,7 +157,7 @@ def get_checkpoints(
     responses={200: {"content": {"text/plain": {}}}},
 )
 def get_receipt(
-    services: ServicesDep, leaf_index: Annotated[int, Query(ge=0)]
+    services: ServicesDep, leaf_index: Annotated[int, Query(ge=0, le=MAX_INDEX)]
 ) -> PlainTextResponse:
     """Offline proof that entry ``leaf_index`` is logged, once a checkpoint covers it."""
     with transaction(services.session_factory) as session:
@@ -181,7 +181,7 @@ def get_public_key(services: ServicesDep) -> PublicKey:
     summary="Submit witness cosignatures for a checkpoint",
 )
 async def post_cosignatures(
-    request: Request, services: ServicesDep, tree_size: Annotated[int, Query(ge=0)]
+    request: Request, services: ServicesDep, tree_size: Annotated[int, Query(ge=0, le=MAX_INDEX)]
 ) -> CosignaturesAccepted:
     """Body: cosignature lines (a C2SP tlog-witness ``add-checkpoint`` response)."""
     raw = await request.body()
@@ -281,7 +281,7 @@ def search(
     decision: Literal["allow", "deny"] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    before: Annotated[int | None, Query(ge=0)] = None,
+    before: Annotated[int | None, Query(ge=0, le=MAX_INDEX)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> SearchResult:
     """Entries newest first, within the reader's scope; the search itself is audited."""
@@ -295,9 +295,7 @@ def search(
     )
     try:
         with transaction(services.session_factory) as session:
-            page = queries.search(
-                session, filters, scope=reader.scope, before=before, limit=limit
-            )
+            page = queries.search(session, filters, scope=reader.scope, before=before, limit=limit)
             services.audit.record(
                 session,
                 _event(
@@ -317,7 +315,20 @@ def search(
     )
 
 
-@router.get("/export", summary="Export entries as JSONL (verifiable) or CSV")
+@router.get(
+    "/export",
+    summary="Export entries as JSONL (verifiable) or CSV",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "JSON Lines (format=jsonl) or CSV (format=csv)",
+            "content": {
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
 def export(
     *,
     services: ServicesDep,

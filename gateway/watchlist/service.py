@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from gateway.abuse import charge_quota
 from gateway.alerts.service import evaluate_watchers
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.principal import Principal
@@ -84,6 +85,19 @@ def add_entries(
         text = "; ".join(_reasons(d) for d in decisions.values())
         raise PermissionDeniedError(text, field="purpose", reasons=codes, audited=True)
 
+    allowed = [d for d in decisions.values() if d.allow]
+    if allowed:
+        charge_quota(
+            session,
+            services,
+            principal,
+            request_id=request_id,
+            purpose=body.purpose,
+            legal_basis=body.legal_basis,
+            decision=allowed[0],
+            items=len(body.items),
+            deny_tag=AuditTag.WATCHLIST_ENTRIES_WRITE,
+        )
     now = services.clock.now()
     storable = []
     for index, kind, epoch, token_hash in valid:
