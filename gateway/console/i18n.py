@@ -135,6 +135,12 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "Zouttijdvak {epoch} loopt af: de overlapperiode eindigt op "
         "{until}; partners moeten met het nieuwe tijdvak opnieuw hashen.",
     ),
+    "overview.enumeration": (
+        "Possible enumeration by {partner} ({purpose}): {items} queries for {distinct} distinct "
+        "tokens with {hits} hits in the window from {since}.",
+        "Mogelijke enumeratie door {partner} ({purpose}): {items} vragen naar {distinct} "
+        "verschillende tokens met {hits} treffers in het venster vanaf {since}.",
+    ),
     "overview.chart_table": ("Show the numbers", "Toon de getallen"),
     "overview.day": ("Day", "Dag"),
     "decision.allow": ("allowed", "toegestaan"),

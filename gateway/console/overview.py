@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from gateway.abuse.queries import list_alerts
 from gateway.alerts.models import Alert, AlertType
 from gateway.audit_trail.events import AuditTag
 from gateway.audit_trail.models import AuditEntry
@@ -235,6 +236,26 @@ def _retiring_epochs(session: Session) -> list[Attention]:
     ]
 
 
+def _enumeration(session: Session, scope: str | None) -> list[Attention]:
+    """Dictionary-style querying the gateway detected (for the partnership's DPO: scope all)."""
+    if scope is not None:
+        return []
+    return [
+        Attention(
+            "overview.enumeration",
+            {
+                "partner": alert.partner_id,
+                "purpose": alert.purpose,
+                "items": alert.items,
+                "distinct": alert.distinct_tokens,
+                "hits": alert.hits,
+                "since": alert.window_start.isoformat(timespec="minutes"),
+            },
+        )
+        for alert in list_alerts(session, limit=20)
+    ]
+
+
 def build_overview(session: Session, *, scope: str | None, until: datetime, days: int) -> Overview:
     """Activity, rates and attention items of the ``days`` before ``until``, within ``scope``."""
     start = datetime.combine(
@@ -255,6 +276,7 @@ def build_overview(session: Session, *, scope: str | None, until: datetime, days
         attention.append(disputes)
     attention.extend(_precision(session, scope))
     attention.extend(_retiring_epochs(session))
+    attention.extend(_enumeration(session, scope))
     return Overview(
         days=per_day,
         by_partner=_grouped(session, AuditEntry.actor_partner, start, until, scope),
