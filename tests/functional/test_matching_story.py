@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import threading
+import time
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
@@ -250,13 +256,6 @@ def test_bad_rows_are_reported_and_the_rest_stored(gateway: Gateway) -> None:
 
 
 def test_webhook_receives_signed_alerts_with_retries(gateway: Gateway) -> None:
-    import hashlib
-    import json
-    import hmac
-    import threading
-    import time
-    from http.server import BaseHTTPRequestHandler, HTTPServer
-
     received: list[tuple[dict[str, str], bytes]] = []
     failures = [1]  # the first delivery fails: the dispatcher must retry
 
