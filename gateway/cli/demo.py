@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-import secrets
 import threading
 from pathlib import Path
 from typing import Annotated
 
 import httpx
 import typer
+import uvicorn
 from rich.console import Console
 from rich.table import Table
 
 from connectors.client import GatewayClient
-from connectors.hashing import HmacTokeniserV1, TypeKeys
 from gateway.app import build_services, create_app
+from gateway.asgi import app_from_environment
 from gateway.config import load_settings
 from gateway.db import transaction
-from gateway.demo import story
-from gateway.demo.cast import PARTNERS
+from gateway.demo import custody, story
+from gateway.demo.cast import CUSTODIAN, PARTNERS
 from gateway.demo.privacy import cast_identifiers, leaked
 from gateway.demo.setup import default_demo_dir, demo_settings, fresh_directory, register_partners
+from gateway.errors import ConfigurationError
 from gateway.server import BackgroundServer, free_port, serve_forever
 
 Host = Annotated[str, typer.Option(help="Address to serve on.")]
@@ -43,16 +44,30 @@ def demo(
     settings = demo_settings(directory, public_url=f"http://{host}:{port}")
     services = build_services(settings)
     app = create_app(settings, services=services)
-    clients = register_partners(services, directory)
+    clients = register_partners(services, directory, (*PARTNERS, CUSTODIAN))
+    custodian = clients.pop(CUSTODIAN.partner_id)
     server = BackgroundServer(app, host=host, port=port).start()
     try:
-        master_salt = secrets.token_bytes(32)
-        tokeniser = HmacTokeniserV1(TypeKeys.from_master_salt(master_salt, epoch=1))
+        keys = custody.distribute(server.url, custodian, clients, directory)
+        log = story.StoryLog()
+        log.add(
+            "0 key custody",
+            CUSTODIAN.partner_id,
+            f"creates and activates epoch {keys.epoch}",
+            f"envelopes for {len(keys.kinds)} partners; key {keys.custodian_key[:24]}…",
+        )
+        for partner_id, kinds in keys.kinds.items():
+            log.add(
+                "0 key custody",
+                partner_id,
+                "fetches and opens its envelope",
+                "type keys: " + ", ".join(kinds),
+            )
         connections = {
             partner_id: GatewayClient(server.url, demo_client.client_id, demo_client.keys)
             for partner_id, demo_client in clients.items()
         }
-        log = story.play(story.Partners(connections, tokeniser, story.StoryLog()))
+        log = story.play(story.Partners(connections, keys.tokenisers, log))
         for connection in connections.values():
             connection.close()
         with transaction(services.session_factory) as session:
@@ -79,7 +94,7 @@ def _print_summary(
     partners = Table(title="Partners (each with its own private_key_jwt client)")
     for column in ("partner", "name", "sector"):
         partners.add_column(column)
-    for partner in PARTNERS:
+    for partner in (*PARTNERS, CUSTODIAN):
         partners.add_row(partner.partner_id, partner.name, partner.sector)
     console.print(partners)
 
@@ -104,7 +119,42 @@ def _print_summary(
     console.print(checks)
 
 
-def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+def serve(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Worker processes (PostgreSQL only). Each holds its own connection pool of "
+            "PPSGATE_DATABASE_POOL_SIZE (+ as many overflow): keep workers x 2 x pool size "
+            "below the server's max_connections.",
+        ),
+    ] = 1,
+) -> None:
     """Serve the gateway with the configured settings (PPSGATE_*)."""
-    settings = load_settings()
-    serve_forever(create_app(settings), host, port)
+    settings = load_settings()  # fail here, once, on a bad setting rather than in N workers
+    if workers > 1 and not settings.is_postgres:
+        raise ConfigurationError(
+            "several workers need PostgreSQL (PPSGATE_DATABASE_URL); the embedded SQLite "
+            "database serves one process",
+            field="workers",
+        )
+    if workers == 1:
+        serve_forever(app_from_environment(), host, port)  # the same app a worker builds
+        return
+    # Each worker process builds its own app from the same PPSGATE_* environment; the audit
+    # sequencer, checkpoint signer and counters coordinate through the database.
+    uvicorn.run(
+        "gateway.asgi:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+    )
