@@ -19,11 +19,12 @@ from gateway.alerts.service import notify_retraction
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.principal import Principal
 from gateway.disputes.models import Dispute, DisputeStatus
-from gateway.errors import NotFoundError, PermissionDeniedError
+from gateway.errors import NotFoundError
 from gateway.identifiers import TOKEN_PATTERN, Kind
 from gateway.indicators.models import Indicator, IndicatorStatus
 from gateway.indicators.schemas import Receipt, Slug
 from gateway.policy.decision import Action, DecisionRequest
+from gateway.policy.guard import decide_or_refuse
 from gateway.services import Services
 
 Grounds = Literal["identity-misuse", "account-taken-over", "not-involved", "other"]
@@ -67,13 +68,6 @@ class OpenDispute(BaseModel):
     your_reports: list[OwnDisputedReport]
 
 
-def _deny(services: Services, session: Session, event: AuditEvent, reasons: str) -> None:
-    services.audit.record(session, event)
-    raise PermissionDeniedError(
-        reasons or "denied by policy", field="purpose", reasons=event.reason_codes, audited=True
-    )
-
-
 def file_dispute(
     session: Session,
     services: Services,
@@ -81,29 +75,22 @@ def file_dispute(
     request_id: str,
     body: DisputeRequest,
 ) -> DisputeOut:
-    decision = services.policy.decide(
-        DecisionRequest(
+    allowed = decide_or_refuse(
+        session,
+        services,
+        principal,
+        request_id,
+        request=DecisionRequest(
             action=Action.DISPUTE_FILE,
             partner_id=principal.partner_id,
             purpose=body.purpose,
             legal_basis=body.legal_basis,
             kinds=(body.kind,),
-        )
-    )
-    event = AuditEvent(
+        ),
         tag=AuditTag.DISPUTE_CASE_FILE,
-        request_id=request_id,
-        actor_partner=principal.partner_id,
-        actor_client=principal.client_id,
-        purpose=body.purpose,
-        legal_basis=body.legal_basis,
-        decision="allow" if decision.allow else "deny",
-        reason_codes=decision.reason_codes,
-        policy_digest=decision.policy_digest,
         counts={"items": 1},
     )
-    if not decision.allow:
-        _deny(services, session, event, "; ".join(r.text_en for r in decision.reasons))
+    decision, event = allowed.decision, allowed.event
     token_hash = services.pepper.token(body.token)
     now = services.clock.now()
     result = session.execute(

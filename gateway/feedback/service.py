@@ -14,14 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.audit_trail.events import AuditTag
 from gateway.auth.principal import Principal
-from gateway.errors import PermissionDeniedError
 from gateway.feedback.models import Feedback
 from gateway.identifiers import TOKEN_PATTERN, Kind
 from gateway.indicators.models import Indicator
 from gateway.indicators.schemas import Receipt, Slug
 from gateway.policy.decision import Action, DecisionRequest
+from gateway.policy.guard import decide_or_refuse
 from gateway.services import Services
 
 Outcome = Literal["confirmed", "false_positive", "unknown"]
@@ -64,35 +64,22 @@ def submit_feedback(
     request_id: str,
     body: FeedbackRequest,
 ) -> FeedbackResponse:
-    decision = services.policy.decide(
-        DecisionRequest(
+    allowed = decide_or_refuse(
+        session,
+        services,
+        principal,
+        request_id,
+        request=DecisionRequest(
             action=Action.FEEDBACK_SUBMIT,
             partner_id=principal.partner_id,
             purpose=body.purpose,
             legal_basis=body.legal_basis,
             kinds=(body.kind,),
-        )
-    )
-    event = AuditEvent(
+        ),
         tag=AuditTag.FEEDBACK_OUTCOME_SUBMIT,
-        request_id=request_id,
-        actor_partner=principal.partner_id,
-        actor_client=principal.client_id,
-        purpose=body.purpose,
-        legal_basis=body.legal_basis,
-        decision="allow" if decision.allow else "deny",
-        reason_codes=decision.reason_codes,
-        policy_digest=decision.policy_digest,
         counts={"items": 1},
     )
-    if not decision.allow:
-        services.audit.record(session, event)
-        raise PermissionDeniedError(
-            "; ".join(r.text_en for r in decision.reasons) or "denied by policy",
-            field="purpose",
-            reasons=decision.reason_codes,
-            audited=True,
-        )
+    decision, event = allowed.decision, allowed.event
     token_hash = services.pepper.token(body.token)
     existing = session.execute(
         select(Feedback).where(

@@ -9,13 +9,13 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from gateway.alerts.service import notify_retraction
-from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.audit_trail.events import AuditTag
 from gateway.auth.principal import Principal
-from gateway.errors import PermissionDeniedError
 from gateway.identifiers import TOKEN_PATTERN, Kind
 from gateway.indicators.models import Indicator, IndicatorStatus
 from gateway.indicators.schemas import MAX_BATCH, Receipt, Slug
 from gateway.policy.decision import Action, DecisionRequest
+from gateway.policy.guard import decide_or_refuse
 from gateway.services import Services
 
 
@@ -53,37 +53,23 @@ def retract(
     body: RetractRequest,
 ) -> RetractResponse:
     """Mark the caller's matching reports retracted (never anyone else's)."""
-    decision = services.policy.decide(
-        DecisionRequest(
+    allowed = decide_or_refuse(
+        session,
+        services,
+        principal,
+        request_id,
+        request=DecisionRequest(
             action=Action.INDICATORS_RETRACT,
             partner_id=principal.partner_id,
             purpose=body.purpose,
             legal_basis=body.legal_basis,
             kinds=tuple(sorted({item.kind for item in body.items})),
             batch_size=len(body.items),
-        )
-    )
-    event = AuditEvent(
+        ),
         tag=AuditTag.INDICATOR_RETRACT,
-        request_id=request_id,
-        actor_partner=principal.partner_id,
-        actor_client=principal.client_id,
-        purpose=body.purpose,
-        legal_basis=body.legal_basis,
-        decision="allow" if decision.allow else "deny",
-        reason_codes=decision.reason_codes,
-        policy_digest=decision.policy_digest,
         counts={"items": len(body.items)},
     )
-    if not decision.allow:
-        services.audit.record(session, event)
-        text = "; ".join(f"{r.code}: {r.text_en}" for r in decision.reasons)
-        raise PermissionDeniedError(
-            text or "denied by policy",
-            field="purpose",
-            reasons=decision.reason_codes,
-            audited=True,
-        )
+    decision, event = allowed.decision, allowed.event
     retracted = 0
     touched: set[bytes] = set()
     for item in body.items:

@@ -32,6 +32,7 @@ from gateway.indicators.schemas import (
 from gateway.keys.validity import epoch_validity
 from gateway.policy.active import suppressed_tokens
 from gateway.policy.decision import Action, Decision, DecisionRequest
+from gateway.policy.guard import denial_text
 from gateway.services import Services
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -71,16 +72,12 @@ def _row_problem(item: IndicatorIn, now: datetime) -> tuple[str, str] | None:
     return None
 
 
-def _denial_text(decision: Decision) -> str:
-    return "; ".join(f"{r.code}: {r.text_en}" for r in decision.reasons) or "denied by policy"
-
-
 def _problem_after_decision(row: _Row, decision: Decision, now: datetime) -> RowResult | None:
     """Set the row's expiry from the decision, or say why the row cannot be stored."""
     if not decision.allow:
         field = "category" if any("categor" in c for c in decision.reason_codes) else "kind"
         return RowResult(
-            row=row.index, status="rejected", field=field, reason=_denial_text(decision)
+            row=row.index, status="rejected", field=field, reason=denial_text(decision)
         )
     retention = decision.retention_days
     policy_expiry = row.item.observed_at + timedelta(days=retention) if retention else None
@@ -163,7 +160,7 @@ def submit_batch(
             ),
         )
         raise PermissionDeniedError(
-            _denial_text(gate), field="purpose", reasons=gate.reason_codes, audited=True
+            denial_text(gate), field="purpose", reasons=gate.reason_codes, audited=True
         )
     charge_quota(
         session,

@@ -14,7 +14,8 @@ from gateway.errors import PermissionDeniedError
 from gateway.identifiers import kind_problem, token_problem
 from gateway.indicators.schemas import Receipt
 from gateway.keys.validity import epoch_validity
-from gateway.policy.decision import Action, Decision, DecisionRequest
+from gateway.policy.decision import Action, DecisionRequest
+from gateway.policy.guard import denial_text
 from gateway.services import Services
 from gateway.watchlist.models import WatchEntry
 from gateway.watchlist.schemas import (
@@ -24,10 +25,6 @@ from gateway.watchlist.schemas import (
     WatchResponse,
     WatchRowResult,
 )
-
-
-def _reasons(decision: Decision) -> str:
-    return "; ".join(f"{r.code}: {r.text_en}" for r in decision.reasons) or "denied by policy"
 
 
 def add_entries(
@@ -82,7 +79,7 @@ def add_entries(
                 counts={"items": len(body.items)},
             ),
         )
-        text = "; ".join(_reasons(d) for d in decisions.values())
+        text = "; ".join(denial_text(d) for d in decisions.values())
         raise PermissionDeniedError(text, field="purpose", reasons=codes, audited=True)
 
     allowed = [d for d in decisions.values() if d.allow]
@@ -104,7 +101,7 @@ def add_entries(
         decision = decisions[kind]
         if not decision.allow:
             results[index] = WatchRowResult(
-                row=index, status="rejected", field="kind", reason=_reasons(decision)
+                row=index, status="rejected", field="kind", reason=denial_text(decision)
             )
             continue
         storable.append((index, kind, epoch, token_hash))
