@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test test-fast lint bench lock clean
+.PHONY: help demo test test-fast lint bench lock clean docs
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ lint: $(STAMP) ## ruff and mypy --strict
 
 bench: $(STAMP) ## Run the benchmarks (they print figures and ratios)
 	$(BIN)/python -m bench
+
+docs: $(STAMP) ## Regenerate the generated docs (CLI reference)
+	$(BIN)/python -m gateway.cli.reference > docs/cli-reference.md
 
 lock: ## Re-resolve requirements.lock from pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra pg --python-version 3.11 -o requirements.lock

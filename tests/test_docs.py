@@ -36,3 +36,13 @@ def test_docs_pages_exist_and_are_linked() -> None:
     ):
         assert (ROOT / "docs" / f"{page}.md").is_file(), page
         assert f"docs/{page}.md" in readme, page
+
+
+def test_cli_reference_is_generated_from_the_commands() -> None:
+    from gateway.cli.reference import render
+
+    current = (ROOT / "docs" / "cli-reference.md").read_text(encoding="utf-8")
+    assert current == render(), (
+        "docs/cli-reference.md is stale; regenerate it with "
+        "`python -m gateway.cli.reference > docs/cli-reference.md` (or `make docs`)"
+    )
