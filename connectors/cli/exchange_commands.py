@@ -205,8 +205,15 @@ def match_command(
     out: OutPath = None,
     fmt: OutFormat = None,
     batch_size: BatchSize = 1_000,
+    partner: PartnerName = "",
+    tlp: TlpLevel = DEFAULT_TLP.value,
+    org_uuid: OrgUuid = None,
 ) -> None:
-    """Screen rows; each result holds exactly what the policy let you learn."""
+    """Screen rows; each result holds exactly what the policy let you learn.
+
+    ``--format stix|misp-feed|xlsx`` writes the results for MISP, OpenCTI or analysts; the
+    raw identifier is joined back from your own file when it is hashed on the fly.
+    """
     console = Console(stderr=True)
     rows = input_rows(
         file,
@@ -233,6 +240,7 @@ def match_command(
                 batch_size=batch_size,
                 emit=emit,
             ),
+            interop=Interop(partner, tlp, org_uuid, region),
         )
 
 

@@ -139,6 +139,26 @@ def test_connector_round_trip_sends_tokens_only(
         "--out",
         str(screened),
     )
+    screened_stix = tmp_path / "screened.stix.json"
+    run(
+        "match",
+        str(customers),
+        *connector(gateway, "bank-b", tmp_path),
+        "--purpose",
+        "payment_screening",
+        "--legal-basis",
+        "art6_1_c",
+        "--salt-file",
+        str(salt),
+        "--format",
+        "stix",
+        "--partner",
+        "Bank B",
+        "--out",
+        str(screened_stix),
+    )
+    hits = stix2.parse(screened_stix.read_text(), allow_custom=True)
+    assert len([o for o in hits.objects if o.type == "indicator"]) == 1
     results = [json.loads(line) for line in screened.read_text().splitlines()]
     assert [r["hit"] for r in results] == [True, False]
     assert results[0]["categories"] == ["purchase_fraud"]
