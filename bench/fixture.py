@@ -162,7 +162,7 @@ class BenchEnvironment:
         """Grow the indicators table to ``total`` identifiers (COPY), keeping known tokens."""
         loaded = load_indicators(
             conninfo(self.url),
-            self.services.pepper,
+            self.services.pepper.for_epoch(1),
             self.tokeniser,
             total - self.indicators,
             known=max(0, 10_000 - len(self.known)),

@@ -65,7 +65,7 @@ def measure_batch(env: BenchEnvironment, gateway: str, rounds: int) -> dict[str,
             answer = bank.request("POST", "/v1/match", json=body).json()
             api.append(time.perf_counter() - started)
     assert answer["hits"] == expected, (answer["hits"], expected)
-    peppered = [env.services.pepper.token(t) for _, t in tokens]
+    peppered = [env.services.pepper.token(t, epoch=1) for _, t in tokens]
     raw = []
     with psycopg.connect(conninfo(env.url)) as conn:
         for _ in range(rounds + 1):
@@ -92,7 +92,7 @@ def measure_single(
         headers = {"Authorization": f"Bearer {bank.access_token()}"}
     load_test(gateway, "/v1/match", singles[:200], headers, clients, 2)  # warm-up
     single = load_test(gateway, "/v1/match", singles, headers, clients, seconds)
-    raw_bodies = [{"token": env.services.pepper.token(t).hex()} for _, t in tokens]
+    raw_bodies = [{"token": env.services.pepper.token(t, epoch=1).hex()} for _, t in tokens]
     load_test(baseline, "/baseline", raw_bodies[:200], {}, clients, 2)
     minimal = load_test(baseline, "/baseline", raw_bodies, {}, clients, seconds)
     return {
@@ -124,7 +124,7 @@ def measure_submit(env: BenchEnvironment, gateway: str, rounds: int) -> dict[str
             api.append(time.perf_counter() - started)
             assert answer.json()["accepted"] == BATCH_SIZE
     raw = []
-    pepper = env.services.pepper
+    pepper = env.services.pepper.for_epoch(1)
     columns = (
         "partner_id, kind, epoch, token_hash, category, role, reference_hash, purpose, "
         "legal_basis, status, observed_at, expires_at"

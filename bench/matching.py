@@ -263,11 +263,11 @@ def main() -> None:
                     client_id=f"{partner}-bench",
                 )
             activate_epoch(session)
-        kept = load_indicators(url, services.pepper, args.indicators)
+        kept = load_indicators(url, services.pepper.for_epoch(1), args.indicators)
         hits = kept[: args.batch // 2]
         misses = [secrets.token_hex(32) for _ in range(args.batch - len(hits))]
         batch_tokens = hits + misses
-        peppered = [services.pepper.token(t) for t in batch_tokens]
+        peppered = [services.pepper.token(t, epoch=1) for t in batch_tokens]
 
         with serve("gateway.asgi:app_from_environment", env, port) as gw:
             bank = GatewayClient(gw, "bank-a-bench", keys["bank-a"])
@@ -355,10 +355,10 @@ def main() -> None:
                                 "marketplace-a",
                                 "iban",
                                 1,
-                                services.pepper.token(secrets.token_hex(32)),
+                                services.pepper.token(secrets.token_hex(32), epoch=1),
                                 "phishing",
                                 "suspect",
-                                services.pepper.reference(f"c{round_}-{n}"),
+                                services.pepper.reference(f"c{round_}-{n}", epoch=1),
                                 "indicator_submission",
                                 "art6_1_f",
                                 "active",

@@ -25,6 +25,7 @@ from gateway.disputes.routes import router as disputes_router
 from gateway.errors import StorageUnavailableError
 from gateway.feedback.routes import router as feedback_router
 from gateway.indicators.routes import router as indicators_router
+from gateway.keys.pepper_binding import check_bindings
 from gateway.keys.routes import router as keys_router
 from gateway.logging import configure_logging
 from gateway.maintenance import Maintenance
@@ -52,6 +53,9 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
         )
     clock = clock or SystemClock()
     session_factory = build_session_factory(engine)
+    pepper = load_pepper(settings)
+    with transaction(session_factory) as session:
+        check_bindings(session, pepper)
     audit = build_audit_trail(settings, clock=clock)
     policy = _policy_engine(settings, session_factory, audit, clock)
     return Services(
@@ -60,7 +64,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
         session_factory=session_factory,
         policy=policy,
         audit=audit,
-        pepper=load_pepper(settings),
+        pepper=pepper,
         clock=clock,
     )
 

@@ -73,7 +73,8 @@ class Settings(BaseSettings):
     )
     pepper_file: Path | None = Field(
         default=None,
-        description="File (mode 0600) holding K_gw, the key that peppers tokens at rest. "
+        description="File (mode 0600) holding K_gw, the keys that pepper tokens at rest: "
+        "one `<first salt epoch>:<hex>` line per key (`ppsgate pepper add`). "
         "Development generates one in the data directory.",
     )
     audit_signing_key_file: Path | None = Field(

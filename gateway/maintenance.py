@@ -1,4 +1,5 @@
-"""Periodic work inside a gateway process: follow the active policy, purge what expired.
+"""Periodic work inside a gateway process: follow the active policy and the pepper key ring,
+purge what expired.
 
 One daemon thread per process. Purges from several workers are harmless (the second finds
 nothing) but each is audited, so the interval is long; policy refreshes are a cheap SELECT.
@@ -14,6 +15,7 @@ import time
 
 from gateway.db import transaction
 from gateway.errors import GatewayError
+from gateway.keys import pepper_binding
 from gateway.policy.active import SwitchableEngine
 from gateway.retention import purge
 from gateway.services import Services
@@ -31,9 +33,12 @@ class Maintenance:
     def tick(self) -> None:
         """One round: refresh the policy, and purge when the purge interval has passed."""
         policy = self.services.policy
-        if isinstance(policy, SwitchableEngine):
-            with transaction(self.services.session_factory) as session:
+        with transaction(self.services.session_factory) as session:
+            if isinstance(policy, SwitchableEngine):
                 policy.follow_database(session)
+            problems = pepper_binding.refresh(session, self.services.pepper)
+        for problem in problems.values():
+            logger.error("pepper key ring refused for an epoch: %s", problem)
         if time.monotonic() >= self._next_purge:
             self._next_purge = time.monotonic() + self.services.settings.purge_interval_seconds
             with transaction(self.services.session_factory) as session:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.audit_trail.service import AuditTrail
 from gateway.clock import Clock
 from gateway.config import Settings
-from gateway.pepper import Pepper
+from gateway.pepper import PepperRing
 from gateway.policy.decision import PolicyEngine
 
 
@@ -25,5 +25,5 @@ class Services:
     session_factory: sessionmaker[Session]
     policy: PolicyEngine
     audit: AuditTrail
-    pepper: Pepper
+    pepper: PepperRing
     clock: Clock

@@ -74,6 +74,8 @@ class WebhookEndpoint(Base):
     partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), primary_key=True)
     url: Mapped[str] = mapped_column(String(500))
     secret_version: Mapped[int] = mapped_column(Integer, default=1)
+    # The K_gw key the secret is derived from, so rotating the pepper keeps webhooks verifiable.
+    secret_key_id: Mapped[str | None] = mapped_column(String(16))
     delivered_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())

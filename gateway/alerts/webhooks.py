@@ -41,9 +41,15 @@ SIGNATURE_HEADER = "X-PPSGate-Signature"
 TIMESTAMP_HEADER = "X-PPSGate-Timestamp"
 
 
-def webhook_secret(services: Services, partner_id: str, version: int) -> str:
-    key = services.pepper.reference(f"webhook:{partner_id}:{version}")
-    return key.hex()
+def webhook_secret(services: Services, endpoint: WebhookEndpoint) -> str:
+    """The endpoint's signing secret, from the K_gw key current when it was registered.
+
+    Pinning the key id keeps a partner's secret stable across pepper rotations; a new
+    registration takes the newest key.
+    """
+    key_id = endpoint.secret_key_id or services.pepper.entries[0].key_id
+    pepper = services.pepper.by_id(key_id)
+    return pepper.reference(f"webhook:{endpoint.partner_id}:{endpoint.secret_version}").hex()
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -90,6 +96,7 @@ def register(session: Session, services: Services, partner_id: str, url: str) ->
             partner_id=partner_id,
             url=url,
             secret_version=1,
+            secret_key_id=services.pepper.newest.key_id,
             delivered_seq=0,
             attempts=0,
             next_attempt_at=now,
@@ -99,11 +106,12 @@ def register(session: Session, services: Services, partner_id: str, url: str) ->
     else:
         endpoint.url = url
         endpoint.secret_version += 1
+        endpoint.secret_key_id = services.pepper.newest.key_id
         endpoint.attempts = 0
         endpoint.next_attempt_at = now
         endpoint.updated_at = now
     session.flush()
-    return webhook_secret(services, partner_id, endpoint.secret_version), endpoint.secret_version
+    return webhook_secret(services, endpoint), endpoint.secret_version
 
 
 def deliver_due(services: Services, http: httpx.Client) -> int:
@@ -152,7 +160,7 @@ def _deliver(
         separators=(",", ":"),
     ).encode()
     timestamp = str(int(now.timestamp()))
-    secret = webhook_secret(services, endpoint.partner_id, endpoint.secret_version)
+    secret = webhook_secret(services, endpoint)
     headers = {
         "Content-Type": "application/json",
         TIMESTAMP_HEADER: timestamp,

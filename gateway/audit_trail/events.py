@@ -51,6 +51,8 @@ class AuditTag(StrEnum):
     KEY_EPOCH_CREATE = "key:epoch:create"
     KEY_EPOCH_DENY = "key:epoch:deny"
     KEY_EPOCH_RETIRE = "key:epoch:retire"
+    KEY_PEPPER_ADD = "key:pepper:add"
+    KEY_PEPPER_PRUNE = "key:pepper:prune"
     MATCH_QUERY_ALLOW = "match:query:allow"
     MATCH_QUERY_DENY = "match:query:deny"
     PARTNER_CLIENT_ADD = "partner:client:add"

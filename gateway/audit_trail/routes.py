@@ -393,6 +393,12 @@ class SubjectAccessRequest(BaseModel):
         description="the subject's token (64 lowercase hex), computed by a partner or the "
         "help desk; it is peppered here and never stored in the clear"
     )
+    epoch: int = Field(
+        ge=1,
+        le=1_000_000,
+        strict=True,
+        description="the salt epoch the token was computed under (it selects the pepper key)",
+    )
 
 
 @router.post(
@@ -409,7 +415,7 @@ def subject_access(
     """Every retained record naming the token, within the reader's scope; audited."""
     if not TOKEN.fullmatch(body.token):
         raise InvalidRequestError("token must be 64 lowercase hex characters", field="token")
-    token_hash = services.pepper.token(body.token)
+    token_hash = services.pepper.token(body.token, epoch=body.epoch)
     with transaction(services.session_factory) as session:
         records = queries.subject_access(session, token_hash, scope=reader.scope)
         services.audit.record(

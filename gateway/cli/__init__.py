@@ -21,6 +21,7 @@ from gateway.cli import demo as demo_cli
 from gateway.cli import evaluator as evaluator_cli
 from gateway.cli import keys as keys_cli
 from gateway.cli import partner as partner_cli
+from gateway.cli import pepper as pepper_cli
 from gateway.cli import policy as policy_cli
 from gateway.cli import purge as purge_cli
 from gateway.cli import user as user_cli
@@ -38,6 +39,7 @@ app.add_typer(db_cli.app, name="db")
 app.add_typer(evaluator_cli.app, name="evaluator")
 app.add_typer(keys_cli.app, name="keys")
 app.add_typer(partner_cli.app, name="partner")
+app.add_typer(pepper_cli.app, name="pepper")
 app.add_typer(policy_cli.app, name="policy")
 app.add_typer(user_cli.app, name="user")
 app.command(name="demo")(demo_cli.demo)

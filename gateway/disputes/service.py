@@ -91,7 +91,7 @@ def file_dispute(
         counts={"items": 1},
     )
     decision, event = allowed.decision, allowed.event
-    token_hash = services.pepper.token(body.token)
+    token_hash = services.pepper.token(body.token, epoch=body.epoch)
     now = services.clock.now()
     result = session.execute(
         update(Indicator)

@@ -80,7 +80,7 @@ def submit_feedback(
         counts={"items": 1},
     )
     decision, event = allowed.decision, allowed.event
-    token_hash = services.pepper.token(body.token)
+    token_hash = services.pepper.token(body.token, epoch=body.epoch)
     existing = session.execute(
         select(Feedback).where(
             Feedback.partner_id == principal.partner_id, Feedback.token_hash == token_hash

@@ -73,7 +73,7 @@ def retract(
     retracted = 0
     touched: set[bytes] = set()
     for item in body.items:
-        token_hash = services.pepper.token(item.token)
+        token_hash = services.pepper.token(item.token, epoch=item.epoch)
         statement = update(Indicator).where(
             Indicator.partner_id == principal.partner_id,
             Indicator.token_hash == token_hash,
@@ -83,7 +83,8 @@ def retract(
             statement = statement.where(Indicator.category == item.category)
         if item.reference is not None:
             statement = statement.where(
-                Indicator.reference_hash == services.pepper.reference(item.reference)
+                Indicator.reference_hash
+                == services.pepper.reference(item.reference, epoch=item.epoch)
             )
         result = session.execute(statement.values(status=IndicatorStatus.RETRACTED.value))
         count = int(getattr(result, "rowcount", 0) or 0)

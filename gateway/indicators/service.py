@@ -115,13 +115,15 @@ def _storable(
         if problem is not None:
             results[row.index] = problem
             continue
-        row.token_hash = services.pepper.token(row.item.token)
+        row.token_hash = services.pepper.token(row.item.token, epoch=row.item.epoch)
         if row.token_hash in suppressed:
             results[row.index] = RowResult(
                 row=row.index, status="rejected", field="token", reason=SUPPRESSED_REASON
             )
             continue
-        row.reference_hash = services.pepper.reference(row.item.reference or "")
+        row.reference_hash = services.pepper.reference(
+            row.item.reference or "", epoch=row.item.epoch
+        )
         storable.append(row)
     return storable
 

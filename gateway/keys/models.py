@@ -76,6 +76,8 @@ class KeyEpoch(Base):
     retiring_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     overlap_ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Fingerprint of the K_gw key this epoch's tokens are peppered with (gateway.pepper).
+    pepper_key_id: Mapped[str | None] = mapped_column(String(16))
 
 
 class KeyManifest(Base):

@@ -28,6 +28,7 @@ from gateway.keys.models import (
     KeyManifest,
     ManifestKind,
 )
+from gateway.keys.pepper_binding import bind_epoch
 from gateway.keys.schemas import EnvelopeIn, EpochUpload
 from gateway.keys.service import KeyCustody, Upload, refusal_code
 from gateway.partners.models import PartnerClient
@@ -194,6 +195,7 @@ class EpochUploads(KeyCustody):
             custodian_key_id=custodian.key_id,
             created_at=self.services.clock.now(),
         )
+        bind_epoch(epoch, self.services.pepper)
         self.session.add(epoch)
         self._flush()
         signature = mf.b64decode(body.signature, field="signature")

@@ -85,7 +85,7 @@ def match_batch(
         deny_tag=AuditTag.MATCH_QUERY_DENY,
     )
 
-    hashes = [services.pepper.token(item.token) for item in body.items]
+    hashes = [services.pepper.token(item.token, epoch=item.epoch) for item in body.items]
     evidence = lookup_evidence(
         session,
         sorted(set(hashes)),

@@ -46,7 +46,9 @@ def add_entries(
                 row=index, status="rejected", field=field, reason=problem
             )
         else:
-            valid.append((index, item.kind, item.epoch, services.pepper.token(item.token)))
+            valid.append(
+                (index, item.kind, item.epoch, services.pepper.token(item.token, epoch=item.epoch))
+            )
 
     decisions = {
         kind: services.policy.decide(

@@ -50,7 +50,7 @@ def _populate(services: Services, count: int) -> tuple[list[int], int]:
     The app itself logs too (its policy bundle load at start-up, and every audited read),
     so tests work with the indexes they get back rather than assuming an empty log.
     """
-    peppered = services.pepper.token(TOKEN).hex()  # services store peppered token hashes
+    peppered = services.pepper.token(TOKEN, epoch=1).hex()  # stored peppered, as services do
     indexes = []
     with transaction(services.session_factory) as session:
         for number in range(count):
@@ -141,7 +141,10 @@ def test_officer_reads_need_a_reader_and_are_audited(database_url: str, tmp_path
     with TestClient(app) as client:
         assert client.get("/v1/audit/search").status_code == 401
         assert client.get("/v1/audit/export").status_code == 401
-        assert client.post("/v1/audit/subject-access", json={"token": TOKEN}).status_code == 401
+        assert (
+            client.post("/v1/audit/subject-access", json={"token": TOKEN, "epoch": 1}).status_code
+            == 401
+        )
     app, services = build_app(settings, reader=OFFICER)
     indexes, _ = _populate(services, 6)
     with TestClient(app) as client:
@@ -151,10 +154,13 @@ def test_officer_reads_need_a_reader_and_are_audited(database_url: str, tmp_path
         denied = client.get("/v1/audit/search", params={"partner": "bank-a"})
         assert denied.status_code == 403
         assert "partner" in denied.text
-        report = client.post("/v1/audit/subject-access", json={"token": TOKEN}).json()
+        report = client.post("/v1/audit/subject-access", json={"token": TOKEN, "epoch": 1}).json()
         records = [(r["leaf_index"], r["disclosed"]) for r in report["records"]]
         assert records == [(indexes[3], ["count"])]
-        assert client.post("/v1/audit/subject-access", json={"token": "XYZ"}).status_code == 422
+        assert (
+            client.post("/v1/audit/subject-access", json={"token": "XYZ", "epoch": 1}).status_code
+            == 422
+        )
     with transaction(services.session_factory) as session:
         views = queries.search(session, queries.AuditFilter(partner="telecom-b"), scope=None)
     tags = [entry["tag"] for _, entry in views.entries[:3]]

@@ -177,7 +177,7 @@ def test_several_workers_keep_audit_idempotency_and_alerts_correct(
             stored = session.scalar(
                 select(func.count()).select_from(Indicator).where(
                     Indicator.token_hash == gw.services.pepper.token(
-                        market.item("iban", IBANS[5])["token"]))
+                        market.item("iban", IBANS[5])["token"], epoch=1))
             )  # fmt: skip
             submits = session.scalar(
                 select(func.count()).select_from(AuditEntry).where(

@@ -32,7 +32,7 @@ def suppressing_gateway(database_url: str, tmp_path: Path) -> Iterator[Gateway]:
     # The partnership lists the peppered token (never the identifier) in the policy data.
     pepper = load_pepper(load_settings(data_dir=data_dir))
     (policies / "data" / "suppression.json").write_text(
-        json.dumps({"note": "test", "tokens": [pepper.token(token).hex()]})
+        json.dumps({"note": "test", "tokens": [pepper.token(token, epoch=1).hex()]})
     )
     with running_gateway(database_url, data_dir, policy_dir=policies) as gateway:
         gateway.master_salt = master_salt
