@@ -24,30 +24,49 @@ def _jcs_key(key: str) -> bytes:
     return key.encode("utf-16-be", "surrogatepass")
 
 
-def _check(value: Any, where: str) -> Any:
-    """Validate the subset and return a copy whose dicts are in canonical key order."""
-    if value is None or isinstance(value, bool | str):
+def _where(path: tuple[str | int, ...]) -> str:
+    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+
+
+def _check(value: Any, path: tuple[str | int, ...] = ()) -> Any:
+    """Validate the subset and return a copy whose dicts are in canonical key order.
+
+    The path of a value is only rendered when it is reported: audit details list thousands
+    of tokens, and formatting a location for each one cost more than checking it.
+    """
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
         return value
-    if isinstance(value, int):
+    if kind is int or (isinstance(value, int) and not isinstance(value, bool)):
         if abs(value) > MAX_SAFE_INTEGER:
-            raise CanonicalJSONError(f"{where}: integer {value} exceeds ±(2**53 - 1)")
+            raise CanonicalJSONError(f"{_where(path)}: integer {value} exceeds ±(2**53 - 1)")
+        return value
+    if isinstance(value, bool | str):
         return value
     if isinstance(value, float):
-        raise CanonicalJSONError(f"{where}: floats are not allowed in canonical JSON")
+        raise CanonicalJSONError(f"{_where(path)}: floats are not allowed in canonical JSON")
     if isinstance(value, list | tuple):
-        return [_check(item, f"{where}[{i}]") for i, item in enumerate(value)]
+        return [
+            item if type(item) is str else _check(item, (*path, index))
+            for index, item in enumerate(value)
+        ]
     if isinstance(value, dict):
         for key in value:
             if not isinstance(key, str):
-                raise CanonicalJSONError(f"{where}: object key {key!r} is not a string")
-        ordered = sorted(value, key=_jcs_key)
-        return {key: _check(value[key], f"{where}.{key}") for key in ordered}
-    raise CanonicalJSONError(f"{where}: {type(value).__name__} is not a JSON value")
+                raise CanonicalJSONError(f"{_where(path)}: object key {key!r} is not a string")
+        # For ASCII keys code-point order is UTF-16 order; only other keys need encoding.
+        ascii_keys = all(key.isascii() for key in value)
+        ordered = sorted(value) if ascii_keys else sorted(value, key=_jcs_key)
+        return {
+            key: value[key] if type(value[key]) is str else _check(value[key], (*path, key))
+            for key in ordered
+        }
+    raise CanonicalJSONError(f"{_where(path)}: {type(value).__name__} is not a JSON value")
 
 
 def canonical_json(value: Any) -> bytes:
     """Encode ``value`` as canonical JSON bytes."""
-    ordered = _check(value, "$")
+    ordered = _check(value)
     text = json.dumps(ordered, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     try:
         return text.encode("utf-8")

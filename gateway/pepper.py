@@ -54,6 +54,11 @@ class Pepper:
         # One-shot C HMAC: a quarter of the cost of hmac.new(...).digest() per token.
         return hmac.digest(self._key, bytes.fromhex(token_hex), "sha256")
 
+    def tokens(self, tokens_hex: list[str]) -> list[bytes]:
+        """Pepper a batch of tokens: the per-item path without its per-call overhead."""
+        key, digest, unhex = self._key, hmac.digest, bytes.fromhex
+        return [digest(key, unhex(token_hex), "sha256") for token_hex in tokens_hex]
+
     def reference(self, reference: str) -> bytes:
         """Pepper a partner's case reference (it may itself be personal data)."""
         return hmac.digest(self._key, b"ref:" + reference.encode("utf-8"), "sha256")
@@ -131,6 +136,13 @@ class PepperRing:
     def token(self, token_hex: str, *, epoch: int) -> bytes:
         """Pepper a token of this salt epoch."""
         return self.for_epoch(epoch).token(token_hex)
+
+    def tokens(self, items: list[tuple[str, int]]) -> list[bytes]:
+        """Pepper a batch of (token, epoch) pairs, usually all of one epoch."""
+        epochs = {epoch for _, epoch in items}
+        if len(epochs) == 1:
+            return self.for_epoch(epochs.pop()).tokens([token for token, _ in items])
+        return [self.for_epoch(epoch).token(token) for token, epoch in items]
 
     def reference(self, reference: str, *, epoch: int) -> bytes:
         """Pepper a case reference stored beside a token of this salt epoch."""

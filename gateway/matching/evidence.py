@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, LargeBinary, any_, bindparam, func, select
+from sqlalchemy import ColumnElement, LargeBinary, any_, bindparam, distinct, func, select, tuple_
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.sqltypes import NullType
 
 from gateway.indicators.models import Indicator, IndicatorStatus, Role
 from gateway.matching.schemas import MatchResult
@@ -24,38 +25,46 @@ from gateway.policy.decision import Decision, Disclosure
 HIDE_UNCORROBORATED = "hide-uncorroborated"
 LOOKUP_CHUNK = 5_000
 TOKEN_BYTES = 32  # HMAC-SHA256 output: every peppered token
+RAW = NullType()  # arrays come back from psycopg as lists; no per-element processing needed
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What is known about one token: distinct reports and reporters, and their attributes."""
+
+    reports: int
+    reporters: frozenset[str]
+    categories: frozenset[str]
+    roles: frozenset[str]
+    sectors: frozenset[str]
+    disputed: bool
+    first_seen: datetime
+    last_seen: datetime
 
 
 @dataclass(slots=True)
-class Evidence:
+class _Collected:
+    """Per-row accumulation where the database cannot aggregate into arrays (SQLite)."""
+
     reports: set[tuple[str, str, bytes]] = field(default_factory=set)
     reporters: set[str] = field(default_factory=set)
     categories: set[str] = field(default_factory=set)
     roles: set[str] = field(default_factory=set)
     sectors: set[str] = field(default_factory=set)
     disputed: bool = False
-    first_seen: datetime | None = None
-    last_seen: datetime | None = None
+    seen: list[datetime] = field(default_factory=list)
 
-    def add(
-        self,
-        *,
-        partner: str,
-        sector: str,
-        category: str,
-        role: str,
-        reference: bytes,
-        status: str,
-        observed: datetime,
-    ) -> None:
-        self.reports.add((partner, category, reference))
-        self.reporters.add(partner)
-        self.categories.add(category)
-        self.roles.add(role)
-        self.sectors.add(sector)
-        self.disputed = self.disputed or status == IndicatorStatus.DISPUTED.value
-        self.first_seen = observed if self.first_seen is None else min(self.first_seen, observed)
-        self.last_seen = observed if self.last_seen is None else max(self.last_seen, observed)
+    def evidence(self) -> Evidence:
+        return Evidence(
+            reports=len(self.reports),
+            reporters=frozenset(self.reporters),
+            categories=frozenset(self.categories),
+            roles=frozenset(self.roles),
+            sectors=frozenset(self.sectors),
+            disputed=self.disputed,
+            first_seen=min(self.seen),
+            last_seen=max(self.seen),
+        )
 
 
 def token_in(session: Session, hashes: list[bytes]) -> ColumnElement[bool]:
@@ -81,53 +90,119 @@ def packed_tokens(hashes: list[bytes]) -> ColumnElement[Any]:
     return func.array(split)
 
 
+def _filters(
+    session: Session, chunk: list[bytes], exclude_partner: str | None, now: datetime
+) -> list[ColumnElement[bool]]:
+    filters = [
+        token_in(session, chunk),
+        Indicator.status != IndicatorStatus.RETRACTED.value,
+        Indicator.expires_at > now,
+    ]
+    if exclude_partner is not None:
+        filters.append(Indicator.partner_id != exclude_partner)
+    return filters
+
+
 def lookup_evidence(
     session: Session, hashes: list[bytes], *, exclude_partner: str | None, now: datetime
 ) -> dict[bytes, Evidence]:
-    evidence: dict[bytes, Evidence] = defaultdict(Evidence)
+    """The evidence about each token of the batch that has any (a miss has no entry).
+
+    PostgreSQL aggregates per token (one row per hit instead of one per report, and no
+    per-report work in Python: most of a 10,000-item lookup's cost before); elsewhere the
+    reports are collected row by row. Both give the same ``Evidence``.
+    """
+    postgres = session.get_bind().dialect.name == "postgresql"
+    evidence: dict[bytes, Evidence] = {}
     for start in range(0, len(hashes), LOOKUP_CHUNK):
         chunk = hashes[start : start + LOOKUP_CHUNK]
-        query = (
-            select(
-                Indicator.token_hash,
-                Indicator.partner_id,
-                Partner.sector,
-                Indicator.category,
-                Indicator.role,
-                Indicator.reference_hash,
-                Indicator.status,
-                Indicator.observed_at,
-            )
-            .join(Partner, Partner.id == Indicator.partner_id)
-            .where(
-                token_in(session, chunk),
-                Indicator.status != IndicatorStatus.RETRACTED.value,
-                Indicator.expires_at > now,
-            )
-        )
-        if exclude_partner is not None:
-            query = query.where(Indicator.partner_id != exclude_partner)
-        for token_hash, partner, sector, category, role, ref, status, observed in session.execute(
-            query
-        ):
-            evidence[bytes(token_hash)].add(
-                partner=partner,
-                sector=sector,
-                category=category,
-                role=role,
-                reference=bytes(ref),
-                status=status,
-                observed=observed,
-            )
+        filters = _filters(session, chunk, exclude_partner, now)
+        if postgres:
+            evidence.update(_aggregated(session, filters))
+        else:
+            evidence.update(_collected(session, filters))
     return evidence
+
+
+def _aggregated(session: Session, filters: list[ColumnElement[bool]]) -> dict[bytes, Evidence]:
+    query = (
+        select(
+            Indicator.token_hash,
+            func.count(
+                distinct(tuple_(Indicator.partner_id, Indicator.category, Indicator.reference_hash))
+            ),
+            func.array_agg(distinct(Indicator.partner_id), type_=RAW),
+            func.array_agg(distinct(Indicator.category), type_=RAW),
+            func.array_agg(distinct(Indicator.role), type_=RAW),
+            func.array_agg(distinct(Partner.sector), type_=RAW),
+            func.bool_or(Indicator.status == IndicatorStatus.DISPUTED.value),
+            func.min(Indicator.observed_at),
+            func.max(Indicator.observed_at),
+        )
+        .join(Partner, Partner.id == Indicator.partner_id)
+        .where(*filters)
+        .group_by(Indicator.token_hash)
+    )
+    # Through the connection, not the ORM session: plain rows, no ORM result machinery.
+    return {
+        bytes(token_hash): Evidence(
+            reports=reports,
+            reporters=frozenset(reporters),
+            categories=frozenset(categories),
+            roles=frozenset(roles),
+            sectors=frozenset(sectors),
+            disputed=bool(disputed),
+            first_seen=first,
+            last_seen=last,
+        )
+        for (
+            token_hash,
+            reports,
+            reporters,
+            categories,
+            roles,
+            sectors,
+            disputed,
+            first,
+            last,
+        ) in session.connection().execute(query).all()
+    }
+
+
+def _collected(session: Session, filters: list[ColumnElement[bool]]) -> dict[bytes, Evidence]:
+    query = (
+        select(
+            Indicator.token_hash,
+            Indicator.partner_id,
+            Partner.sector,
+            Indicator.category,
+            Indicator.role,
+            Indicator.reference_hash,
+            Indicator.status,
+            Indicator.observed_at,
+        )
+        .join(Partner, Partner.id == Indicator.partner_id)
+        .where(*filters)
+    )
+    collected: dict[bytes, _Collected] = defaultdict(_Collected)
+    rows = session.connection().execute(query).all()
+    for token_hash, partner, sector, category, role, ref, status, observed in rows:
+        found = collected[bytes(token_hash)]
+        found.reports.add((partner, category, bytes(ref)))
+        found.reporters.add(partner)
+        found.categories.add(category)
+        found.roles.add(role)
+        found.sectors.add(sector)
+        found.disputed = found.disputed or status == IndicatorStatus.DISPUTED.value
+        found.seen.append(observed)
+    return {token_hash: found.evidence() for token_hash, found in collected.items()}
 
 
 def is_corroborated(found: Evidence, decision: Decision) -> bool:
     """Whether the evidence meets the decision's corroboration threshold."""
     threshold = decision.corroboration
     return threshold is None or (
-        len(found.reports) >= threshold.min_reports
-        and len(found.reporters) >= threshold.min_reporters
+        found.reports >= threshold.min_reports and len(found.reporters) >= threshold.min_reporters
     )
 
 
@@ -151,7 +226,7 @@ def disclose(row: int, found: Evidence | None, decision: Decision) -> MatchResul
         return MatchResult(row=row, hit=True, disputed=True)
     result = MatchResult(row=row, hit=True, disputed=False)
     if Disclosure.COUNT in granted:
-        result.reports = len(found.reports)
+        result.reports = found.reports
         result.reporters = len(found.reporters)
     if Disclosure.CATEGORY in granted:
         result.categories = sorted(found.categories)

@@ -46,6 +46,14 @@ class MatchResult(BaseModel):
     reporting_partners: list[str] | None = None
 
 
+_DISCLOSABLE = sorted(name for name in MatchResult.model_fields if name != "row")
+
+
+def disclosed_fields(result: MatchResult) -> list[str]:
+    """The names of what an item disclosed, sorted (for the audit detail)."""
+    return [name for name in _DISCLOSABLE if getattr(result, name) is not None]
+
+
 class MatchResponse(BaseModel):
     request_id: str
     hits: int

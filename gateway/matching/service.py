@@ -12,7 +12,7 @@ from gateway.errors import PermissionDeniedError
 from gateway.indicators.schemas import Receipt
 from gateway.keys.validity import refuse_invalid_epochs
 from gateway.matching.evidence import disclose, lookup_evidence
-from gateway.matching.schemas import MatchRequest, MatchResponse, MatchResult
+from gateway.matching.schemas import MatchRequest, MatchResponse, MatchResult, disclosed_fields
 from gateway.policy.active import suppressed_tokens
 from gateway.policy.decision import Action, DecisionRequest
 from gateway.services import Services
@@ -85,7 +85,7 @@ def match_batch(
         deny_tag=AuditTag.MATCH_QUERY_DENY,
     )
 
-    hashes = [services.pepper.token(item.token, epoch=item.epoch) for item in body.items]
+    hashes = services.pepper.tokens([(item.token, item.epoch) for item in body.items])
     evidence = lookup_evidence(
         session,
         sorted(set(hashes)),
@@ -131,11 +131,7 @@ def match_batch(
             counts={"items": len(results), "hits": hits},
             detail={
                 "tokens": sorted({h.hex() for h in hashes}),
-                "disclosed": {
-                    hashes[r.row].hex(): sorted(r.model_dump(exclude_none=True, exclude={"row"}))
-                    for r in results
-                    if r.hit
-                },
+                "disclosed": {hashes[r.row].hex(): disclosed_fields(r) for r in results if r.hit},
             },
         ),
     )
