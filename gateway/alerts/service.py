@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from gateway.alerts.models import Alert, AlertCursor, AlertType
 from gateway.dialect import copy_rows, insert_ignoring_conflicts
-from gateway.matching.evidence import disclose, is_corroborated, lookup_evidence
+from gateway.matching.evidence import disclose, hash_in, is_corroborated, lookup_evidence
 from gateway.policy.decision import Action, Decision, DecisionRequest
 from gateway.services import Services
 from gateway.watchlist.models import Disclosure, WatchEntry
@@ -64,7 +64,7 @@ def evaluate_watchers(
         return 0
     entries = list(
         session.execute(
-            select(WatchEntry).where(WatchEntry.token_hash.in_(sorted(token_hashes)))
+            select(WatchEntry).where(hash_in(session, WatchEntry.token_hash, sorted(token_hashes)))
         ).scalars()
     )
     if not entries:
@@ -145,7 +145,7 @@ def notify_retraction(
     now = services.clock.now()
     told = session.execute(
         select(Disclosure)
-        .where(Disclosure.token_hash.in_(sorted(token_hashes)))
+        .where(hash_in(session, Disclosure.token_hash, sorted(token_hashes)))
         .order_by(Disclosure.partner_id, Disclosure.id)  # fixed lock order
     ).scalars()
     seen: set[tuple[str, bytes, int | None, str, int | None]] = set()
@@ -196,6 +196,7 @@ def record_match_disclosures(
             session,
             "disclosures",
             ("partner_id", "token_hash", "request_id", "row", "created_at"),
+            ("text", "bytea", "text", "int4", "timestamptz"),
             ((partner_id, token_hash, request_id, row, now) for row, token_hash in rows),
         )
         return

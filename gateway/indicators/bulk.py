@@ -34,6 +34,22 @@ COLUMNS = (
     "expires_at",
     "created_at",
 )
+TYPES = (
+    "text",
+    "text",
+    "int4",
+    "bytea",
+    "text",
+    "text",
+    "bytea",
+    "text",
+    "text",
+    "int2",
+    "text",
+    "timestamptz",
+    "timestamptz",
+    "timestamptz",
+)
 _COLUMN_LIST = ", ".join(COLUMNS)
 
 _STAGE = """
@@ -58,6 +74,8 @@ def copy_insert(session: Session, rows: Sequence[dict[str, Any]]) -> set[tuple[b
     """Insert ``rows`` (dicts keyed by :data:`COLUMNS`); return the keys that were new."""
     connection = session.connection()
     connection.exec_driver_sql(_STAGE)
-    copy_rows(session, "indicator_stage", COLUMNS, (tuple(r[c] for c in COLUMNS) for r in rows))
+    copy_rows(
+        session, "indicator_stage", COLUMNS, TYPES, (tuple(r[c] for c in COLUMNS) for r in rows)
+    )
     result = connection.exec_driver_sql(_MERGE)
     return {(bytes(token), category, bytes(ref)) for token, category, ref in result}

@@ -68,7 +68,14 @@ class _Collected:
 
 
 def token_in(session: Session, hashes: list[bytes]) -> ColumnElement[bool]:
-    """``token_hash`` in the batch.
+    """``indicators.token_hash`` in the batch (see :func:`hash_in`)."""
+    return hash_in(session, Indicator.token_hash, hashes)
+
+
+def hash_in(
+    session: Session, column: ColumnElement[bytes] | Any, hashes: list[bytes]
+) -> ColumnElement[bool]:
+    """``column`` (a peppered token) in the batch.
 
     On PostgreSQL the batch travels as one ``bytea`` of concatenated 32-byte hashes, split
     by the server into the array for ``= ANY``: one small statement whatever the batch size,
@@ -76,8 +83,8 @@ def token_in(session: Session, hashes: list[bytes]) -> ColumnElement[bool]:
     10,000 items). Elsewhere an expanding ``IN``.
     """
     if session.get_bind().dialect.name == "postgresql":
-        return Indicator.token_hash == any_(packed_tokens(hashes))
-    return Indicator.token_hash.in_(hashes)
+        return column == any_(packed_tokens(hashes))
+    return column.in_(hashes)
 
 
 def packed_tokens(hashes: list[bytes]) -> ColumnElement[Any]:
