@@ -17,11 +17,13 @@ from connectors.oprf.errors import (
 )
 from connectors.oprf.pins import EvaluatorPin, load_pins, parse_pins, pins_document
 from connectors.oprf.suite import SPEC_VERSION, combine_outputs, key_info, oprf_input
-from connectors.oprf.tokeniser import VoprfTokeniserV2
+from connectors.oprf.tokeniser import VoprfTokeniserV2, default_crypto_workers
+from connectors.oprf.workers import CryptoWorkerError
 
 __all__ = [
     "SPEC_VERSION",
     "AccessTokenSource",
+    "CryptoWorkerError",
     "EvaluatedBatch",
     "EvaluatorClient",
     "EvaluatorConfigError",
@@ -33,6 +35,7 @@ __all__ = [
     "EvaluatorUnavailableError",
     "VoprfTokeniserV2",
     "combine_outputs",
+    "default_crypto_workers",
     "key_info",
     "load_pins",
     "oprf_input",

@@ -26,7 +26,7 @@ from connectors.oprf.errors import (
     EvaluatorUnavailableError,
 )
 from connectors.oprf.pins import EvaluatorPin
-from connectors.oprf.suite import ELEMENT_BYTES, PROOF_BYTES, decode_blob, encode_elements
+from connectors.oprf.suite import ELEMENT_BYTES, PROOF_BYTES, decode_blob, encode_packed
 
 EVALUATE_PATH = "/v2/evaluate"
 TRANSIENT_STATUSES = frozenset({502, 503, 504})
@@ -109,10 +109,20 @@ class EvaluatorClient:
 
     def evaluate(self, epoch: int, kind: Kind, blinded: list[bytes]) -> EvaluatedBatch:
         """Send one batch of blinded elements; returns the evaluator's unverified answer."""
-        body = {"epoch": epoch, "kind": kind.value, "blinded_elements": encode_elements(blinded)}
+        return self.evaluate_packed(epoch, kind, b"".join(blinded))
+
+    def evaluate_packed(self, epoch: int, kind: Kind, packed: bytes) -> EvaluatedBatch:
+        """:meth:`evaluate` for elements already concatenated (32 bytes each, as on the wire).
+
+        The tokeniser's crypto workers hand blinded elements over in this form, so a batch
+        is never split into thousands of small objects only to be joined again.
+        """
+        if not packed or len(packed) % ELEMENT_BYTES:
+            raise ValueError(f"packed elements must be a non-empty multiple of {ELEMENT_BYTES}")
+        body = {"epoch": epoch, "kind": kind.value, "blinded_elements": encode_packed(packed)}
         response = self._post(body)
         if response.status_code == 200:
-            return self._parse(response, epoch, kind, len(blinded))
+            return self._parse(response, epoch, kind, len(packed) // ELEMENT_BYTES)
         problem = _problem(response)
         detail = str(problem.get("detail") or response.reason_phrase or "refused")
         if response.status_code == 429:

@@ -58,7 +58,12 @@ def combine_outputs(outputs: Sequence[bytes]) -> str:
 
 def encode_elements(elements: Sequence[bytes]) -> str:
     """Standard base64 of the concatenated 32-byte encodings (the request/response form)."""
-    return base64.b64encode(b"".join(elements)).decode("ascii")
+    return encode_packed(b"".join(elements))
+
+
+def encode_packed(packed: bytes) -> str:
+    """Standard base64 of elements already concatenated."""
+    return base64.b64encode(packed).decode("ascii")
 
 
 def decode_blob(text: str, *, unit: int, field: str) -> bytes:

@@ -8,46 +8,48 @@ type, unblinds and finalises each answer into the RFC 9497 output ``y_i = F(k_i,
 and derives the token from all of them (:func:`~connectors.oprf.suite.combine_outputs`).
 No key that produces tokens is ever held here: the blinds are fresh per chunk and dropped.
 
-Chunks are pipelined: while the evaluators work on chunk *n*, the connector blinds chunk
-*n+1* and verifies chunk *n-1*, so the connector's CPU and the evaluators' overlap.
+Chunks are pipelined: up to ``max_in_flight`` chunks are in progress at once, each in its
+own thread (blind, ask every evaluator concurrently, verify and finalise). With
+``crypto_workers`` > 0 the blinding and verifying run in that many worker processes
+(:mod:`connectors.oprf.workers`) so they use every core; the binding holds the GIL, so
+without them one connector process does its curve work on one core.
 """
 
 from __future__ import annotations
 
-from collections import deque
+import os
+import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-
-from voprf import ristretto
 
 from connectors.canonical import Kind
 from connectors.errors import KeyMaterialError
-from connectors.oprf.binding import MalformedEvaluation, ProofRejected, verify_batch
+from connectors.oprf.chunks import AnswerRefused, ChunkCrypto, LocalCrypto
 from connectors.oprf.client import EvaluatedBatch, EvaluatorClient
 from connectors.oprf.errors import EvaluatorConfigError, EvaluatorError, EvaluatorProofError
 from connectors.oprf.pins import check_distinct
-from connectors.oprf.suite import (
-    MAX_BATCH,
-    SPEC_VERSION,
-    combine_outputs,
-    oprf_input,
-)
+from connectors.oprf.suite import MAX_BATCH, SPEC_VERSION, oprf_input
+from connectors.oprf.workers import WorkerCrypto
 
 DEFAULT_BATCH_SIZE = 2000
 DEFAULT_IN_FLIGHT = 3
 
 
-@dataclass
-class _Chunk:
-    kind: Kind
-    positions: list[int]
-    clients: list[ristretto.Client]
-    answers: list[Future[EvaluatedBatch]]
+def default_crypto_workers() -> int:
+    """One worker per core when there are several cores; none on a single core."""
+    cores = os.cpu_count() or 1
+    return cores if cores > 1 else 0
 
 
 class VoprfTokeniserV2:
-    """A :class:`~connectors.hashing.Tokeniser` for spec v2 (call :meth:`close` when done)."""
+    """A :class:`~connectors.hashing.Tokeniser` for spec v2 (call :meth:`close` when done).
+
+    ``crypto_workers`` processes are started on the first call that spans more than one
+    chunk (a single chunk is cheaper in-process than a process start) and stopped by
+    :meth:`close`. In-flight chunks are spread over them round-robin, so
+    ``max_in_flight`` should be at least the number of workers plus one to keep them busy
+    while answers travel.
+    """
 
     spec_version = SPEC_VERSION
 
@@ -59,12 +61,15 @@ class VoprfTokeniserV2:
         kinds: Iterable[Kind] | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         max_in_flight: int = DEFAULT_IN_FLIGHT,
+        crypto_workers: int = 0,
     ) -> None:
         check_distinct(evaluator.pin for evaluator in evaluators)
         if not 1 <= batch_size <= MAX_BATCH:
             raise EvaluatorConfigError(f"must be between 1 and {MAX_BATCH}", field="batch_size")
         if max_in_flight < 1:
             raise EvaluatorConfigError("must be at least 1", field="max_in_flight")
+        if crypto_workers < 0:
+            raise EvaluatorConfigError("must be 0 or more", field="crypto_workers")
         pinned = frozenset.intersection(*(ev.pin.kinds(epoch) for ev in evaluators))
         wanted = pinned if kinds is None else frozenset(kinds)
         missing = sorted(kind.value for kind in wanted - pinned)
@@ -76,11 +81,23 @@ class VoprfTokeniserV2:
             )
         self._evaluators = list(evaluators)
         self._epoch = epoch
-        self._keys = {kind: [ev.pin.key(epoch, kind) for ev in self._evaluators] for kind in wanted}
+        # Raw bytes: they cross to the worker processes; each check deserialises them.
+        self._keys = {
+            kind: [ev.pin.public_keys[(epoch, kind)] for ev in self._evaluators] for kind in wanted
+        }
+        for ev in self._evaluators:
+            for kind in wanted:
+                ev.pin.key(epoch, kind)  # a valid ristretto255 key, or EvaluatorConfigError
         self._batch_size = batch_size
         self._in_flight = max_in_flight
-        self._pool = ThreadPoolExecutor(
-            max_workers=len(self._evaluators) * max_in_flight, thread_name_prefix="voprf"
+        self._worker_count = crypto_workers
+        self._local = LocalCrypto()
+        self._workers: list[WorkerCrypto] = []
+        self._workers_lock = threading.Lock()
+        self._chunks = ThreadPoolExecutor(max_workers=max_in_flight, thread_name_prefix="voprf")
+        self._requests = ThreadPoolExecutor(
+            max_workers=max_in_flight * max(1, len(self._evaluators) - 1),
+            thread_name_prefix="voprf-http",
         )
 
     @property
@@ -95,8 +112,19 @@ class VoprfTokeniserV2:
     def evaluator_names(self) -> tuple[str, ...]:
         return tuple(ev.name for ev in self._evaluators)
 
+    @property
+    def crypto_worker_pids(self) -> tuple[int, ...]:
+        """Process ids of the crypto workers started so far (none until a multi-chunk call)."""
+        with self._workers_lock:
+            return tuple(worker.pid for worker in self._workers)
+
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._chunks.shutdown(wait=True, cancel_futures=True)
+        self._requests.shutdown(wait=True, cancel_futures=True)
+        with self._workers_lock:
+            workers, self._workers = self._workers, []
+        for worker in workers:
+            worker.close()
 
     def __enter__(self) -> VoprfTokeniserV2:
         return self
@@ -113,55 +141,76 @@ class VoprfTokeniserV2:
             if kind not in self._keys:
                 raise KeyMaterialError(f"no pinned {kind} evaluator keys for epoch {self._epoch}")
             by_kind.setdefault(kind, []).append(position)
+        chunks = [
+            (kind, positions[start : start + self._batch_size])
+            for kind, positions in by_kind.items()
+            for start in range(0, len(positions), self._batch_size)
+        ]
+        cryptos = self._cryptos(len(chunks))
+        running: list[Future[list[str]]] = [
+            self._chunks.submit(
+                self._tokenise_chunk, cryptos[index % len(cryptos)], kind, positions, items
+            )
+            for index, (kind, positions) in enumerate(chunks)
+        ]
         out: list[str] = [""] * len(items)
-        pending: deque[_Chunk] = deque()
         try:
-            for kind, positions in by_kind.items():
-                for start in range(0, len(positions), self._batch_size):
-                    chunk_positions = positions[start : start + self._batch_size]
-                    pending.append(self._send(kind, chunk_positions, items))
-                    if len(pending) >= self._in_flight:
-                        self._finish(pending.popleft(), out)
-            while pending:
-                self._finish(pending.popleft(), out)
+            for (_kind, positions), chunk in zip(chunks, running, strict=True):
+                for position, token in zip(positions, chunk.result(), strict=True):
+                    out[position] = token
         finally:
-            for chunk in pending:  # an earlier chunk failed: drop what is still in flight
-                for answer in chunk.answers:
-                    answer.cancel()
+            for chunk in running:  # an earlier chunk failed: start nothing more
+                chunk.cancel()
         return out
 
-    def _send(self, kind: Kind, positions: list[int], items: Sequence[tuple[Kind, str]]) -> _Chunk:
-        clients: list[ristretto.Client] = []
-        blinded: list[bytes] = []
-        for position in positions:
-            client, element = ristretto.Client.blind(oprf_input(kind, items[position][1]))
-            clients.append(client)
-            blinded.append(element.serialize())
-        answers = [
-            self._pool.submit(evaluator.evaluate, self._epoch, kind, blinded)
-            for evaluator in self._evaluators
-        ]
-        return _Chunk(kind, positions, clients, answers)
+    def _cryptos(self, chunk_count: int) -> Sequence[ChunkCrypto]:
+        if self._worker_count == 0 or chunk_count < 2:
+            return [self._local]
+        with self._workers_lock:
+            while len(self._workers) < self._worker_count:
+                self._workers.append(WorkerCrypto())
+            return list(self._workers)
 
-    def _finish(self, chunk: _Chunk, out: list[str]) -> None:
-        per_evaluator: list[list[bytes]] = []
-        for evaluator, answer, key in zip(
-            self._evaluators, chunk.answers, self._keys[chunk.kind], strict=True
-        ):
-            batch = answer.result()
-            try:
-                outputs = verify_batch(chunk.clients, batch.evaluated, batch.proof, key)
-            except MalformedEvaluation:
+    def _tokenise_chunk(
+        self,
+        crypto: ChunkCrypto,
+        kind: Kind,
+        positions: list[int],
+        items: Sequence[tuple[Kind, str]],
+    ) -> list[str]:
+        handle, packed = crypto.blind([oprf_input(kind, items[p][1]) for p in positions])
+        try:
+            answers = self._ask_all(kind, packed)
+        except BaseException:
+            crypto.discard(handle)
+            raise
+        try:
+            return crypto.finalize(
+                handle, [(a.evaluated, a.proof) for a in answers], self._keys[kind]
+            )
+        except AnswerRefused as refused:
+            evaluator = self._evaluators[refused.index].name
+            if refused.malformed:
                 raise EvaluatorError(
-                    evaluator.name, "answered with bytes that are not group elements"
+                    evaluator, "answered with bytes that are not group elements"
                 ) from None
-            except ProofRejected:
-                raise EvaluatorProofError(
-                    evaluator.name,
-                    f"the batch proof for {len(chunk.clients)} {chunk.kind} element(s) does "
-                    f"not verify against its pinned key for epoch {self._epoch}; the answer "
-                    "was not computed with the published key and is refused",
-                ) from None
-            per_evaluator.append(outputs)
-        for offset, position in enumerate(chunk.positions):
-            out[position] = combine_outputs([outputs[offset] for outputs in per_evaluator])
+            raise EvaluatorProofError(
+                evaluator,
+                f"the batch proof for {len(positions)} {kind} element(s) does not verify "
+                f"against its pinned key for epoch {self._epoch}; the answer was not "
+                "computed with the published key and is refused",
+            ) from None
+
+    def _ask_all(self, kind: Kind, packed: bytes) -> list[EvaluatedBatch]:
+        """Every evaluator concurrently: the first from this thread, the others from the pool."""
+        first, *others = self._evaluators
+        pending = [
+            self._requests.submit(ev.evaluate_packed, self._epoch, kind, packed) for ev in others
+        ]
+        try:
+            answers = [first.evaluate_packed(self._epoch, kind, packed)]
+            answers.extend(answer.result() for answer in pending)
+        finally:
+            for answer in pending:
+                answer.cancel()
+        return answers

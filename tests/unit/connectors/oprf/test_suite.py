@@ -70,3 +70,20 @@ def test_non_base64_is_refused() -> None:
 def test_binding_layout_round_trip(proof: bytes, items: list[bytes]) -> None:
     joined = b"".join(items)
     assert split_binding_batch(binding_batch_bytes(joined, proof)) == (joined, proof)
+
+
+def test_binding_cannot_verify_a_proof_over_another_evaluators_output() -> None:
+    """Why v2 composes its evaluators in parallel, not in a chain (docs/oprf.md).
+
+    Verifying evaluator B's proof in a chain needs a client whose blinded element is A's
+    output; the binding builds clients only by blinding a fresh input with a random blind
+    and offers no way to build one around a given element, nor a standalone proof check.
+    If this test fails, a newer binding may make the chain verifiable: revisit the design.
+    """
+    from voprf import ristretto
+
+    public = {name for name in dir(ristretto.Client) if not name.startswith("_")}
+    assert public == {"blind", "finalize", "finalize_batch"}
+    assert not [name for name in dir(ristretto) if "verify" in name.lower()]
+    proof_methods = [name for name in dir(ristretto.Proof) if not name.startswith("_")]
+    assert proof_methods == ["deserialize", "serialize"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -155,3 +156,39 @@ def test_one_evaluator_is_not_enough(
     twin = dataclasses.replace(evaluators[0].pin, name="alpha-twin")
     with pytest.raises(EvaluatorConfigError, match="share a public key"):
         _tokeniser(evaluators, issuer, pins=[evaluators[0].pin, twin])
+
+
+def test_crypto_workers_give_the_same_tokens_and_stop_on_close(
+    evaluators: list[RunningEvaluator], issuer: GatewayTokenIssuer
+) -> None:
+    with _tokeniser(evaluators, issuer, batch_size=2, max_in_flight=3, crypto_workers=2) as pooled:
+        assert pooled.token(*ITEMS[0]) == offline_token(evaluators, 1, *ITEMS[0])
+        assert pooled.crypto_worker_pids == ()  # one chunk: done in-process
+        tokens = pooled.tokens(ITEMS)  # 4 chunks over 2 worker processes
+        pids = pooled.crypto_worker_pids
+        assert len(pids) == 2
+        assert tokens == [offline_token(evaluators, 1, kind, value) for kind, value in ITEMS]
+    for pid in pids:
+        assert not Path(f"/proc/{pid}").exists() or "Z" in _state(pid)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return "Z"
+
+
+def test_forged_answer_is_refused_in_a_crypto_worker(
+    evaluators: list[RunningEvaluator], issuer: GatewayTokenIssuer
+) -> None:
+    alpha, beta = evaluators
+    swapped = dataclasses.replace(alpha.pin, url=beta.server.url)  # alpha's URL answers as beta
+    with (
+        _tokeniser(
+            evaluators, issuer, pins=[swapped, beta.pin], batch_size=2, crypto_workers=2
+        ) as forged,
+        pytest.raises(EvaluatorProofError) as caught,
+    ):
+        forged.tokens(ITEMS)
+    assert "'alpha'" in caught.value.diagnostics()
