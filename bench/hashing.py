@@ -13,16 +13,25 @@ the headline ratio uses CPU time, which other load on a shared machine distorts 
 ``--input canonical`` writes the same identifiers already canonical with a ``type`` column
 (the best case: no detection, every fast path taken) instead of the mixed real-world forms.
 
+Two end-to-end runs over the same file, both against the same raw baselines: **single
+process** (``workers=1``; the headline ratio, in CPU time, which shared-machine load distorts
+least) and **parallel** (``--workers``, default one per core, what ``hash`` does by default
+for large inputs; its ratio is in *wall* time, parallel end to end over the single-threaded
+raw HMAC, because parallelism saves time, not CPU; its CPU time, workers included, is printed
+too). The outputs of both runs are compared byte for byte.
+
     .venv/bin/python -m bench.hashing [--rows 1000000] [--seed 7] [--input mixed|canonical]
-                                      [--keep]
+                                      [--workers N] [--keep]
 """
 
 from __future__ import annotations
 
 import argparse
+import filecmp
 import hashlib
 import hmac
 import json
+import os
 import random
 import resource
 import secrets
@@ -31,6 +40,7 @@ import string
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import phonenumbers
@@ -38,7 +48,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.hmac import HMAC
 
 from connectors.canonical import Kind
-from connectors.cli.hash_command import hash_file
+from connectors.cli.hash_command import HashSummary, hash_file
 from connectors.hashing import DOMAIN_PREFIX, HmacTokeniserV1, TypeKeys
 
 _LETTERS = string.ascii_uppercase
@@ -150,13 +160,14 @@ def _make_dutch_phone(rng: random.Random) -> tuple[str, str]:
     return shown, f"+31{nsn}"
 
 
-_FOREIGN_EXAMPLES = {
-    region: phonenumbers.format_number(
-        phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE),
-        phonenumbers.PhoneNumberFormat.E164,
-    )
-    for region in _FOREIGN_REGIONS
-}
+def _example_mobile(region: str) -> str:
+    number = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    if number is None:
+        raise SystemExit(f"libphonenumber has no example mobile number for {region}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+_FOREIGN_EXAMPLES = {region: _example_mobile(region) for region in _FOREIGN_REGIONS}
 
 
 def _make_foreign_phone(rng: random.Random) -> tuple[str, str]:
@@ -275,11 +286,40 @@ def raw_hmac_rate(path: Path, keys: TypeKeys, how: str) -> tuple[int, float, flo
     return rows, wall, cpu
 
 
+@dataclass(frozen=True)
+class _Run:
+    summary: HashSummary
+    cpu: float  # this process's CPU seconds
+    out: Path
+    rejects: Path
+
+
+def _end_to_end(source: Path, workdir: Path, keys: TypeKeys, *, workers: int) -> _Run:
+    """One ``hash_file`` run (what the ``hash`` command does) into files of its own."""
+    out_path = workdir / f"tokens-{workers}.jsonl"
+    rejects_path = workdir / f"rejects-{workers}.csv"
+    started_cpu = time.process_time()
+    with (
+        out_path.open("w", encoding="utf-8") as out,
+        rejects_path.open("w", encoding="utf-8", newline="") as rejects,
+    ):
+        summary = hash_file(
+            source,
+            tokeniser=HmacTokeniserV1(keys),
+            out=out,
+            rejects=rejects,
+            workers=workers,
+        )
+    cpu = time.process_time() - started_cpu
+    return _Run(summary, cpu, out_path, rejects_path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--input", choices=("mixed", "canonical"), default="mixed")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
@@ -294,52 +334,78 @@ def main() -> None:
         print(f"generated {args.rows:,} {args.input} rows ({size_mb:.1f} MB) in {took:.1f} s")
 
         keys = TypeKeys.from_master_salt(secrets.token_bytes(32), epoch=1)
-        out_path, rejects_path = workdir / "tokens.jsonl", workdir / "rejects.csv"
-        started_cpu = time.process_time()
-        with (
-            out_path.open("w", encoding="utf-8") as out,
-            rejects_path.open("w", encoding="utf-8", newline="") as rejects,
-        ):
-            summary = hash_file(source, tokeniser=HmacTokeniserV1(keys), out=out, rejects=rejects)
-        e2e_cpu = time.process_time() - started_cpu
-        e2e_rate, e2e_cpu_rate = summary.rows / summary.seconds, summary.rows / e2e_cpu
+        single = _end_to_end(source, workdir, keys, workers=1)
+        summary = single.summary
+        e2e_rate, e2e_cpu_rate = summary.rows / summary.seconds, summary.rows / single.cpu
         print(
-            "end to end (hash_file: read CSV, detect type, canonicalise, tokenise, write JSONL): "
-            f"{summary.rows:,} rows in {summary.seconds:.2f} s wall / {e2e_cpu:.2f} s CPU = "
-            f"{e2e_rate:,.0f} rows/s wall, {e2e_cpu_rate:,.0f} rows/s CPU "
-            f"(accepted {summary.accepted_total:,}, rejected {summary.rejected_total:,})"
+            "end to end, single process (hash_file: read CSV, detect type, canonicalise, "
+            f"tokenise, write JSONL): {summary.rows:,} rows in {summary.seconds:.2f} s wall / "
+            f"{single.cpu:.2f} s CPU = {e2e_rate:,.0f} rows/s wall, {e2e_cpu_rate:,.0f} rows/s "
+            f"CPU (accepted {summary.accepted_total:,}, rejected {summary.rejected_total:,})"
         )
         for reason, count in summary.rejected.most_common():
             print(f"    rejected: {reason}: {count:,}")
+        parallel = _end_to_end(source, workdir, keys, workers=args.workers)
+        par_rate = parallel.summary.rows / parallel.summary.seconds
+        par_cpu = parallel.cpu + parallel.summary.worker_cpu_seconds
+        same = filecmp.cmp(single.out, parallel.out, shallow=False) and filecmp.cmp(
+            single.rejects, parallel.rejects, shallow=False
+        )
+        print(
+            f"end to end, parallel ({parallel.summary.workers} worker processes + the reading/"
+            f"writing one): {parallel.summary.seconds:.2f} s wall = {par_rate:,.0f} rows/s wall; "
+            f"CPU {parallel.cpu:.2f} s parent + {parallel.summary.worker_cpu_seconds:.2f} s "
+            f"workers = {parallel.summary.rows / par_cpu:,.0f} rows/s CPU; output identical to "
+            f"the single-process run: {same}"
+        )
+        if not same:
+            raise SystemExit("parallel output differs from the single-process output")
 
-        cpu_rates = {}
+        cpu_rates, wall_rates = {}, {}
         for how in ("hmac.digest", "hmac.new", "keyed copy"):
             rows, wall, cpu = raw_hmac_rate(canonical, keys, how)
-            cpu_rates[how] = rows / cpu
+            cpu_rates[how], wall_rates[how] = rows / cpu, rows / wall
             print(
                 f"raw HMAC ({how}) over canonical strings: {rows:,} rows in {wall:.2f} s wall / "
                 f"{cpu:.2f} s CPU = {rows / wall:,.0f} rows/s wall, {cpu_rates[how]:,.0f} rows/s "
-                f"CPU; ratio end to end / raw: {e2e_rate / (rows / wall):.2f} wall, "
-                f"{e2e_cpu_rate / cpu_rates[how]:.2f} CPU"
+                f"CPU; ratio single-process end to end / raw: {e2e_rate / (rows / wall):.2f} "
+                f"wall, {e2e_cpu_rate / cpu_rates[how]:.2f} CPU; parallel end to end / raw "
+                f"(wall): {par_rate / wall_rates[how]:.2f}"
             )
         stdlib = max(("hmac.digest", "hmac.new"), key=lambda how: cpu_rates[how])
         print(
-            f"RATIO (CPU time) end to end / raw stdlib hmac ({stdlib}): "
+            f"RATIO single process (CPU time) end to end / raw stdlib hmac ({stdlib}): "
             f"{e2e_cpu_rate / cpu_rates[stdlib]:.2f}; / keyed-copy HMAC (the tokeniser's own "
             f"primitive): {e2e_cpu_rate / cpu_rates['keyed copy']:.2f}  (target >= 0.40)"
         )
+        print(
+            f"RATIO parallel, {parallel.summary.workers} workers (wall time) end to end / raw "
+            f"stdlib hmac ({stdlib}, one thread, wall): {par_rate / wall_rates[stdlib]:.2f}  "
+            f"(wall time depends on what else the machine runs: cores {os.cpu_count()}, load "
+            f"average {os.getloadavg()[0]:.1f})"
+        )
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"peak RSS of this process: {peak_mb:.0f} MB")
+        print(
+            f"peak RSS of this process: {peak_mb:.0f} MB (largest worker: "
+            f"{parallel.summary.worker_peak_rss_mb:.0f} MB)"
+        )
         if args.json:
             figures = {
                 "rows": summary.rows,
                 "e2e_rows_per_s_wall": e2e_rate,
                 "e2e_rows_per_s_cpu": e2e_cpu_rate,
                 "raw_rows_per_s_cpu": cpu_rates,
+                "raw_rows_per_s_wall": wall_rates,
                 "raw_baseline": stdlib,
                 "ratio_cpu": e2e_cpu_rate / cpu_rates[stdlib],
                 "ratio_cpu_keyed_copy": e2e_cpu_rate / cpu_rates["keyed copy"],
+                "parallel_workers": parallel.summary.workers,
+                "parallel_rows_per_s_wall": par_rate,
+                "parallel_rows_per_s_cpu": parallel.summary.rows / par_cpu,
+                "parallel_ratio_wall": par_rate / wall_rates[stdlib],
+                "load_average": os.getloadavg()[0],
                 "peak_rss_mb": peak_mb,
+                "parallel_worker_peak_rss_mb": parallel.summary.worker_peak_rss_mb,
             }
             args.json.write_text(json.dumps(figures, indent=2))
         if args.keep:

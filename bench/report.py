@@ -100,6 +100,18 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                         f"{_fmt(hashing['raw_rows_per_s_cpu'][hashing['raw_baseline']])} rows/s",
             "ratio": hashing["ratio_cpu"], "target": "≥ 0.4x", "met": hashing["ratio_cpu"] >= 0.4,
         })  # fmt: skip
+        if "parallel_ratio_wall" in hashing:
+            raw_wall = hashing["raw_rows_per_s_wall"][hashing["raw_baseline"]]
+            rows.append({
+                "id": "hashing_parallel",
+                "what": f"Connector end-to-end hashing, {hashing['parallel_workers']} worker "
+                        "processes (wall time)",
+                "measured": f"{_fmt(hashing['parallel_rows_per_s_wall'])} rows/s",
+                "baseline": f"raw {hashing['raw_baseline']}, one thread, wall "
+                            f"{_fmt(raw_wall)} rows/s",
+                "ratio": hashing["parallel_ratio_wall"], "target": "≥ 0.4x",
+                "met": hashing["parallel_ratio_wall"] >= 0.4,
+            })  # fmt: skip
     policy = _figures(results, "policy")
     if policy:
         emb = policy["embedded"]
@@ -183,11 +195,22 @@ NOTES = {
     ),
     "memory": "Memory: RSS of each uvicorn worker sampled every 250 ms during every step.",
     "hashing": (
-        "Hashing (connector, not changed here): end to end reads the CSV, detects each "
-        "value's type, canonicalises it (libphonenumber rules, the IBAN registry, IDNA for "
-        "e-mail and domains), hashes and writes JSON Lines; the raw baseline is one C HMAC "
-        "call per already-canonical string. Canonicalisation dominates; see "
+        "Hashing (connector): end to end reads the CSV, detects each value's type, "
+        "canonicalises it (libphonenumber rules, the IBAN registry, IDNA for e-mail and "
+        "domains), hashes and writes JSON Lines; the raw baseline is one C HMAC call per "
+        "already-canonical string. Canonicalisation dominates (about 2-4 µs per row by type, "
+        "against 1.5-2.5 µs for the raw HMAC call), so one process stays near 0.25 in CPU "
+        "time. The first row is one process in CPU time; the second is `hash --workers N` "
+        "(the default for inputs of 4 MB or more) in wall time against the same "
+        "single-threaded raw HMAC, also in wall time: it uses more CPU in total, not less, "
+        "and gains only when cores are free (the load average at the time is in "
+        "bench/results.json). Both runs' outputs are compared byte for byte. See "
         "`bench/hashing.py` and docs/hashing.md."
+    ),
+    "hashing_parallel": (
+        "Same run and file as the row above, `hash --workers N` in wall time against the raw "
+        "HMAC in wall time on one thread; cores shared with the other benchmarks and users of "
+        "the machine make this figure swing (see the hashing note)."
     ),
 }
 

@@ -189,6 +189,11 @@ class HmacTokeniserV1:
     def kinds(self) -> frozenset[Kind]:
         return frozenset(self._bases)
 
+    @property
+    def keys(self) -> TypeKeys:
+        """The type keys, for worker processes that build their own tokeniser from them."""
+        return self._keys
+
     def token(self, kind: Kind, canonical: str) -> str:
         return self.tokens(((kind, canonical),))[0]
 

@@ -4,8 +4,10 @@ Input is CSV (header with ``value``, optional ``type``, other columns carried) o
 output is JSON Lines, one line per accepted row in input order; rejected rows go to a CSV
 with ``row``, ``reason`` and the carried columns, never the value, so it can be shared.
 Rows are processed in chunks: memory stays flat, and a tokeniser that batches (spec v2) gets
-whole chunks. Outputs are written to a temporary file beside the target and renamed at the
-end, so a run that fails half-way leaves no half-written file that looks complete.
+whole chunks. With ``--workers N`` (default: one per core) large inputs are canonicalised and
+hashed by N worker processes while this one reads and writes, in input order. Outputs are
+written to a temporary file beside the target and renamed at the end, so a run that fails
+half-way leaves no half-written file that looks complete.
 
 :func:`hash_file` is the whole pipeline (the benchmark calls it too); :func:`hash_command`
 adds options, key loading, the progress bar and the summary.
@@ -15,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import json
 import os
 import stat
 import sys
@@ -23,8 +24,9 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import Annotated, TextIO
 
 import typer
 from rich.console import Console
@@ -33,8 +35,16 @@ from rich.table import Table
 
 from connectors.canonical import DEFAULT_REGION, Kind
 from connectors.canonical.phone import check_region
+from connectors.cli.hash_chunks import (
+    ENCODE,
+    Carried,
+    ChunkResult,
+    carried_formatter,
+    process_chunk,
+)
 from connectors.cli.hash_io import CsvReader, open_reader
-from connectors.errors import InputFileError, InvalidIdentifier, OutputFileError, UsageError
+from connectors.cli.hash_workers import HashPool
+from connectors.errors import InputFileError, OutputFileError, UsageError
 from connectors.hashing import (
     HmacTokeniserV1,
     RowCanonicaliser,
@@ -44,11 +54,11 @@ from connectors.hashing import (
 )
 from connectors.typekeys import DEFAULT_TYPEKEYS, load_typekeys
 
-#: Rows canonicalised before one call to the tokeniser and one write.
+#: Rows canonicalised before one call to the tokeniser and one write (one message to a worker).
 CHUNK_ROWS = 2048
 
-# ASCII JSON: correct whatever encoding standard output has; the rejects CSV is UTF-8.
-_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+#: Smallest input for which ``--workers`` starts worker processes (about 100,000 rows).
+PARALLEL_MIN_BYTES = 4_000_000
 
 
 @dataclass
@@ -58,6 +68,10 @@ class HashSummary:
     accepted: Counter[str] = field(default_factory=Counter)
     rejected: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    #: Worker processes used (1: everything ran in this process) and their CPU seconds.
+    workers: int = 1
+    worker_cpu_seconds: float = 0.0
+    worker_peak_rss_mb: float = 0.0
 
     @property
     def accepted_total(self) -> int:
@@ -86,13 +100,13 @@ class _RejectsWriter:
             carried_header = carried_names if carried_names is not None else ("carried",)
             self._writer.writerow(["row", "reason", *carried_header])
 
-    def write(self, row: int, reason: str, carried: tuple[Any, ...] | dict[str, Any]) -> None:
+    def write(self, row: int, reason: str, carried: Carried) -> None:
         if self._writer is None:
             return
         if self._fixed_columns:
             self._writer.writerow([row, reason, *carried])
         else:
-            text = _ENCODE(carried) if carried else ""
+            text = ENCODE(carried) if carried else ""
             self._writer.writerow([row, reason, text])
 
 
@@ -104,15 +118,19 @@ def hash_file(
     rejects: TextIO | None = None,
     region: str = DEFAULT_REGION,
     on_progress: Callable[[int], None] | None = None,
+    workers: int = 1,
+    parallel_min_bytes: int = PARALLEL_MIN_BYTES,
 ) -> HashSummary:
     """Canonicalise, tokenise and write every row of ``input_path``; return the counts.
 
     ``on_progress`` receives the number of input bytes consumed so far after each chunk.
-    File-level problems raise :class:`InputFileError`; row-level ones are rejects.
+    File-level problems raise :class:`InputFileError`; row-level ones are rejects. With
+    ``workers`` > 1, a spec v1 tokeniser and an input of at least ``parallel_min_bytes``,
+    chunks are processed by worker processes (:mod:`connectors.cli.hash_workers`); the
+    output is the same byte for byte, only made sooner.
     """
     started = time.perf_counter()
     summary = HashSummary()
-    canonicalise = RowCanonicaliser(tokeniser.kinds, region=region)
     try:
         handle = input_path.open("rb")
     except OSError as exc:
@@ -121,66 +139,70 @@ def hash_file(
         lines, reader = open_reader(handle, input_path)
         carried_names = reader.carried_names if isinstance(reader, CsvReader) else None
         reject_writer = _RejectsWriter(rejects, carried_names)
-        format_carried = _carried_formatter(carried_names)
-        epoch = tokeniser.epoch
-        pending: list[tuple[int, Kind, str, Any]] = []
-
-        def flush() -> None:
-            tokens = tokeniser.tokens([(kind, canonical) for _, kind, canonical, _ in pending])
-            out.write(
-                "".join(
-                    f'{{"row":{row},"type":"{kind}","epoch":{epoch},"token":"{tok}"'
-                    f"{format_carried(carried)}}}\n"
-                    for (row, kind, _, carried), tok in zip(pending, tokens, strict=True)
+        rows = reader.rows()
+        chunks = iter(lambda: list(islice(rows, CHUNK_ROWS)), [])
+        pool = _pool_for(input_path, tokeniser, workers, parallel_min_bytes, region, carried_names)
+        if pool is None:
+            canonicalise = RowCanonicaliser(tokeniser.kinds, region=region)
+            format_carried = carried_formatter(carried_names)
+            results: Iterator[ChunkResult] = (
+                process_chunk(
+                    chunk,
+                    canonicalise=canonicalise,
+                    tokeniser=tokeniser,
+                    format_carried=format_carried,
                 )
+                for chunk in chunks
             )
-            summary.accepted.update(kind.value for _, kind, _, _ in pending)
-            pending.clear()
-            if on_progress is not None:
-                on_progress(lines.bytes_read)
-
-        rejected = summary.rejected
-        for row, value, type_name, carried, problem in reader.rows():
-            if problem is not None:
-                rejected[problem] += 1
-                reject_writer.write(row, problem, carried)
-                continue
-            try:
-                kind, canonical = canonicalise(value, type_name)
-            except InvalidIdentifier as exc:
-                rejected[exc.reason] += 1
-                reject_writer.write(row, exc.reason, carried)
-                continue
-            pending.append((row, kind, canonical, carried))
-            if len(pending) >= CHUNK_ROWS:
-                flush()
-        flush()
+        else:
+            results = pool.map(chunks)
+        try:
+            rejected = summary.rejected
+            for result in results:
+                out.write(result.text)
+                for row, reason, carried in result.rejects:
+                    rejected[reason] += 1
+                    reject_writer.write(row, reason, carried)
+                summary.accepted.update(result.accepted)
+                if on_progress is not None:
+                    on_progress(lines.bytes_read)
+        finally:
+            if pool is not None:
+                pool.close()
+                summary.workers = workers
+                summary.worker_cpu_seconds = pool.worker_cpu_seconds
+                summary.worker_peak_rss_mb = pool.worker_peak_rss_mb
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-def _carried_formatter(
-    names: tuple[str, ...] | None,
-) -> Callable[[tuple[Any, ...] | dict[str, Any]], str]:
-    """Renders carried data as ``,"name":value`` pairs; CSV column keys are encoded once."""
-    if names is None:
+def _pool_for(  # noqa: PLR0917 - private helper, called once
+    input_path: Path,
+    tokeniser: Tokeniser,
+    workers: int,
+    min_bytes: int,
+    region: str,
+    carried_names: tuple[str, ...] | None,
+) -> HashPool | None:
+    """Worker processes when they pay off: several asked for, v1 keys, a large enough input.
 
-        def from_dict(carried: tuple[Any, ...] | dict[str, Any]) -> str:
-            assert isinstance(carried, dict)
-            return "".join(f",{_ENCODE(key)}:{_ENCODE(value)}" for key, value in carried.items())
+    Below ``min_bytes`` starting the processes costs more than it saves. Other tokenisers
+    (v2 talks to key servers from its own threads) keep the single-process path.
+    """
+    if workers <= 1 or not isinstance(tokeniser, HmacTokeniserV1):
+        return None
+    try:
+        size = input_path.stat().st_size
+    except OSError:
+        return None
+    if size < min_bytes:
+        return None
+    return HashPool(tokeniser.keys, workers=workers, region=region, carried_names=carried_names)
 
-        return from_dict
-    if not names:
-        return lambda _carried: ""
-    keys = tuple(f",{_ENCODE(name)}:" for name in names)
-    if len(keys) == 1:
-        key = keys[0]
-        return lambda carried: key + _ENCODE(carried[0])  # type: ignore[index]
 
-    def from_tuple(carried: tuple[Any, ...] | dict[str, Any]) -> str:
-        return "".join([key + _ENCODE(value) for key, value in zip(keys, carried, strict=True)])
-
-    return from_tuple
+def default_workers() -> int:
+    """``--workers`` default: one process per CPU core this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def load_salt_file(path: Path, console: Console) -> bytes:
@@ -290,6 +312,16 @@ def hash_command(
         Path | None,
         typer.Option(help="CSV of rejected rows: row, reason, carried columns (never the value)."),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            show_default=False,
+            help="Processes canonicalising and hashing in parallel for inputs of 4 MB or more "
+            "(default: the number of CPU cores; 1 keeps everything in one process). The "
+            "output is the same whatever the number.",
+        ),
+    ] = None,
 ) -> None:
     """Canonicalise and hash identifiers (IBAN, phone, e-mail, domain) into tokens."""
     console = Console(stderr=True)
@@ -330,5 +362,6 @@ def hash_command(
             rejects=rejects_handle,
             region=region_code,
             on_progress=lambda done: progress.update(task, completed=done),
+            workers=workers if workers is not None else default_workers(),
         )
     _print_summary(console, summary, epoch=keys.epoch, out=out, rejects=rejects)
