@@ -37,6 +37,7 @@ from connectors.cli.gateway_options import (
     TypekeysPath,
     input_rows,
 )
+from connectors.cli.voprf_options import VoprfOptions, with_voprf_options
 from connectors.errors import InputFileError, UsageError
 from connectors.hashing import HmacTokeniserV1
 from connectors.interop.command import ExportFormat, write_export
@@ -140,6 +141,7 @@ TlpLevel = Annotated[
 OrgUuid = Annotated[str | None, typer.Option(help="Your organisation's uuid in MISP.")]
 
 
+@with_voprf_options()
 def submit_command(
     file: InputFile,
     *,
@@ -158,19 +160,25 @@ def submit_command(
     out: OutPath = None,
     fmt: OutFormat = None,
     batch_size: BatchSize = 5_000,
+    voprf: VoprfOptions,
 ) -> None:
     """Submit indicators; each row's status (accepted, duplicate, rejected) joins back."""
     console = Console(stderr=True)
-    rows = input_rows(
-        file,
-        salt_file=salt_file,
-        epoch=epoch,
-        region=region,
-        console=console,
-        typekeys=typekeys,
-        passphrase=passphrase,
-    )
-    with Connection(gateway, client_id, keystore, passphrase).client() as client:
+    with (
+        voprf.session(epoch=epoch, console=console, salt_file=salt_file) as v2,
+        Connection(gateway, client_id, keystore, passphrase).client() as client,
+    ):
+        rows = input_rows(
+            file,
+            salt_file=salt_file,
+            epoch=epoch,
+            region=region,
+            console=console,
+            typekeys=typekeys,
+            passphrase=passphrase,
+            v2=v2,
+            v2_chunk=voprf.chunk_rows,
+        )
         api = ClientApi(client)
         _run(
             "submit",
@@ -189,6 +197,7 @@ def submit_command(
         )
 
 
+@with_voprf_options()
 def match_command(
     file: InputFile,
     *,
@@ -208,6 +217,7 @@ def match_command(
     partner: PartnerName = "",
     tlp: TlpLevel = DEFAULT_TLP.value,
     org_uuid: OrgUuid = None,
+    voprf: VoprfOptions,
 ) -> None:
     """Screen rows; each result holds exactly what the policy let you learn.
 
@@ -215,17 +225,22 @@ def match_command(
     raw identifier is joined back from your own file when it is hashed on the fly.
     """
     console = Console(stderr=True)
-    rows = input_rows(
-        file,
-        salt_file=salt_file,
-        epoch=epoch,
-        region=region,
-        console=console,
-        typekeys=typekeys,
-        passphrase=passphrase,
-        overlap=True,
-    )
-    with Connection(gateway, client_id, keystore, passphrase).client() as client:
+    with (
+        voprf.session(epoch=epoch, console=console, salt_file=salt_file) as v2,
+        Connection(gateway, client_id, keystore, passphrase).client() as client,
+    ):
+        rows = input_rows(
+            file,
+            salt_file=salt_file,
+            epoch=epoch,
+            region=region,
+            console=console,
+            typekeys=typekeys,
+            passphrase=passphrase,
+            overlap=True,
+            v2=v2,
+            v2_chunk=voprf.chunk_rows,
+        )
         api = ClientApi(client)
         _run(
             "match",
@@ -245,6 +260,7 @@ def match_command(
 
 
 @watch_app.command("add")
+@with_voprf_options()
 def watch_add_command(
     file: InputFile,
     *,
@@ -262,19 +278,25 @@ def watch_add_command(
         Path, typer.Option(help="Watch map: row -> watch_id (keep it for alerts).")
     ] = Path("watchlist.jsonl"),
     batch_size: BatchSize = 5_000,
+    voprf: VoprfOptions,
 ) -> None:
     """Watch your own customers' identifiers; alerts come when others report them."""
     console = Console(stderr=True)
-    rows = input_rows(
-        file,
-        salt_file=salt_file,
-        epoch=epoch,
-        region=region,
-        console=console,
-        typekeys=typekeys,
-        passphrase=passphrase,
-    )
-    with Connection(gateway, client_id, keystore, passphrase).client() as client:
+    with (
+        voprf.session(epoch=epoch, console=console, salt_file=salt_file) as v2,
+        Connection(gateway, client_id, keystore, passphrase).client() as client,
+    ):
+        rows = input_rows(
+            file,
+            salt_file=salt_file,
+            epoch=epoch,
+            region=region,
+            console=console,
+            typekeys=typekeys,
+            passphrase=passphrase,
+            v2=v2,
+            v2_chunk=voprf.chunk_rows,
+        )
         api = ClientApi(client)
         _run(
             "watch add",

@@ -10,9 +10,10 @@ import typer
 from rich.console import Console
 
 from connectors.canonical import DEFAULT_REGION
+from connectors.cli.connection_options import ClientId, GatewayUrl, KeystorePath, Passphrase
 from connectors.cli.hash_command import load_salt_file
 from connectors.client import GatewayClient
-from connectors.hashing import HmacTokeniserV1, TypeKeys
+from connectors.hashing import HmacTokeniserV1, Tokeniser, TypeKeys
 from connectors.keystore import load_keystore
 from connectors.typekeys import DEFAULT_TYPEKEYS, load_typekeys
 from connectors.workflows.rows import (
@@ -24,33 +25,6 @@ from connectors.workflows.rows import (
     read_hashed,
 )
 
-GatewayUrl = Annotated[
-    str,
-    typer.Option("--gateway", envvar="PPSGATE_CONNECTOR_GATEWAY", help="Gateway base URL."),
-]
-ClientId = Annotated[
-    str,
-    typer.Option(
-        "--client-id",
-        envvar="PPSGATE_CONNECTOR_CLIENT_ID",
-        help="OAuth client id registered for this connector.",
-    ),
-]
-KeystorePath = Annotated[
-    Path,
-    typer.Option(
-        "--keystore", envvar="PPSGATE_CONNECTOR_KEYSTORE", help="Key store made by `keys init`."
-    ),
-]
-Passphrase = Annotated[
-    str | None,
-    typer.Option(
-        "--passphrase",
-        envvar="PPSGATE_CONNECTOR_PASSPHRASE",
-        hidden=True,
-        help="Key store passphrase (prefer the environment variable).",
-    ),
-]
 SaltFile = Annotated[
     Path | None,
     typer.Option(help="Hash a raw CSV/JSONL on the fly with this master-salt file."),
@@ -122,13 +96,17 @@ def input_rows(
     typekeys: Path = DEFAULT_TYPEKEYS,
     passphrase: str | None = None,
     overlap: bool = False,
+    v2: Tokeniser | None = None,
+    v2_chunk: int = 2_000,
 ) -> Any:
     """The rows to send: the ``hash`` output as is, or a raw file hashed on the fly.
 
     Raw files are hashed with the type-key store's active epoch (or ``epoch``); with
     ``overlap`` (matches) also with every retiring epoch still in its overlap window, so a
     report made under either epoch is found. ``--salt-file`` remains for tests and
-    migration.
+    migration. With ``v2`` (``--mode voprf``) raw files are tokenised by the evaluators,
+    ``v2_chunk`` rows per call so every in-flight evaluator batch is filled; ``hash``
+    output is read as it is, each row with the spec it names.
     """
     region = region or DEFAULT_REGION
     check_input_file(path)  # a broken file fails before the first request, never halfway
@@ -138,6 +116,8 @@ def input_rows(
         return hash_on_the_fly(path, HmacTokeniserV1(keys), region=region)
     if looks_hashed(path):
         return read_hashed(path)
+    if v2 is not None:
+        return hash_on_the_fly(path, v2, region=region, chunk=v2_chunk)
     store = load_typekeys(typekeys, passphrase=passphrase)
     main = store.pick(epoch)
     also: tuple[HmacTokeniserV1, ...] = ()
@@ -151,4 +131,11 @@ def input_rows(
     return hash_on_the_fly(path, HmacTokeniserV1(main.type_keys()), region=region, also=also)
 
 
-__all__ = ["HashedRow", "RejectedRow"]
+__all__ = [
+    "ClientId",
+    "GatewayUrl",
+    "HashedRow",
+    "KeystorePath",
+    "Passphrase",
+    "RejectedRow",
+]

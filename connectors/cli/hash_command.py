@@ -44,6 +44,7 @@ from connectors.cli.hash_chunks import (
 )
 from connectors.cli.hash_io import CsvReader, open_reader
 from connectors.cli.hash_workers import HashPool
+from connectors.cli.voprf_options import VoprfOptions, spec_label, with_voprf_options
 from connectors.errors import InputFileError, OutputFileError, UsageError
 from connectors.hashing import (
     HmacTokeniserV1,
@@ -242,7 +243,13 @@ def _atomic_output(path: Path | None, default: TextIO | None) -> Iterator[TextIO
 
 
 def _print_summary(
-    console: Console, summary: HashSummary, *, epoch: int, out: Path | None, rejects: Path | None
+    console: Console,
+    summary: HashSummary,
+    *,
+    epoch: int,
+    out: Path | None,
+    rejects: Path | None,
+    spec: str = "v1",
 ) -> None:
     table = Table(title="ppsgate-connector hash", show_header=False, title_justify="left")
     table.add_column(style="bold")
@@ -256,6 +263,7 @@ def _print_summary(
     for reason, count in summary.rejected.most_common():
         table.add_row(f"  {reason}", f"{count:,}")
     table.add_row("epoch", str(epoch))
+    table.add_row("spec", spec)
     table.add_row("time", f"{summary.seconds:.2f} s")
     table.add_row("rows/s", f"{summary.rows_per_second:,.0f}")
     table.add_row("tokens written to", str(out) if out is not None else "standard output")
@@ -264,6 +272,7 @@ def _print_summary(
     console.print(table)
 
 
+@with_voprf_options(connection=True)
 def hash_command(
     input_path: Annotated[
         Path, typer.Argument(metavar="INPUT", help="CSV (header with 'value') or JSON Lines.")
@@ -322,18 +331,21 @@ def hash_command(
             "output is the same whatever the number.",
         ),
     ] = None,
+    voprf: VoprfOptions,
 ) -> None:
     """Canonicalise and hash identifiers (IBAN, phone, e-mail, domain) into tokens."""
     console = Console(stderr=True)
     region_code = check_region(region)
     if out is not None and rejects is not None and out.resolve() == rejects.resolve():
         raise UsageError("--out and --rejects must be different files", field="rejects")
-    if salt_file is not None:
+    tokeniser: Tokeniser | None = None  # --mode voprf: the evaluators', opened with the outputs
+    if salt_file is not None and not voprf.enabled:
         master_salt = load_salt_file(salt_file, console)
         keys = TypeKeys.from_master_salt(master_salt, epoch=1 if epoch is None else epoch)
-    else:
+        tokeniser = HmacTokeniserV1(keys)
+    elif not voprf.enabled:
         keys = load_typekeys(typekeys, passphrase=passphrase).pick(epoch).type_keys()
-    tokeniser = HmacTokeniserV1(keys)
+        tokeniser = HmacTokeniserV1(keys)
     try:
         total = input_path.stat().st_size
     except OSError as exc:
@@ -349,11 +361,14 @@ def hash_command(
         disable=not console.is_terminal,
     )
     with (
+        voprf.session(epoch=epoch, console=console, salt_file=salt_file) as v2,
         _atomic_output(out, sys.stdout) as out_handle,
         _atomic_output(rejects, None) as rejects_handle,
         progress,
     ):
         assert out_handle is not None
+        tokeniser = v2 or tokeniser
+        assert tokeniser is not None
         task = progress.add_task("hashing", total=total or None)
         summary = hash_file(
             input_path,
@@ -364,4 +379,11 @@ def hash_command(
             on_progress=lambda done: progress.update(task, completed=done),
             workers=workers if workers is not None else default_workers(),
         )
-    _print_summary(console, summary, epoch=keys.epoch, out=out, rejects=rejects)
+    _print_summary(
+        console,
+        summary,
+        epoch=tokeniser.epoch,
+        out=out,
+        rejects=rejects,
+        spec=spec_label(tokeniser),
+    )

@@ -21,7 +21,7 @@ from connectors.errors import InputFileError
 MAX_LINE_BYTES = 64 * 1024
 
 #: Output fields a carried column must not shadow.
-RESERVED_NAMES = frozenset({"row", "type", "epoch", "token", "reason"})
+RESERVED_NAMES = frozenset({"row", "type", "epoch", "spec", "token", "reason"})
 
 _BOM = b"\xef\xbb\xbf"
 _DELIMITERS = (",", ";", "\t")

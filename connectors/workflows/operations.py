@@ -92,8 +92,19 @@ def idempotency_key(action: str, body: Any) -> str:
     return f"{action}-{digest[:48]}"
 
 
+def token_item(row: HashedRow) -> dict[str, Any]:
+    """The gateway item naming a token; ``spec`` only when not v1 (the gateway's default),
+    so v1 requests stay exactly what gateways without the field accept."""
+    item: dict[str, Any] = {"kind": row.kind, "epoch": row.epoch, "token": row.token}
+    if row.spec != "v1":
+        item["spec"] = row.spec
+    return item
+
+
 def _base(row: HashedRow) -> dict[str, Any]:
     record: dict[str, Any] = {"row": row.row, "type": row.kind, "epoch": row.epoch}
+    if row.spec != "v1":
+        record["spec"] = row.spec
     if row.value is not None:
         record["value"] = row.value
     return record
@@ -123,7 +134,7 @@ def submit(
             if isinstance(row, RejectedRow):
                 out.append(_rejected(row, summary))
                 continue
-            item: dict[str, Any] = {"kind": row.kind, "epoch": row.epoch, "token": row.token}
+            item = token_item(row)
             for name in SUBMIT_FIELDS:
                 value = row.carried.get(name, defaults.get(name))
                 if value not in (None, ""):
@@ -175,7 +186,7 @@ def match(
             body = {
                 "purpose": purpose,
                 "legal_basis": legal_basis,
-                "items": [{"kind": r.kind, "epoch": r.epoch, "token": r.token} for r in sent],
+                "items": [token_item(r) for r in sent],
             }
             answer = api.call("POST", "/v1/match", json=body)
             summary.sent += len(sent)
@@ -230,7 +241,7 @@ def watch_add(
             body = {
                 "purpose": purpose,
                 "legal_basis": legal_basis,
-                "items": [{"kind": r.kind, "epoch": r.epoch, "token": r.token} for r in sent],
+                "items": [token_item(r) for r in sent],
             }
             answer = api.call("PUT", "/v1/watchlist", json=body)
             summary.sent += len(sent)

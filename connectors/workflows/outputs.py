@@ -61,9 +61,13 @@ def open_output(path: Path | None, default: TextIO) -> Iterator[TextIO]:
         yield default
         return
     temporary = path.with_name(path.name + ".part")
-    with temporary.open("w", encoding="utf-8", newline="") as handle:
-        yield handle
-    temporary.replace(path)
+    try:
+        with temporary.open("w", encoding="utf-8", newline="") as handle:
+            yield handle
+        temporary.replace(path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)  # a failed run leaves no partial file behind
+        raise
 
 
 def output_format(path: Path | None, requested: str | None) -> str:

@@ -14,6 +14,8 @@ from connectors.errors import InputFileError
 from connectors.hashing import RowCanonicaliser, Tokeniser
 
 TOKEN_FIELDS = ("row", "type", "epoch", "token")
+#: Hashing specifications a row may name; a row without ``spec`` is v1 (docs/hashing.md).
+SPECS = frozenset({"v1", "v2"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,7 @@ class HashedRow:
     token: str
     carried: dict[str, Any] = field(default_factory=dict)
     value: str | None = None  # only when hashed on the fly, for the partner's own outputs
+    spec: str = "v1"  # the hashing specification the token follows; sent to the gateway
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,13 +57,20 @@ def read_hashed(path: Path) -> Iterator[HashedRow | RejectedRow]:
                     f"{path}:{number}: expected the output of `ppsgate-connector hash` "
                     f"(fields {', '.join(TOKEN_FIELDS)})"
                 )
-            carried = {k: v for k, v in data.items() if k not in TOKEN_FIELDS}
+            spec = data.get("spec", "v1")
+            if spec not in SPECS:
+                raise InputFileError(
+                    f"{path}:{number}: unknown hashing spec {str(spec)[:8]!r} "
+                    f"(expected {' or '.join(sorted(SPECS))})"
+                )
+            carried = {k: v for k, v in data.items() if k not in TOKEN_FIELDS and k != "spec"}
             yield HashedRow(
                 row=int(data["row"]),
                 kind=str(data["type"]),
                 epoch=int(data["epoch"]),
                 token=str(data["token"]),
                 carried=carried,
+                spec=spec,
             )
 
 
@@ -146,6 +156,7 @@ def hash_on_the_fly(
                     token=token,
                     carried=carried,
                     value=value,
+                    spec=tokeniser.spec_version,
                 )
                 for position, (other, other_tokens) in enumerate(extra):
                     if kind in other.kinds:
@@ -156,6 +167,7 @@ def hash_on_the_fly(
                             token=other_tokens[cursors[position]],
                             carried=carried,
                             value=value,
+                            spec=other.spec_version,
                         )
                         cursors[position] += 1
             pending.clear()

@@ -3,17 +3,14 @@
 Each evaluator is its own ``ppsgate evaluator serve`` process with its own seed file (made
 by ``ppsgate evaluator init-seed``), SQLite database and the gateway's public JWKS; the
 pins document is assembled from ``ppsgate evaluator public-key`` output, as an operator
-would publish it. Access tokens are minted by the gateway's own issuing code.
+would publish it (:mod:`tests.support.evaluators`). Access tokens are minted by the
+gateway's own issuing code.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +18,6 @@ from typing import Any
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 from voprf import ristretto
 
 from connectors.canonical import Kind, canonicalize
@@ -37,102 +33,10 @@ from connectors.oprf import (
     load_pins,
     oprf_input,
 )
-from connectors.oprf.pins import PINS_FORMAT
-from evaluator.seeds import read_seeds
-from gateway.cli import app as cli_app
-from gateway.server import free_port
+from tests.support.evaluators import EPOCH, EvaluatorProcess, running_evaluators, write_pins
 from tests.unit.evaluator.support import GatewayTokenIssuer, PartnerTokens
 
-EPOCH = 1
 SAME_NUMBER = ["06-12345678", "+31 6 1234 5678", "0031612345678"]
-
-
-@dataclass
-class EvaluatorProcess:
-    name: str
-    directory: Path
-    url: str
-    process: subprocess.Popen[bytes]
-
-    @property
-    def seed(self) -> bytes:
-        return read_seeds(self.directory / "seeds")[EPOCH]
-
-
-def _env(directory: Path, name: str, issuer: GatewayTokenIssuer) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PPSGATE_")}
-    env.update(
-        {
-            "PPSGATE_EVALUATOR_ENV": "test",
-            "PPSGATE_EVALUATOR_NAME": name,
-            "PPSGATE_EVALUATOR_DATA_DIR": str(directory),
-            "PPSGATE_EVALUATOR_SEED_FILE": str(directory / "seeds"),
-            "PPSGATE_EVALUATOR_TOKEN_ISSUER": issuer.public_url,
-            "PPSGATE_EVALUATOR_TOKEN_JWKS_FILE": str(directory / "gateway-jwks.json"),
-            "PPSGATE_EVALUATOR_PARTNER_QUOTAS": json.dumps({"partner-small": 3}),
-            "PPSGATE_EVALUATOR_LOG_LEVEL": "WARNING",
-        }
-    )
-    return env
-
-
-def _run_cli(env: dict[str, str], *args: str) -> str:
-    """The real ``ppsgate evaluator`` command, in process (saves a slow interpreter start)."""
-    result = CliRunner().invoke(cli_app, ["evaluator", *args], env=env)
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def _start(
-    base: Path, name: str, issuer: GatewayTokenIssuer
-) -> tuple[EvaluatorProcess, dict[str, Any]]:
-    directory = base / name
-    directory.mkdir()
-    issuer.write_jwks(directory / "gateway-jwks.json")
-    env = _env(directory, name, issuer)
-    _run_cli(env, "init-seed", "--epoch", str(EPOCH))
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    entry = json.loads(_run_cli(env, "public-key", "--url", url))
-    # The served process is what `ppsgate evaluator serve` runs: uvicorn with the factory.
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "evaluator.app:app_from_environment",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    return EvaluatorProcess(name, directory, url, process), entry
-
-
-def _wait(evaluator: EvaluatorProcess) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if evaluator.process.poll() is not None:
-            error = evaluator.process.stderr.read().decode() if evaluator.process.stderr else ""
-            pytest.fail(f"{evaluator.name} exited: {error[-2000:]}")
-        try:
-            if httpx.get(f"{evaluator.url}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    pytest.fail(f"{evaluator.name} did not start")
 
 
 @dataclass
@@ -147,27 +51,10 @@ class Deployment:
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     base = tmp_path_factory.mktemp("oprf-deployment")
     issuer = GatewayTokenIssuer()
-    started = [_start(base, name, issuer) for name in ("evaluator-a", "evaluator-b", "rogue")]
-    try:
-        for evaluator, _entry in started:
-            _wait(evaluator)
-        pins_file = base / "evaluators.json"
-        pins_file.write_text(
-            json.dumps(
-                {
-                    "format": PINS_FORMAT,
-                    "version": 1,
-                    "suite": "ristretto255-SHA512",
-                    "evaluators": [entry for _ev, entry in started[:2]],
-                }
-            )
-        )
-        yield Deployment(issuer, [ev for ev, _e in started[:2]], started[2][0], pins_file)
-    finally:
-        for evaluator, _entry in started:
-            evaluator.process.terminate()
-        for evaluator, _entry in started:
-            evaluator.process.wait(timeout=10)
+    names = ("evaluator-a", "evaluator-b", "rogue")
+    with running_evaluators(base, issuer, *names, quotas={"partner-small": 3}) as started:
+        pins_file = write_pins(base / "evaluators.json", started[:2])
+        yield Deployment(issuer, started[:2], started[2], pins_file)
 
 
 def _tokeniser(

@@ -1,0 +1,264 @@
+"""``--mode hmac|voprf`` and the evaluator options, shared by every command that tokenises.
+
+``hash`` and the hash-on-the-fly path of ``submit``, ``match`` and ``watch add`` tokenise
+either with the shared HMAC type keys (spec v1, the default) or obliviously with the pinned
+VOPRF evaluators (spec v2, :mod:`connectors.oprf`). The evaluator options are declared once
+here and added to a command by :func:`with_voprf_options`, which hands the command one
+:class:`VoprfOptions` instead of six more parameters: the exchange commands already repeat
+their option lists (known duplication D1) and this must not add to it.
+
+Evaluator access tokens come from the gateway's token endpoint with the connector's own
+OAuth client (``private_key_jwt``) and carry the scope ``oprf:evaluate`` alone, so a token
+shown to an evaluator opens nothing at the gateway's API. ``hash`` gets ``--gateway``,
+``--client-id`` and ``--keystore`` for that; the exchange commands use their own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from connectors.cli.connection_options import (
+    DEFAULT_GATEWAY,
+    DEFAULT_KEYSTORE,
+    ClientId,
+    GatewayUrl,
+    KeystorePath,
+)
+from connectors.client import GatewayClient
+from connectors.errors import UsageError
+from connectors.keystore import load_keystore
+from connectors.oprf import (
+    EvaluatorClient,
+    EvaluatorConfigError,
+    EvaluatorPin,
+    VoprfTokeniserV2,
+    default_crypto_workers,
+    load_pins,
+)
+from connectors.oprf.suite import MAX_BATCH
+from connectors.oprf.tokeniser import DEFAULT_BATCH_SIZE, DEFAULT_IN_FLIGHT
+
+EVALUATOR_SCOPE = "oprf:evaluate"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Mode(StrEnum):
+    """How identifiers become tokens: shared type keys (v1) or the evaluators (v2)."""
+
+    HMAC = "hmac"
+    VOPRF = "voprf"
+
+
+ModeOption = Annotated[
+    Mode,
+    typer.Option(
+        "--mode",
+        envvar="PPSGATE_CONNECTOR_MODE",
+        help="Tokenisation: hmac (spec v1, type keys from the store) or voprf (spec v2, "
+        "the pinned evaluators; needs --evaluators and the connector's OAuth client).",
+    ),
+]
+EvaluatorsFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--evaluators",
+        envvar="PPSGATE_CONNECTOR_EVALUATORS",
+        help="--mode voprf: the pinned evaluators document published by the partnership "
+        "(each evaluator's URL and public keys per epoch and type, in token order).",
+    ),
+]
+EvaluatorBatch = Annotated[
+    int,
+    typer.Option(
+        "--evaluator-batch",
+        envvar="PPSGATE_CONNECTOR_EVALUATOR_BATCH",
+        min=1,
+        max=MAX_BATCH,
+        help="--mode voprf: blinded elements per evaluator request (one proof each).",
+    ),
+]
+EvaluatorInFlight = Annotated[
+    int,
+    typer.Option(
+        "--evaluator-in-flight",
+        envvar="PPSGATE_CONNECTOR_EVALUATOR_IN_FLIGHT",
+        min=1,
+        max=64,
+        help="--mode voprf: evaluator batches in progress at once.",
+    ),
+]
+CryptoWorkers = Annotated[
+    int | None,
+    typer.Option(
+        "--crypto-workers",
+        envvar="PPSGATE_CONNECTOR_CRYPTO_WORKERS",
+        min=0,
+        max=64,
+        show_default=False,
+        help="--mode voprf: processes blinding and checking proofs (default: one per core "
+        "on a multi-core machine; 0 keeps the curve work in this process).",
+    ),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class VoprfOptions:
+    """The tokenisation mode and, for ``voprf``, how to reach and trust the evaluators."""
+
+    mode: Mode = Mode.HMAC
+    evaluators: Path | None = None
+    batch_size: int = DEFAULT_BATCH_SIZE
+    in_flight: int = DEFAULT_IN_FLIGHT
+    crypto_workers: int | None = None
+    gateway: str = DEFAULT_GATEWAY
+    client_id: str = ""
+    keystore: Path = DEFAULT_KEYSTORE
+    passphrase: str | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.mode is Mode.VOPRF
+
+    @property
+    def chunk_rows(self) -> int:
+        """Rows to hand the tokeniser per call so that every in-flight slot has a batch."""
+        return self.batch_size * self.in_flight
+
+    @contextlib.contextmanager
+    def session(
+        self, *, epoch: int | None, console: Console, salt_file: Path | None = None
+    ) -> Iterator[VoprfTokeniserV2 | None]:
+        """The v2 tokeniser (``None`` in hmac mode); everything it opened is closed after.
+
+        Nothing is sent before the first tokens are asked for: a misconfiguration (no
+        pins, an epoch some evaluator has no key for) fails here, before any output.
+        """
+        if not self.enabled:
+            yield None
+            return
+        if salt_file is not None:
+            raise UsageError("is for --mode hmac (spec v1)", field="salt-file")
+        pins = self._pins()
+        chosen = pick_epoch(pins, epoch)
+        if not self.client_id:
+            raise UsageError(
+                "--mode voprf asks the gateway for evaluator tokens: give --client-id "
+                "(or PPSGATE_CONNECTOR_CLIENT_ID)",
+                field="client-id",
+            )
+        keys = load_keystore(self.keystore, passphrase=self.passphrase)
+        workers = default_crypto_workers() if self.crypto_workers is None else self.crypto_workers
+        with contextlib.ExitStack() as stack:
+            tokens = stack.enter_context(
+                GatewayClient(self.gateway, self.client_id, keys, scopes=[EVALUATOR_SCOPE])
+            )
+            clients = [stack.enter_context(EvaluatorClient(pin, tokens)) for pin in pins]
+            tokeniser = stack.enter_context(
+                VoprfTokeniserV2(
+                    clients,
+                    epoch=chosen,
+                    batch_size=self.batch_size,
+                    max_in_flight=self.in_flight,
+                    crypto_workers=workers,
+                )
+            )
+            console.print(
+                f"tokenising with VOPRF (spec v2), epoch {chosen}, evaluators "
+                f"{', '.join(tokeniser.evaluator_names)}",
+                highlight=False,
+            )
+            yield tokeniser
+
+    def _pins(self) -> list[EvaluatorPin]:
+        if self.evaluators is None:
+            raise UsageError(
+                "--mode voprf needs the pinned evaluators document: give --evaluators "
+                "(or PPSGATE_CONNECTOR_EVALUATORS)",
+                field="evaluators",
+            )
+        return load_pins(self.evaluators)
+
+
+def pick_epoch(pins: list[EvaluatorPin], epoch: int | None) -> int:
+    """``epoch``, or the newest epoch every pinned evaluator has keys for."""
+    if epoch is not None:
+        return epoch
+    common = set.intersection(*({e for e, _kind in pin.public_keys} for pin in pins))
+    if not common:
+        raise EvaluatorConfigError("no epoch is pinned for every evaluator", field="evaluators")
+    return max(common)
+
+
+def spec_label(tokeniser: Any) -> str:
+    """The summary line naming the hashing spec (and the evaluators for v2)."""
+    if isinstance(tokeniser, VoprfTokeniserV2):
+        return f"v2 (VOPRF: {', '.join(tokeniser.evaluator_names)})"
+    return "v1 (HMAC type keys)"
+
+
+_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
+    ("mode", ModeOption, Mode.HMAC),
+    ("evaluators", EvaluatorsFile, None),
+    ("batch_size", EvaluatorBatch, DEFAULT_BATCH_SIZE),
+    ("in_flight", EvaluatorInFlight, DEFAULT_IN_FLIGHT),
+    ("crypto_workers", CryptoWorkers, None),
+)
+_CONNECTION: tuple[tuple[str, Any, Any], ...] = (
+    ("gateway", GatewayUrl, DEFAULT_GATEWAY),
+    ("client_id", ClientId, ""),
+    ("keystore", KeystorePath, DEFAULT_KEYSTORE),
+)
+_PREFIX = "voprf_"
+
+
+def with_voprf_options(*, connection: bool = False) -> Callable[[F], F]:
+    """Add the options to a command that takes ``voprf: VoprfOptions``; Typer sees them.
+
+    The command's own ``gateway``, ``client_id``, ``keystore`` and ``passphrase`` are the
+    connector's OAuth client for the evaluators too; with ``connection`` (``hash``, which
+    has none) the first three are added as well. The added parameters are prefixed inside
+    the signature so they never clash with the command's own (``--batch-size`` of
+    ``submit`` is items per gateway request, ``--evaluator-batch`` elements per evaluator
+    request); their option names are those declared above.
+    """
+    added = _OPTIONS + (_CONNECTION if connection else ())
+
+    def decorate(func: F) -> F:
+        signature = inspect.signature(func, eval_str=True)
+        if "voprf" not in signature.parameters:
+            raise TypeError(f"{func.__name__} takes no 'voprf' parameter")
+        kept = [p for p in signature.parameters.values() if p.name != "voprf"]
+        extra = [
+            inspect.Parameter(
+                _PREFIX + name, inspect.Parameter.KEYWORD_ONLY, annotation=hint, default=default
+            )
+            for name, hint, default in added
+        ]
+
+        def command(*args: Any, **kwargs: Any) -> Any:
+            values = {name: kwargs.pop(_PREFIX + name) for name, _hint, _default in added}
+            for name in ("gateway", "client_id", "keystore", "passphrase"):
+                if name in kwargs and name not in values:
+                    values[name] = kwargs[name]
+            return func(*args, voprf=VoprfOptions(**values), **kwargs)
+
+        command.__name__ = func.__name__
+        command.__qualname__ = func.__qualname__
+        command.__doc__ = func.__doc__
+        command.__module__ = func.__module__
+        command.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[*kept, *extra]
+        )
+        return command  # type: ignore[return-value]
+
+    return decorate

@@ -1,0 +1,251 @@
+"""Spec v2 from the partner's command line: ``--mode voprf`` against a real gateway.
+
+Two evaluator processes trust the running gateway's token endpoint (its published JWKS);
+two partners' connectors get evaluator tokens from it with their own ``private_key_jwt``
+clients, hash the same identifier with ``ppsgate-connector hash --mode voprf``, one submits
+it and the other matches it through the CLI. A forged evaluator (the right URL in the pins
+replaced by one serving another key) and an exhausted evaluator quota each make ``hash``
+exit 1 with one line naming the evaluator and the reason, leaving no output file.
+Everything runs through ``connectors.cli.main``, the CLI's single exit point.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from connectors.cli import main as connector_main
+from connectors.keystore import load_keystore
+from tests.support.evaluators import GatewayIssuer, running_evaluators, write_pins
+from tests.support.gateway import Gateway, running_gateway
+
+SELLER = ["NL91 ABNA 0417 1643 00", "nl91abna0417164300"]  # one IBAN, written two ways
+SCOPES = ("indicators:write", "match:query", "oprf:evaluate")
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+@dataclass
+class Setting:
+    gateway: Gateway
+    pins: Path
+    forged_pins: Path
+    folder: Path
+
+
+@pytest.fixture
+def setting(database_url: str, tmp_path: Path) -> Iterator[Setting]:
+    with running_gateway(database_url, tmp_path / "data") as gateway:
+        issuer = GatewayIssuer(gateway.url)
+        names = ("evaluator-a", "evaluator-b", "rogue")
+        with running_evaluators(tmp_path / "evaluators", issuer, *names, quotas={"psp-a": 1}) as (
+            a,
+            b,
+            rogue,
+        ):
+            pins = write_pins(tmp_path / "evaluators.json", [a, b])
+            # The rogue serves its own key at the URL pinned for evaluator-b.
+            forged = dict(b.entry, url=rogue.url)
+            forged_pins = tmp_path / "forged.json"
+            document = json.loads(pins.read_text(encoding="utf-8"))
+            document["evaluators"][1] = forged
+            forged_pins.write_text(json.dumps(document), encoding="utf-8")
+            yield Setting(gateway, pins, forged_pins, tmp_path)
+
+
+class Terminal:
+    def __init__(
+        self,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+        setting: Setting,
+    ) -> None:
+        self.monkeypatch = monkeypatch
+        self.capsys = capsys
+        self.setting = setting
+        for name in ("KEYSTORE", "CLIENT_ID", "GATEWAY", "TYPEKEYS", "PASSPHRASE", "MODE"):
+            monkeypatch.delenv(f"PPSGATE_CONNECTOR_{name}", raising=False)
+        # The evaluator settings as a partner would keep them in its environment.
+        monkeypatch.setenv("PPSGATE_CONNECTOR_EVALUATORS", str(setting.pins))
+        monkeypatch.setenv("PPSGATE_CONNECTOR_CRYPTO_WORKERS", "0")
+
+    def connector(self, *args: str | Path) -> Run:
+        self.monkeypatch.setattr("sys.argv", ["ppsgate-connector", *map(str, args)])
+        code = 0
+        try:
+            connector_main()
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else 1
+        captured = self.capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    def partner(self, partner_id: str, sector: str) -> tuple[str, ...]:
+        """``keys init`` by the partner, client registration by the operator."""
+        keystore = self.setting.folder / f"{partner_id}-keystore.json"
+        made = self.connector("keys", "init", "--no-passphrase", "--keystore", keystore)
+        assert made.code == 0, made.err
+        client_id = self.setting.gateway.register_client(
+            partner_id, sector, SCOPES, load_keystore(keystore)
+        )
+        return (
+            "--gateway",
+            self.setting.gateway.url,
+            "--client-id",
+            client_id,
+            "--keystore",
+            str(keystore),
+        )
+
+
+def _lines(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_two_partners_tokenise_with_the_evaluators_and_match_through_the_cli(
+    setting: Setting,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    term = Terminal(monkeypatch, capsys, setting)
+    market = term.partner("marketplace-a", "marketplace")
+    bank = term.partner("bank-a", "bank")
+
+    reports = tmp_path / "reports.csv"
+    reports.write_text(f"value,reference\n{SELLER[0]},case-1\n", encoding="utf-8")
+    payees = tmp_path / "payees.csv"
+    payees.write_text(f"value,payment\n{SELLER[1]},p1\n", encoding="utf-8")
+
+    # Both partners hash the same IBAN (written differently): the same v2 token.
+    market_tokens, bank_tokens = tmp_path / "market.jsonl", tmp_path / "bank.jsonl"
+    for creds, source, target in ((market, reports, market_tokens), (bank, payees, bank_tokens)):
+        hashed = term.connector("hash", source, "--mode", "voprf", *creds, "--out", target)
+        assert hashed.code == 0, hashed.err
+        assert "tokenising with VOPRF (spec v2), epoch 1" in hashed.err
+        assert "v2 (VOPRF: evaluator-a, evaluator-b)" in hashed.err  # the summary
+    (reported,) = _lines(market_tokens)
+    (screened,) = _lines(bank_tokens)
+    assert reported["spec"] == screened["spec"] == "v2"
+    assert reported["epoch"] == 1
+    assert reported["token"] == screened["token"]
+    assert re.fullmatch(r"[0-9a-f]{64}", str(reported["token"]))
+    assert reported["reference"] == "case-1"  # carried columns stay
+
+    # Same token as v1 would give? No: v2 tokens are a different function of the input.
+    v1 = term.connector("hash", reports, "--salt-file", _salt_file(setting, tmp_path))
+    assert v1.code == 0, v1.err
+    (v1_line,) = [json.loads(line) for line in v1.out.splitlines()]
+    assert "spec" not in v1_line
+    assert v1_line["token"] != reported["token"]
+
+    # One submits the hash output; the other matches its raw file, tokenised on the fly.
+    submitted = term.connector(
+        "submit",
+        market_tokens,
+        *market,
+        "--purpose",
+        "indicator_submission",
+        "--legal-basis",
+        "art6_1_f",
+        "--category",
+        "purchase_fraud",
+        "--out",
+        tmp_path / "submitted.jsonl",
+    )
+    assert submitted.code == 0, submitted.err
+    (status,) = _lines(tmp_path / "submitted.jsonl")
+    assert (status["status"], status["spec"]) == ("accepted", "v2")
+
+    matched_file = tmp_path / "matched.jsonl"
+    matched = term.connector(
+        "match",
+        payees,
+        "--mode",
+        "voprf",
+        *bank,
+        "--purpose",
+        "payment_screening",
+        "--legal-basis",
+        "art6_1_c",
+        "--out",
+        matched_file,
+    )
+    assert matched.code == 0, matched.err
+    assert "tokenising with VOPRF (spec v2)" in matched.err
+    (result,) = _lines(matched_file)
+    assert (result["hit"], result["spec"], result["payment"]) == (True, "v2", "p1")
+
+    # The same identifier under v1 is another token: no hit across specs.
+    v1_match = term.connector(
+        "match",
+        payees,
+        *bank,
+        "--salt-file",
+        _salt_file(setting, tmp_path),
+        "--purpose",
+        "payment_screening",
+        "--legal-basis",
+        "art6_1_c",
+        "--out",
+        matched_file,
+    )
+    assert v1_match.code == 0, v1_match.err
+    (result,) = _lines(matched_file)
+    assert result["hit"] is False
+    assert "spec" not in result
+
+
+def _salt_file(setting: Setting, tmp_path: Path) -> Path:
+    path = tmp_path / "salt.hex"
+    path.write_text(setting.gateway.master_salt.hex(), encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+def test_forged_evaluator_and_exhausted_quota_stop_hash_with_one_line(
+    setting: Setting,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    term = Terminal(monkeypatch, capsys, setting)
+    bank = term.partner("bank-a", "bank")
+    source = tmp_path / "numbers.csv"
+    source.write_text("value\n06 12345678\n06 87654321\n", encoding="utf-8")
+    out = tmp_path / "tokens.jsonl"
+
+    forged = term.connector(
+        "hash", source, "--mode", "voprf", *bank, "--evaluators", setting.forged_pins, "--out", out
+    )
+    assert forged.code == 1
+    (line,) = [text for text in forged.err.splitlines() if text.strip()][-1:]
+    assert line.startswith("error: Evaluator proof refused: evaluator 'evaluator-b': ")
+    assert "does not verify against its pinned key for epoch 1" in line
+    assert "Traceback" not in forged.err
+    assert not out.exists()
+    assert list(tmp_path.glob("tokens.jsonl*")) == []  # no partial file either
+
+    small = term.partner("psp-a", "psp")  # quota of one element per window at each evaluator
+    over = term.connector("hash", source, "--mode", "voprf", *small, "--out", out)
+    assert over.code == 1
+    (line,) = [text for text in over.err.splitlines() if text.strip()][-1:]
+    assert re.fullmatch(
+        r"error: Evaluator quota exhausted: evaluator 'evaluator-[ab]': quota for this partner "
+        r"is exhausted \(.*\); try again in \d+ s",
+        line,
+    ), line
+    assert list(tmp_path.glob("tokens.jsonl*")) == []
+
+    missing = term.connector("hash", source, "--mode", "voprf", *bank, "--evaluators", "")
+    assert missing.code == 1
+    assert "evaluators" in missing.err
