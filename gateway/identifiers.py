@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from typing import Literal
 
 TOKEN_PATTERN = r"^[0-9a-f]{64}$"  # noqa: S105 (a format, not a secret)
 _TOKEN_RE = re.compile(TOKEN_PATTERN)
@@ -21,6 +22,13 @@ class Kind(StrEnum):
 
 
 KINDS = frozenset(kind.value for kind in Kind)
+
+Spec = Literal["v1", "v2"]
+"""The hashing spec a token was made under (docs/hashing.md): v1 HMAC type keys, v2 the RFC
+9497 VOPRF. The gateway peppers and matches both alike; the spec is carried so that policies
+can require the stronger one for the kinds cheapest to enumerate (phone numbers)."""
+
+DEFAULT_SPEC: Spec = "v1"
 
 
 def token_problem(token: str) -> str | None:

@@ -20,7 +20,7 @@ from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.principal import Principal
 from gateway.disputes.models import Dispute, DisputeStatus
 from gateway.errors import NotFoundError
-from gateway.identifiers import TOKEN_PATTERN, Kind
+from gateway.identifiers import DEFAULT_SPEC, TOKEN_PATTERN, Kind, Spec
 from gateway.indicators.models import Indicator, IndicatorStatus
 from gateway.indicators.schemas import Receipt, Slug
 from gateway.policy.decision import Action, DecisionRequest
@@ -37,6 +37,9 @@ class DisputeRequest(BaseModel):
     legal_basis: str = Slug
     kind: Kind
     epoch: int = Field(ge=1, le=1_000_000, strict=True)
+    spec: Spec = Field(
+        default=DEFAULT_SPEC, description="Hashing spec the token was made under: v1 or v2"
+    )
     token: str = Field(min_length=64, max_length=64, pattern=TOKEN_PATTERN)
     grounds: Grounds
 
@@ -86,6 +89,7 @@ def file_dispute(
             purpose=body.purpose,
             legal_basis=body.legal_basis,
             kinds=(body.kind,),
+            specs=((body.kind, body.spec),),
         ),
         tag=AuditTag.DISPUTE_CASE_FILE,
         counts={"items": 1},

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from gateway.audit_trail.events import AuditTag
 from gateway.auth.principal import Principal
 from gateway.feedback.models import Feedback
-from gateway.identifiers import TOKEN_PATTERN, Kind
+from gateway.identifiers import DEFAULT_SPEC, TOKEN_PATTERN, Kind, Spec
 from gateway.indicators.models import Indicator
 from gateway.indicators.schemas import Receipt, Slug
 from gateway.policy.decision import Action, DecisionRequest
@@ -34,6 +34,9 @@ class FeedbackRequest(BaseModel):
     legal_basis: str = Slug
     kind: Kind
     epoch: int = Field(ge=1, le=1_000_000, strict=True)
+    spec: Spec = Field(
+        default=DEFAULT_SPEC, description="Hashing spec the token was made under: v1 or v2"
+    )
     token: str = Field(min_length=64, max_length=64, pattern=TOKEN_PATTERN)
     outcome: Outcome
 
@@ -75,6 +78,7 @@ def submit_feedback(
             purpose=body.purpose,
             legal_basis=body.legal_basis,
             kinds=(body.kind,),
+            specs=((body.kind, body.spec),),
         ),
         tag=AuditTag.FEEDBACK_OUTCOME_SUBMIT,
         counts={"items": 1},

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from gateway.alerts.service import notify_retraction
 from gateway.audit_trail.events import AuditTag
 from gateway.auth.principal import Principal
-from gateway.identifiers import TOKEN_PATTERN, Kind
+from gateway.identifiers import DEFAULT_SPEC, TOKEN_PATTERN, Kind, Spec
 from gateway.indicators.models import Indicator, IndicatorStatus
 from gateway.indicators.schemas import MAX_BATCH, Receipt, Slug
 from gateway.policy.decision import Action, DecisionRequest
@@ -24,6 +24,9 @@ class RetractItem(BaseModel):
 
     kind: Kind
     epoch: int = Field(ge=1, le=1_000_000, strict=True)
+    spec: Spec = Field(
+        default=DEFAULT_SPEC, description="Hashing spec the token was made under: v1 or v2"
+    )
     token: str = Field(min_length=64, max_length=64, pattern=TOKEN_PATTERN)
     category: str | None = Field(default=None, max_length=64, description="Only this category")
     reference: str | None = Field(default=None, max_length=200, description="Only this report")
@@ -64,6 +67,7 @@ def retract(
             purpose=body.purpose,
             legal_basis=body.legal_basis,
             kinds=tuple(sorted({item.kind for item in body.items})),
+            specs=tuple(sorted({(item.kind, item.spec) for item in body.items})),
             batch_size=len(body.items),
         ),
         tag=AuditTag.INDICATOR_RETRACT,

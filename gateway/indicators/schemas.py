@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.identifiers import DEFAULT_SPEC, Spec
+
 MAX_BATCH = 10_000
 Slug = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.:-]*$")
 
@@ -21,6 +23,9 @@ class IndicatorIn(BaseModel):
 
     kind: str = Field(max_length=16, description="iban, phone, email or domain")
     epoch: int = Field(ge=1, le=1_000_000, description="Salt epoch the token was made under")
+    spec: Spec = Field(
+        default=DEFAULT_SPEC, description="Hashing spec the token was made under: v1 or v2"
+    )
     token: str = Field(max_length=128, description="64 lowercase hex characters")
     category: str = Field(max_length=64, description="Fraud category from the taxonomy")
     role: str = Field(default="suspect", max_length=16, description="suspect, mule or victim")

@@ -1,9 +1,9 @@
-"""Submitting indicators: per-row checks, policy per (kind, category), one atomic batch.
+"""Submitting indicators: per-row checks, policy per (kind, category, spec), one atomic batch.
 
 The request is decided once for the partner, purpose and legal basis, and then once per
-distinct (kind, category) pair in the batch — a handful of decisions, never one per row. The
-batch and its audit entry are flushed in the caller's transaction, so either both exist or
-neither does.
+distinct (kind, category, hashing spec) in the batch — a handful of decisions, never one per
+row. The batch and its audit entry are flushed in the caller's transaction, so either both
+exist or neither does.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from gateway.keys.validity import epoch_validity
 from gateway.policy.active import suppressed_tokens
 from gateway.policy.decision import Action, Decision, DecisionRequest
 from gateway.policy.guard import denial_text
+from gateway.policy.specs import denied_field, row_denial_text
 from gateway.services import Services
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -75,9 +76,11 @@ def _row_problem(item: IndicatorIn, now: datetime) -> tuple[str, str] | None:
 def _problem_after_decision(row: _Row, decision: Decision, now: datetime) -> RowResult | None:
     """Set the row's expiry from the decision, or say why the row cannot be stored."""
     if not decision.allow:
-        field = "category" if any("categor" in c for c in decision.reason_codes) else "kind"
         return RowResult(
-            row=row.index, status="rejected", field=field, reason=denial_text(decision)
+            row=row.index,
+            status="rejected",
+            field=denied_field(decision),
+            reason=row_denial_text(decision, row.item.kind, row.item.spec),
         )
     retention = decision.retention_days
     policy_expiry = row.item.observed_at + timedelta(days=retention) if retention else None
@@ -102,7 +105,7 @@ def _problem_after_decision(row: _Row, decision: Decision, now: datetime) -> Row
 
 def _storable(
     candidates: list[_Row],
-    decisions: dict[tuple[str, str], Decision],
+    decisions: dict[tuple[str, str, str], Decision],
     services: Services,
     results: dict[int, RowResult],
     now: datetime,
@@ -111,7 +114,8 @@ def _storable(
     storable: list[_Row] = []
     suppressed = suppressed_tokens(services.policy)
     for row in candidates:
-        problem = _problem_after_decision(row, decisions[(row.item.kind, row.item.category)], now)
+        decided = (row.item.kind, row.item.category, row.item.spec)
+        problem = _problem_after_decision(row, decisions[decided], now)
         if problem is not None:
             results[row.index] = problem
             continue
@@ -190,16 +194,19 @@ def submit_batch(
         else:
             candidates.append(_Row(index=index, item=item))
 
-    decisions: dict[tuple[str, str], Decision] = {}
-    for pair in sorted({(row.item.kind, row.item.category) for row in candidates}):
-        decisions[pair] = services.policy.decide(
+    decisions: dict[tuple[str, str, str], Decision] = {}
+    for kind, category, spec in sorted(
+        {(r.item.kind, r.item.category, r.item.spec) for r in candidates}
+    ):
+        decisions[(kind, category, spec)] = services.policy.decide(
             DecisionRequest(
                 action=Action.INDICATORS_SUBMIT,
                 partner_id=principal.partner_id,
                 purpose=body.purpose,
                 legal_basis=body.legal_basis,
-                kinds=(pair[0],),
-                categories=(pair[1],),
+                kinds=(kind,),
+                specs=((kind, spec),),
+                categories=(category,),
                 batch_size=len(body.items),
             )
         )

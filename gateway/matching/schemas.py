@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.identifiers import TOKEN_PATTERN, Kind
+from gateway.identifiers import DEFAULT_SPEC, TOKEN_PATTERN, Kind, Spec
 from gateway.indicators.schemas import MAX_BATCH, Receipt, Slug
 
 
@@ -15,6 +15,9 @@ class MatchItem(BaseModel):
 
     kind: Kind = Field(description="iban, phone, email or domain")
     epoch: int = Field(ge=1, le=1_000_000, strict=True)
+    spec: Spec = Field(
+        default=DEFAULT_SPEC, description="Hashing spec the token was made under: v1 or v2"
+    )
     token: str = Field(min_length=64, max_length=64, pattern=TOKEN_PATTERN)
 
 

@@ -1,4 +1,9 @@
-"""Answering matches: one lookup for the whole batch, one decision per identifier kind."""
+"""Answering matches: one lookup for the whole batch, one decision per (kind, hashing spec).
+
+A denied (kind, spec), for example phone tokens under v1 where the deployment requires v2,
+refuses the whole request (an audited 403) like a denied kind: a match answers per token, so
+there is no row to reject without telling the caller something about it.
+"""
 
 from __future__ import annotations
 
@@ -36,19 +41,20 @@ def match_batch(
         purpose=body.purpose,
         legal_basis=body.legal_basis,
     )
-    kinds = sorted({item.kind for item in body.items})
+    keys = sorted({(item.kind.value, item.spec) for item in body.items})
     decisions = {
-        kind: services.policy.decide(
+        (kind, spec): services.policy.decide(
             DecisionRequest(
                 action=Action.MATCH_QUERY,
                 partner_id=principal.partner_id,
                 purpose=body.purpose,
                 legal_basis=body.legal_basis,
                 kinds=(kind,),
+                specs=((kind, spec),),
                 batch_size=len(body.items),
             )
         )
-        for kind in kinds
+        for kind, spec in keys
     }
     denied = [d for d in decisions.values() if not d.allow]
     digest = next(iter(decisions.values())).policy_digest
@@ -80,7 +86,7 @@ def match_batch(
         request_id=request_id,
         purpose=body.purpose,
         legal_basis=body.legal_basis,
-        decision=decisions[kinds[0]],
+        decision=decisions[keys[0]],
         items=len(body.items),
         deny_tag=AuditTag.MATCH_QUERY_DENY,
     )
@@ -104,7 +110,7 @@ def match_batch(
     results = [
         MatchResult(row=index, hit=False, suppressed=True)
         if token_hash in suppressed
-        else disclose(index, evidence.get(token_hash), decisions[item.kind])
+        else disclose(index, evidence.get(token_hash), decisions[(item.kind.value, item.spec)])
         for index, (item, token_hash) in enumerate(zip(body.items, hashes, strict=True))
     ]
     hits = sum(result.hit for result in results)

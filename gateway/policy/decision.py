@@ -60,6 +60,9 @@ class DecisionRequest:
     kinds: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     batch_size: int = 1
+    # (kind, spec) pairs: the hashing specs ("v1", "v2") the request's tokens were made under,
+    # so a policy can require v2 for a kind; a kind without a pair is read as v1.
+    specs: tuple[tuple[str, str], ...] = ()
     # Extra context (e.g. the target partner for audit reads, the epoch) for richer rules.
     # Read by the policy: ``partner_status`` (the gateway's live status of the partner;
     # anything but "active" denies) and ``tokens`` (peppered tokens checked against the

@@ -56,6 +56,14 @@ def _json_safe(value: object) -> Any:
     return str(value)
 
 
+def specs_input(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """``input.specs``: each kind's hashing specs, sorted (``{"phone": ["v2"]}``)."""
+    specs: dict[str, set[str]] = {}
+    for kind, spec in pairs:
+        specs.setdefault(kind, set()).add(spec)
+    return {kind: sorted(values) for kind, values in sorted(specs.items())}
+
+
 def request_input(request: DecisionRequest) -> dict[str, Any]:
     """The input document the policies read (``input.*``); never an identifier."""
     return {
@@ -64,6 +72,7 @@ def request_input(request: DecisionRequest) -> dict[str, Any]:
         "purpose": request.purpose,
         "legal_basis": request.legal_basis,
         "kinds": list(request.kinds),
+        "specs": specs_input(request.specs),
         "categories": list(request.categories),
         "batch_size": request.batch_size,
         "disclosure_requested": sorted(str(level) for level in request.disclosure_requested),

@@ -65,6 +65,17 @@ def _disclosures(values: Sequence[str], field: str) -> frozenset[Disclosure]:
         raise InvalidRequestError(f"unknown disclosure level; use {known}", field=field) from None
 
 
+def _spec_pairs(raw: Mapping[str, Any], where: str) -> tuple[tuple[str, str], ...]:
+    """``specs`` as in the input document (``{"phone": ["v2"]}``) to (kind, spec) pairs."""
+    value = raw.get("specs", {})
+    if not isinstance(value, dict):
+        raise InvalidRequestError("must be an object", field=f"{where}.specs")
+    pairs: list[tuple[str, str]] = []
+    for kind in value:
+        pairs.extend((kind, spec) for spec in _str_list(value, kind, f"{where}.specs"))
+    return tuple(sorted(pairs))
+
+
 def request_from_json(raw: object, where: str = "request") -> DecisionRequest:
     """A :class:`DecisionRequest` from its JSON form (the input document's field names)."""
     if not isinstance(raw, dict):
@@ -92,6 +103,7 @@ def request_from_json(raw: object, where: str = "request") -> DecisionRequest:
         purpose=raw["purpose"],
         legal_basis=legal_basis,
         kinds=_str_list(raw, "kinds", where),
+        specs=_spec_pairs(raw, where),
         categories=_str_list(raw, "categories", where),
         batch_size=batch_size,
         context=dict(context),

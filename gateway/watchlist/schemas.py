@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.identifiers import DEFAULT_SPEC, Spec
 from gateway.indicators.schemas import MAX_BATCH, Receipt, Slug
 
 MAX_ID = 2**63 - 1  # the largest 64-bit key; larger numbers cannot name a watch entry
@@ -16,6 +17,9 @@ class WatchItem(BaseModel):
 
     kind: str = Field(max_length=16, description="iban, phone, email or domain")
     epoch: int = Field(ge=1, le=1_000_000)
+    spec: Spec = Field(
+        default=DEFAULT_SPEC, description="Hashing spec the token was made under: v1 or v2"
+    )
     token: str = Field(max_length=128, description="64 lowercase hex characters")
 
 

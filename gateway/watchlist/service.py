@@ -16,6 +16,7 @@ from gateway.indicators.schemas import Receipt
 from gateway.keys.validity import epoch_validity
 from gateway.policy.decision import Action, DecisionRequest
 from gateway.policy.guard import denial_text
+from gateway.policy.specs import denied_field, row_denial_text
 from gateway.services import Services
 from gateway.watchlist.models import WatchEntry
 from gateway.watchlist.schemas import (
@@ -32,7 +33,7 @@ def add_entries(
 ) -> WatchResponse:
     """Add watch entries; alerts for tokens that others already reported follow at once."""
     results: dict[int, WatchRowResult] = {}
-    valid: list[tuple[int, str, int, bytes]] = []
+    valid: list[tuple[int, str, str, int, bytes]] = []
     epochs = epoch_validity(session, services.clock.now())
     for index, item in enumerate(body.items):
         problem = kind_problem(item.kind)
@@ -46,22 +47,23 @@ def add_entries(
                 row=index, status="rejected", field=field, reason=problem
             )
         else:
-            valid.append(
-                (index, item.kind, item.epoch, services.pepper.token(item.token, epoch=item.epoch))
-            )
+            token_hash = services.pepper.token(item.token, epoch=item.epoch)
+            valid.append((index, item.kind, item.spec, item.epoch, token_hash))
 
+    # One decision per (kind, hashing spec): a deployment may require v2 for a kind.
     decisions = {
-        kind: services.policy.decide(
+        (kind, spec): services.policy.decide(
             DecisionRequest(
                 action=Action.WATCHLIST_WRITE,
                 partner_id=principal.partner_id,
                 purpose=body.purpose,
                 legal_basis=body.legal_basis,
                 kinds=(kind,),
+                specs=((kind, spec),),
                 batch_size=len(body.items),
             )
         )
-        for kind in sorted({kind for _, kind, _, _ in valid})
+        for kind, spec in sorted({(kind, spec) for _, kind, spec, _, _ in valid})
     }
     digest = next(iter(decisions.values())).policy_digest if decisions else services.policy.digest
     if decisions and not any(d.allow for d in decisions.values()):
@@ -99,11 +101,14 @@ def add_entries(
         )
     now = services.clock.now()
     storable = []
-    for index, kind, epoch, token_hash in valid:
-        decision = decisions[kind]
+    for index, kind, spec, epoch, token_hash in valid:
+        decision = decisions[(kind, spec)]
         if not decision.allow:
             results[index] = WatchRowResult(
-                row=index, status="rejected", field="kind", reason=denial_text(decision)
+                row=index,
+                status="rejected",
+                field=denied_field(decision),
+                reason=row_denial_text(decision, kind, spec),
             )
             continue
         storable.append((index, kind, epoch, token_hash))

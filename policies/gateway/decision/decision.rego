@@ -23,7 +23,7 @@ package gateway.decision
 #   text_nl: De beleidsengine kon geen geldig besluit nemen; het verzoek wordt daarom geweigerd (fail closed).
 default allow := false
 
-area_deny := (((((((data.gateway.partners.deny | data.gateway.purposes.deny) | data.gateway.legal.deny) | data.gateway.minimisation.deny) | data.gateway.disclosure.deny) | data.gateway.retention.deny) | data.gateway.suppression.deny) | data.gateway.quotas.deny)
+area_deny := ((((((((data.gateway.partners.deny | data.gateway.purposes.deny) | data.gateway.legal.deny) | data.gateway.minimisation.deny) | data.gateway.disclosure.deny) | data.gateway.retention.deny) | data.gateway.suppression.deny) | data.gateway.quotas.deny) | data.gateway.specs.deny)
 
 area_grounds := (((((data.gateway.partners.grounds | data.gateway.purposes.grounds) | data.gateway.legal.grounds) | data.gateway.minimisation.grounds) | data.gateway.disclosure.grounds) | data.gateway.retention.grounds)
 

@@ -173,6 +173,10 @@ def test_diff_shows_changed_decisions(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     body = json.loads(result.output)
     changed = {item["case"] for item in body["changed"]}
-    assert changed == {"telecom-checks-caller-id", "telecom-may-not-learn-reporting-bank"}
+    assert changed == {
+        "telecom-checks-caller-id",
+        "telecom-checks-caller-id-under-v2",
+        "telecom-may-not-learn-reporting-bank",
+    }
     same = runner.invoke(app, ["policy", "diff", str(before), str(before)])
     assert "0 of" in same.output

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
 import pytest
 
-from gateway.policy.bundle import PolicyBundle
+from gateway.policy.bundle import PolicyBundle, default_policy_dir, load_bundle
 from gateway.policy.decision import Action, PolicyEngine
+from gateway.policy.opa_engine import OpaServerEngine
+from gateway.policy.opa_standin import StandInState, start_standin
+from gateway.policy.regorus_engine import RegorusEngine
 from gateway.policy.table import TableCase, load_table, run_table
+from tests.unit.gateway.policy.conftest import ENGINE_KINDS, copy_policies
 
 CASES = load_table()
+# A deployment that requires hashing spec v2 for phone numbers: its table names the data it
+# lays over the shipped files (the shipped specs.json requires nothing).
+SPECS_TABLE = default_policy_dir() / "decision_table_specs.json"
+SPECS_CASES = load_table(SPECS_TABLE)
+SPECS_DATA: dict[str, Any] = json.loads(SPECS_TABLE.read_text(encoding="utf-8"))["data"]
 
 
 def test_table_is_large_enough() -> None:
@@ -65,6 +79,48 @@ def test_case_on_every_engine(engine: PolicyEngine, case: TableCase) -> None:
     (result,) = run_table(engine, [case])
     assert result.passed, result.problems
     assert result.decision.policy_digest == engine.digest
+
+
+@pytest.fixture(scope="module")
+def specs_bundle(tmp_path_factory: pytest.TempPathFactory) -> PolicyBundle:
+    root = copy_policies(tmp_path_factory.mktemp("specs-policies"))
+    for name, document in SPECS_DATA.items():
+        path: Path = root / "data" / f"{name}.json"
+        shipped = json.loads(path.read_text(encoding="utf-8"))
+        path.write_text(json.dumps({**shipped, **document}), encoding="utf-8")
+    return load_bundle(root)
+
+
+@pytest.fixture(scope="module", params=ENGINE_KINDS)
+def specs_engine(
+    request: pytest.FixtureRequest, specs_bundle: PolicyBundle
+) -> Iterator[PolicyEngine]:
+    """The v2-for-phone deployment on each engine: embedded, then OPA via the STAND-IN."""
+    if request.param == "embedded":
+        yield RegorusEngine(specs_bundle)
+        return
+    server = start_standin(StandInState.from_bundle(specs_bundle))
+    try:
+        yield OpaServerEngine(server.url, timeout_seconds=2.0)
+    finally:
+        server.stop()
+
+
+def test_specs_table_covers_the_spec_rule_both_ways() -> None:
+    assert "spec-too-weak" in set().union(*(c.reasons for c in SPECS_CASES if not c.allow))
+    assert any(c.allow and ("phone", "v2") in c.request.specs for c in SPECS_CASES)
+    assert SPECS_DATA == {"specs": {"minimum": {"phone": "v2"}}}
+
+
+def test_shipped_table_has_v2_cases_that_the_empty_minimum_allows() -> None:
+    assert any(c.allow and ("phone", "v2") in c.request.specs for c in CASES)
+
+
+@pytest.mark.parametrize("case", SPECS_CASES, ids=[case.name for case in SPECS_CASES])
+def test_specs_case_on_every_engine(specs_engine: PolicyEngine, case: TableCase) -> None:
+    (result,) = run_table(specs_engine, [case])
+    assert result.passed, result.problems
+    assert result.decision.policy_digest == specs_engine.digest
 
 
 def test_reason_texts_come_from_metadata(engine: PolicyEngine, bundle: PolicyBundle) -> None:

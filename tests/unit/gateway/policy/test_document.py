@@ -112,11 +112,25 @@ def test_input_never_carries_more_than_the_request() -> None:
         "purpose",
         "legal_basis",
         "kinds",
+        "specs",
         "categories",
         "batch_size",
         "disclosure_requested",
         "context",
     }
+    assert document["specs"] == {}
+
+
+def test_input_lists_each_kinds_specs_sorted() -> None:
+    request = DecisionRequest(
+        action=Action.MATCH_QUERY,
+        partner_id="bank-a",
+        purpose="payment_screening",
+        legal_basis=None,
+        kinds=("iban", "phone"),
+        specs=(("phone", "v2"), ("iban", "v1"), ("phone", "v1"), ("phone", "v2")),
+    )
+    assert request_input(request)["specs"] == {"iban": ["v1"], "phone": ["v1", "v2"]}
 
 
 def test_decision_json_lists_levels_in_disclosure_order(embedded: RegorusEngine) -> None:

@@ -23,6 +23,7 @@ def test_discovers_every_test_rule(bundle: PolicyBundle) -> None:
             "purposes",
             "quotas",
             "retention",
+            "specs",
             "suppression",
         )
     }
