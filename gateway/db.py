@@ -4,10 +4,17 @@ Engines are built from settings in the app factory or the CLI, never at import. 
 WAL, foreign keys and a busy timeout so that several requests can share the embedded file;
 PostgreSQL gets connect and statement timeouts so that a dead database fails requests fast
 instead of hanging them.
+
+Pooled PostgreSQL connections are checked with a ping only when they have been idle for
+``IDLE_PING_SECONDS`` (a server restart or a firewall drops idle connections), not on every
+checkout: under load a ping is one round trip per transaction for nothing. A connection that
+died while in use fails its request with a 503 (``transaction`` below), and SQLAlchemy then
+invalidates the whole pool, so the next requests reconnect.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -24,7 +31,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -39,6 +46,8 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+IDLE_PING_SECONDS = 2.0
+
 # 64-bit keys on PostgreSQL; SQLite only auto-increments a plain INTEGER PRIMARY KEY.
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -49,17 +58,49 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, synchronous: str = "FULL") -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute(f"PRAGMA synchronous={synchronous}")
     cursor.close()
 
 
-def build_engine(settings: Settings, *, url: str | None = None) -> Engine:
-    """Create the SQLAlchemy engine for the configured database."""
+def _sqlite_pragmas_deferred_sync(dbapi_connection: Any, record: Any) -> None:
+    _sqlite_pragmas(dbapi_connection, record, synchronous="NORMAL")
+
+
+def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Ping a connection that sat idle; a dead one is replaced before anyone uses it."""
+    idle_since = record.info.get("idle_since")
+    if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+    except Exception as exc:  # the driver's error for a dead socket varies
+        raise DisconnectionError("idle pooled connection is dead") from exc
+
+
+def build_engine(
+    settings: Settings, *, url: str | None = None, asynchronous_commit: bool = False
+) -> Engine:
+    """Create the SQLAlchemy engine for the configured database.
+
+    ``asynchronous_commit`` makes COMMIT return before the write-ahead log is flushed
+    (PostgreSQL ``synchronous_commit = off``, SQLite ``synchronous = NORMAL`` in WAL mode).
+    Only for bookkeeping that a later durable commit on the same database covers: the log is
+    sequential, so flushing a later commit flushes the earlier ones with it, and a crash
+    can only lose commits that no durable commit followed.
+    """
     target = url or settings.effective_database_url
     if target.startswith("sqlite"):
         database = target.split(":///", 1)[-1]
@@ -70,20 +111,26 @@ def build_engine(settings: Settings, *, url: str | None = None) -> Engine:
             connect_args={"timeout": settings.database_timeout_seconds * 2},
             pool_size=settings.database_pool_size,
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
+        pragmas = _sqlite_pragmas_deferred_sync if asynchronous_commit else _sqlite_pragmas
+        event.listen(engine, "connect", pragmas)
         return engine
     timeout_ms = int(settings.database_timeout_seconds * 1000)
-    return create_engine(
+    options = f"-c statement_timeout={timeout_ms} -c lock_timeout={timeout_ms}"
+    if asynchronous_commit:
+        options += " -c synchronous_commit=off"
+    engine = create_engine(
         target,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
-        pool_pre_ping=True,
         pool_timeout=settings.database_timeout_seconds,
         connect_args={
             "connect_timeout": max(1, int(settings.database_timeout_seconds)),
-            "options": f"-c statement_timeout={timeout_ms} -c lock_timeout={timeout_ms}",
+            "options": options,
         },
     )
+    event.listen(engine, "checkin", _checked_in)
+    event.listen(engine, "checkout", _ping_if_idle)
+    return engine
 
 
 def build_session_factory(engine: Engine) -> sessionmaker[Session]:

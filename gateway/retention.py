@@ -12,6 +12,7 @@ from datetime import timedelta
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from gateway.abuse.housekeeping import forget_ended_windows
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.indicators.models import IdempotentResponse, Indicator
 from gateway.keys.validity import retire_expired
@@ -33,7 +34,8 @@ def _rowcount(result: object) -> int:
 
 
 def purge(session: Session, services: Services, *, request_id: str, actor: str) -> PurgeCounts:
-    """Delete expired indicators and stale idempotency records; audit the counts."""
+    """Delete expired indicators, stale idempotency records, audit details past retention,
+    retired epochs' data and the abuse bookkeeping of ended windows; audit the counts."""
     now = services.clock.now()
     counts = PurgeCounts()
     counts.add(
@@ -51,6 +53,8 @@ def purge(session: Session, services: Services, *, request_id: str, actor: str) 
         ),
     )
     counts.add("audit_details", services.audit.purge_details(session, before=now))
+    for name, value in forget_ended_windows(session, now.timestamp()).items():
+        counts.add(name, value)
     # Epochs whose overlap window ended: their indicators and watch entries go, each epoch's
     # retirement audited on its own (key:epoch:retire), the totals counted here too.
     retired = retire_expired(session, services, request_id=request_id, actor=actor)

@@ -9,11 +9,17 @@ in them by design; distinct volume and the hit ratio are what the gateway can ob
 
 Distinct tokens are counted exactly with one short fingerprint per token and window
 (:class:`~gateway.abuse.models.ProbeFingerprint`), inserted with ``ON CONFLICT DO NOTHING``;
-the rows that come back are the new ones. The totals live on the partner's usage row, which
-the quota charge has already locked in this transaction, so updating them adds no
-contention. The first request that crosses the thresholds in a window raises one alert: a
-row the console lists for the partnership's DPO and an ``abuse:enumeration:detect`` audit
-entry, both in the request's transaction. Detection alerts; the quota is what refuses.
+the rows that come back are the new ones. The totals live on the partner's usage row. The
+fingerprints and the totals are written together in a short counter transaction of their
+own (:mod:`gateway.abuse.counters`), so one partner's concurrent requests do not wait for
+each other's commit; a request that fails after its lookup still counts in the window's
+statistics (its tokens were looked up), which can only make an alert likelier.
+
+The first request that crosses the thresholds in a window raises one alert: it claims the
+window's ``alerted`` flag with a conditional update *in the request's transaction*, with the
+``abuse:enumeration:detect`` audit entry and the alert row the console lists for the
+partnership's DPO, so the three commit together; a request that rolls back releases the
+claim for the next one. Detection alerts; the quota is what refuses.
 """
 
 from __future__ import annotations
@@ -21,10 +27,13 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable
+from functools import cache
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Connection, LargeBinary, bindparam, text, update
 from sqlalchemy.orm import Session
 
+from gateway.abuse.counters import counter_statement, counter_transaction, dialect_insert
 from gateway.abuse.models import (
     FINGERPRINT_BYTES,
     AlertStatus,
@@ -35,7 +44,6 @@ from gateway.abuse.models import (
 )
 from gateway.abuse.quotas import Charge
 from gateway.audit_trail.events import AuditEvent, AuditTag
-from gateway.dialect import insert_ignoring_conflicts
 from gateway.services import Services
 
 logger = logging.getLogger(__name__)
@@ -49,26 +57,116 @@ def fingerprint(window_start: int, token_hash: bytes) -> bytes:
     return hashlib.sha256(window_start.to_bytes(8, "big") + token_hash).digest()[:FINGERPRINT_BYTES]
 
 
-def _count_new(session: Session, charge: Charge, token_hashes: Iterable[bytes]) -> int:
+@cache
+def _fingerprint_insert(dialect: str) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING``, built once per dialect."""
+    return (
+        dialect_insert(dialect)(ProbeFingerprint)
+        .on_conflict_do_nothing(
+            index_elements=["partner_id", "purpose", "window_start", "fingerprint"]
+        )
+        .returning(ProbeFingerprint.fingerprint)
+    )
+
+
+_PARTNER_ROW = (
+    QuotaUsage.scope == QuotaScope.PARTNER.value,
+    QuotaUsage.subject == bindparam("row_partner"),
+    QuotaUsage.purpose == bindparam("row_purpose"),
+    QuotaUsage.window_start == bindparam("row_window"),
+)
+_ADD_TO_TOTALS = (
+    update(QuotaUsage)
+    .where(*_PARTNER_ROW)
+    .values(
+        distinct_tokens=QuotaUsage.distinct_tokens + bindparam("new_tokens"),
+        hits=QuotaUsage.hits + bindparam("new_hits"),
+    )
+    .returning(QuotaUsage.used, QuotaUsage.distinct_tokens, QuotaUsage.hits, QuotaUsage.alerted)
+)
+_CLAIM_ALERT = (
+    update(QuotaUsage)
+    .where(*_PARTNER_ROW, QuotaUsage.alerted.is_(False))
+    .values(alerted=True)
+    .returning(QuotaUsage.alerted)
+    .execution_options(synchronize_session=False)
+)
+
+
+# PostgreSQL: the fingerprints and the totals in one statement, atomic without a
+# transaction around it. The fingerprints come as one bytea of sorted 8-byte values, split by
+# the server (a bytea[] parameter is encoded element by element in Python), and are inserted
+# in that order, the same lock order for every request.
+_PG_ADD_TO_TOTALS = text(
+    """
+    WITH new AS (
+        INSERT INTO abuse_probe_fingerprints (partner_id, purpose, window_start, fingerprint)
+        SELECT :row_partner, :row_purpose, :row_window,
+               substring(:prints FROM n * :width + 1 FOR :width)
+        FROM generate_series(0, length(:prints) / :width - 1) AS n
+        ORDER BY n
+        ON CONFLICT DO NOTHING
+        RETURNING 1
+    )
+    UPDATE abuse_quota_usage
+    SET distinct_tokens = distinct_tokens + (SELECT count(*) FROM new),
+        hits = hits + :new_hits
+    WHERE scope = 'partner' AND subject = :row_partner AND purpose = :row_purpose
+      AND window_start = :row_window
+    RETURNING used, distinct_tokens, hits, alerted
+    """
+).bindparams(bindparam("prints", type_=LargeBinary()))
+
+
+def _row_key(charge: Charge) -> dict[str, Any]:
+    return {
+        "row_partner": charge.partner_id,
+        "row_purpose": charge.purpose,
+        "row_window": charge.window.start,
+    }
+
+
+def _count_new(connection: Connection, charge: Charge, prints: list[bytes]) -> int:
     """Record the window's fingerprints of these tokens; how many were not there yet."""
-    rows = [
-        {
-            "partner_id": charge.partner_id,
-            "purpose": charge.purpose,
-            "window_start": charge.window.start,
-            "fingerprint": print_,
-        }
-        for print_ in sorted({fingerprint(charge.window.start, h) for h in token_hashes})
-    ]
-    statement = insert_ignoring_conflicts(
-        session,
-        ProbeFingerprint,
-        ["partner_id", "purpose", "window_start", "fingerprint"],
-    ).returning(ProbeFingerprint.fingerprint)
+    key = {
+        "partner_id": charge.partner_id,
+        "purpose": charge.purpose,
+        "window_start": charge.window.start,
+    }
+    rows = [{**key, "fingerprint": print_} for print_ in prints]
+    statement = _fingerprint_insert(connection.dialect.name)
+    if len(rows) == 1:  # a single match: a plain execute, not the executemany machinery
+        return len(connection.execute(statement, rows[0]).all())
     new = 0
     for start in range(0, len(rows), FINGERPRINT_CHUNK):
-        new += len(session.execute(statement, rows[start : start + FINGERPRINT_CHUNK]).all())
+        new += len(connection.execute(statement, rows[start : start + FINGERPRINT_CHUNK]).all())
     return new
+
+
+def _add_to_totals(
+    session: Session, services: Services, charge: Charge, token_hashes: Iterable[bytes], hits: int
+) -> tuple[int, int, int, bool]:
+    """Record the fingerprints and add to the window's totals, committed at once; the totals."""
+    prints = sorted({fingerprint(charge.window.start, h) for h in token_hashes})
+    if session.get_bind().dialect.name == "postgresql":
+        with counter_statement(session, services) as connection:
+            row = connection.execute(
+                _PG_ADD_TO_TOTALS,
+                {
+                    **_row_key(charge),
+                    "prints": b"".join(prints),
+                    "width": FINGERPRINT_BYTES,
+                    "new_hits": hits,
+                },
+            ).one()
+    else:
+        with counter_transaction(session, services) as connection:
+            new = _count_new(connection, charge, prints)
+            row = connection.execute(
+                _ADD_TO_TOTALS, {**_row_key(charge), "new_tokens": new, "new_hits": hits}
+            ).one()
+    used, distinct, all_hits, alerted = row
+    return int(used), int(distinct), int(all_hits), bool(alerted)
 
 
 def looks_like_enumeration(
@@ -95,22 +193,9 @@ def watch_for_enumeration(
     probe = charge.quota.enumeration
     if probe is None:
         return None
-    new = _count_new(session, charge, token_hashes)
-    totals = session.execute(
-        update(QuotaUsage)
-        .where(
-            QuotaUsage.scope == QuotaScope.PARTNER.value,
-            QuotaUsage.subject == charge.partner_id,
-            QuotaUsage.purpose == charge.purpose,
-            QuotaUsage.window_start == charge.window.start,
-        )
-        .values(
-            distinct_tokens=QuotaUsage.distinct_tokens + new,
-            hits=QuotaUsage.hits + hits,
-        )
-        .returning(QuotaUsage.used, QuotaUsage.distinct_tokens, QuotaUsage.hits, QuotaUsage.alerted)
-    ).one()
-    used, distinct, all_hits, alerted = totals
+    used, distinct, all_hits, alerted = _add_to_totals(
+        session, services, charge, token_hashes, hits
+    )
     if alerted or not looks_like_enumeration(
         used=used,
         distinct=distinct,
@@ -119,16 +204,9 @@ def watch_for_enumeration(
         max_hit_ratio=probe.max_hit_ratio,
     ):
         return None
-    session.execute(
-        update(QuotaUsage)
-        .where(
-            QuotaUsage.scope == QuotaScope.PARTNER.value,
-            QuotaUsage.subject == charge.partner_id,
-            QuotaUsage.purpose == charge.purpose,
-            QuotaUsage.window_start == charge.window.start,
-        )
-        .values(alerted=True)
-    )
+    claimed = session.execute(_CLAIM_ALERT, _row_key(charge)).first()
+    if claimed is None:
+        return None  # another request raised this window's alert meanwhile
     counts = {
         "items": used,
         "distinct_tokens": distinct,

@@ -8,8 +8,8 @@ clock without coordination.
 
 ``ProbeFingerprint`` keeps one short fingerprint per distinct token a partner asked in a
 window — enough to count distinct tokens exactly, derived from the peppered token and the
-window, so it is never an identifier or a token a partner sent. Rows of past windows are
-deleted when a partner's next window begins.
+window, so it is never an identifier or a token a partner sent. Rows of ended windows are
+deleted by the retention purge (:mod:`gateway.abuse.housekeeping`).
 """
 
 from __future__ import annotations

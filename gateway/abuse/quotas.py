@@ -9,30 +9,39 @@ charged with one conditional upsert::
 
 so the check and the increment are a single atomic statement on PostgreSQL and SQLite, the
 same for every worker; no row comes back when the charge would pass the limit, and then
-nothing was charged. The client is charged before the partner (one lock order everywhere, so
-two requests of one partner cannot deadlock); if the partner's quota refuses, the client's
-charge is given back in the same transaction.
+nothing was charged. Concurrent requests never overshoot a limit.
 
-The charge runs in the request's transaction, before anything else is written: a request
-that rolls back (crash, storage error) leaves no usage behind, and a refusal commits only
-its audit entry. The partner row stays locked until the request commits, which orders one
-partner's concurrent requests per purpose at commit time — the cost of exact, shared
-counting; other partners and purposes are not affected.
+The charge is its own short transaction on its own connection (:mod:`gateway.abuse.counters`),
+committed before the request does its work: the client is charged, then the partner (one
+lock order everywhere, so two charges cannot deadlock), and if either refuses, that short
+transaction rolls back and only the refusal's audit entry is written, in the request's
+transaction. Counter rows are locked for that short transaction only, so one partner's
+concurrent requests do not wait for each other's work to commit.
+
+If the request's transaction then ends without committing (an error, a storage failure),
+the charge is given back, again in a short transaction. The guarantee is one-sided: usage
+never under-counts committed work, and may over-count by the items of requests that were
+charged but never committed — a gateway killed between the charge and the commit (nothing
+gives back), a failed give-back, or a commit whose outcome was unknown. A rate limit that
+errs counts against the partner, never in its favour; the excess lasts until the window
+ends. Usage rows are kept ``USAGE_HISTORY_SECONDS`` for ``ppsgate abuse usage`` and then
+deleted by the retention purge (:mod:`gateway.abuse.housekeeping`), off the request path.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cache, partial
 from typing import Any
 
-from sqlalchemy import delete, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, bindparam, update
 from sqlalchemy.orm import Session
 
+from gateway.abuse.counters import counter_transaction, dialect_insert, give_back_unless_committed
 from gateway.abuse.errors import QuotaExceededError
-from gateway.abuse.models import ProbeFingerprint, QuotaScope, QuotaUsage
+from gateway.abuse.models import QuotaScope, QuotaUsage
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.principal import Principal
 from gateway.errors import PermissionDeniedError
@@ -41,7 +50,6 @@ from gateway.services import Services
 
 QUOTA_EXCEEDED = "quota-exceeded"
 QUOTA_UNDEFINED = "quota-undefined"
-USAGE_HISTORY_SECONDS = 35 * 86_400  # kept for the console's usage charts, then deleted
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,20 +81,60 @@ class Charge:
     items: int
     partner_used: int
 
-    @property
-    def opened_window(self) -> bool:
-        """True for the partner's first charge in this window (the partner row is charged
-        last and never given back, so its usage equals this request's items only then)."""
-        return self.partner_used == self.items
+    def meters(self) -> list[tuple[QuotaScope, str]]:
+        """The counters charged, in lock order: the client's (if any), then the partner's."""
+        charged = [(QuotaScope.PARTNER, self.partner_id)]
+        if self.client_id is not None:
+            charged.insert(0, (QuotaScope.CLIENT, self.client_id))
+        return charged
 
 
-def _insert(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+class _RefusedError(Exception):
+    """A counter would pass its limit: rolls the charge's short transaction back."""
+
+    def __init__(self, scope: QuotaScope, limit: int) -> None:
+        super().__init__(scope.value)
+        self.scope = scope
+        self.limit = limit
+
+
+@cache
+def _charge_statement(dialect: str) -> Any:
+    """The conditional upsert, built once per dialect: building it per call (the
+    ``excluded`` columns, the cache key) cost more CPU than executing it."""
+    insert = dialect_insert(dialect)(QuotaUsage).values(
+        scope=bindparam("scope"),
+        subject=bindparam("subject"),
+        purpose=bindparam("purpose"),
+        window_start=bindparam("window_start"),
+        partner_id=bindparam("partner_id"),
+        window_seconds=bindparam("window_seconds"),
+        used=bindparam("items"),
+        distinct_tokens=0,
+        hits=0,
+        alerted=False,
+    )
+    return insert.on_conflict_do_update(
+        index_elements=["scope", "subject", "purpose", "window_start"],
+        set_={"used": QuotaUsage.used + insert.excluded.used},
+        where=QuotaUsage.used + insert.excluded.used <= bindparam("limit"),
+    ).returning(QuotaUsage.used)
+
+
+_GIVE_BACK = (
+    update(QuotaUsage)
+    .where(
+        QuotaUsage.scope == bindparam("row_scope"),
+        QuotaUsage.subject == bindparam("row_subject"),
+        QuotaUsage.purpose == bindparam("row_purpose"),
+        QuotaUsage.window_start == bindparam("row_window"),
+    )
+    .values(used=QuotaUsage.used - bindparam("items"))
+)
 
 
 def _charge_row(
-    session: Session,
+    connection: Connection,
     *,
     scope: QuotaScope,
     subject: str,
@@ -99,58 +147,35 @@ def _charge_row(
     """Add ``items`` to one counter unless that passes ``limit``; usage after, or None."""
     if items > limit:
         return None
-    statement = _insert(session)(QuotaUsage).values(
-        scope=scope.value,
-        subject=subject,
-        purpose=purpose,
-        window_start=window.start,
-        partner_id=partner_id,
-        window_seconds=window.seconds,
-        used=items,
-        distinct_tokens=0,
-        hits=0,
-        alerted=False,
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=["scope", "subject", "purpose", "window_start"],
-        set_={"used": QuotaUsage.used + statement.excluded.used},
-        where=QuotaUsage.used + statement.excluded.used <= limit,
-    ).returning(QuotaUsage.used)
-    used: int | None = session.execute(statement).scalar_one_or_none()
+    used: int | None = connection.execute(
+        _charge_statement(connection.dialect.name),
+        {
+            "scope": scope.value,
+            "subject": subject,
+            "purpose": purpose,
+            "window_start": window.start,
+            "partner_id": partner_id,
+            "window_seconds": window.seconds,
+            "items": items,
+            "limit": limit,
+        },
+    ).scalar_one_or_none()
     return used
 
 
-def _give_back(
-    session: Session, *, scope: QuotaScope, subject: str, purpose: str, window: Window, items: int
-) -> None:
-    session.execute(
-        update(QuotaUsage)
-        .where(
-            QuotaUsage.scope == scope.value,
-            QuotaUsage.subject == subject,
-            QuotaUsage.purpose == purpose,
-            QuotaUsage.window_start == window.start,
+def _give_back(charge: Charge, connection: Connection) -> None:
+    """Subtract a charge whose request did not commit (in the same lock order)."""
+    for scope, subject in charge.meters():
+        connection.execute(
+            _GIVE_BACK,
+            {
+                "row_scope": scope.value,
+                "row_subject": subject,
+                "row_purpose": charge.purpose,
+                "row_window": charge.window.start,
+                "items": charge.items,
+            },
         )
-        .values(used=QuotaUsage.used - items)
-    )
-
-
-def _forget_past_windows(session: Session, partner_id: str, purpose: str, window: Window) -> None:
-    """Drop what past windows no longer need: fingerprints at once, usage after a while."""
-    session.execute(
-        delete(ProbeFingerprint).where(
-            ProbeFingerprint.partner_id == partner_id,
-            ProbeFingerprint.purpose == purpose,
-            ProbeFingerprint.window_start < window.start,
-        )
-    )
-    session.execute(
-        delete(QuotaUsage).where(
-            QuotaUsage.partner_id == partner_id,
-            QuotaUsage.purpose == purpose,
-            QuotaUsage.window_start < window.start - USAGE_HISTORY_SECONDS,
-        )
-    )
 
 
 def _refuse(
@@ -197,7 +222,10 @@ def charge_quota(
 ) -> Charge:
     """Charge ``items`` to the client's and the partner's quota, or refuse (audited).
 
-    Call it after the policy allowed the request and before anything else is written.
+    Call it after the policy allowed the request and before the request writes anything:
+    the charge commits on another connection, which on SQLite would wait for the write lock
+    of the request's own transaction. The charge is given back if the session's
+    transaction ends without committing.
     Raises :class:`QuotaExceededError` (429) when a quota is used up, and a
     :class:`PermissionDeniedError` when an allowed decision carries no quota (fail closed).
     """
@@ -223,54 +251,7 @@ def charge_quota(
         )
     now = services.clock.now()
     window = Window.containing(now, quota.window_seconds)
-    meters = [(QuotaScope.PARTNER, principal.partner_id, quota.partner)]
-    if principal.client_id is not None:
-        meters.insert(0, (QuotaScope.CLIENT, principal.client_id, quota.client))
-    charged: list[tuple[QuotaScope, str]] = []
-    used = 0
-    for scope, subject, limit in meters:
-        after = _charge_row(
-            session,
-            scope=scope,
-            subject=subject,
-            partner_id=principal.partner_id,
-            purpose=purpose,
-            window=window,
-            items=items,
-            limit=limit,
-        )
-        if after is None:
-            for done_scope, done_subject in charged:
-                _give_back(
-                    session,
-                    scope=done_scope,
-                    subject=done_subject,
-                    purpose=purpose,
-                    window=window,
-                    items=items,
-                )
-            _refuse(
-                session,
-                services,
-                principal,
-                request_id=request_id,
-                purpose=purpose,
-                legal_basis=legal_basis,
-                decision=decision,
-                deny_tag=deny_tag,
-                code=QUOTA_EXCEEDED,
-                counts={"items": items, "limit": limit, "window_seconds": window.seconds},
-            )
-            retry = window.retry_after(now)
-            raise QuotaExceededError(
-                f"the {scope.value} quota for purpose {purpose} is {limit} items per "
-                f"{window.seconds} s; this request of {items} items does not fit in what is "
-                f"left of the window; retry after {retry} s",
-                retry_after=retry,
-                field="items",
-            )
-        charged.append((scope, subject))
-        used = after
+    limits = {QuotaScope.PARTNER: quota.partner, QuotaScope.CLIENT: quota.client}
     charge = Charge(
         partner_id=principal.partner_id,
         client_id=principal.client_id,
@@ -278,8 +259,44 @@ def charge_quota(
         quota=quota,
         window=window,
         items=items,
-        partner_used=used,
+        partner_used=0,
     )
-    if charge.opened_window:
-        _forget_past_windows(session, principal.partner_id, purpose, window)
+    try:
+        with counter_transaction(session, services) as connection:
+            for scope, subject in charge.meters():
+                used = _charge_row(
+                    connection,
+                    scope=scope,
+                    subject=subject,
+                    partner_id=principal.partner_id,
+                    purpose=purpose,
+                    window=window,
+                    items=items,
+                    limit=limits[scope],
+                )
+                if used is None:
+                    raise _RefusedError(scope, limits[scope])
+                charge = replace(charge, partner_used=used)  # the partner is charged last
+    except _RefusedError as refused:
+        _refuse(
+            session,
+            services,
+            principal,
+            request_id=request_id,
+            purpose=purpose,
+            legal_basis=legal_basis,
+            decision=decision,
+            deny_tag=deny_tag,
+            code=QUOTA_EXCEEDED,
+            counts={"items": items, "limit": refused.limit, "window_seconds": window.seconds},
+        )
+        retry = window.retry_after(now)
+        raise QuotaExceededError(
+            f"the {refused.scope.value} quota for purpose {purpose} is {refused.limit} items "
+            f"per {window.seconds} s; this request of {items} items does not fit in what is "
+            f"left of the window; retry after {retry} s",
+            retry_after=retry,
+            field="items",
+        ) from None
+    give_back_unless_committed(session, services, partial(_give_back, charge))
     return charge

@@ -128,8 +128,8 @@ def serve(
             min=1,
             max=64,
             help="Worker processes (PostgreSQL only). Each holds its own connection pool of "
-            "PPSGATE_DATABASE_POOL_SIZE (+ as many overflow): keep workers x 2 x pool size "
-            "below the server's max_connections.",
+            "PPSGATE_DATABASE_POOL_SIZE (+ as many overflow) and one of half that size for "
+            "quota counters: keep workers x 3 x pool size below the server's max_connections.",
         ),
     ] = 1,
 ) -> None:

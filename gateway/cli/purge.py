@@ -15,7 +15,8 @@ from gateway.retention import purge
 
 
 def purge_command() -> None:
-    """Delete expired indicators, stale idempotency records and audit details past retention."""
+    """Delete expired indicators, stale idempotency records, audit details past retention
+    and quota bookkeeping of ended windows."""
     services = build_services(load_settings())
     try:
         with transaction(services.session_factory) as session:

@@ -2,8 +2,10 @@
 
 * ``kill -9`` of a gateway *process* (uvicorn, configured from the environment) while it
   stores a 10,000-item batch and while it answers a 10,000-item match: after a restart each
-  request is either fully there with its audit entry, its quota charge and its disclosures,
-  or not there at all; acknowledged batches are all there; ``ppsgate audit verify`` passes.
+  request is either fully there with its audit entry and its disclosures, or not there at
+  all; acknowledged batches are all there; ``ppsgate audit verify`` passes. The quota charge
+  commits before the request's transaction, so it may outlive a killed request (over-count
+  by at most that request's items) but never goes missing or doubles.
 * PostgreSQL lost (a TCP proxy between gateway and server is cut: refused, then stalled):
   requests fail with 503 problem+json within the configured timeout and succeed again when
   the path is restored, without restarting the gateway.
@@ -223,23 +225,27 @@ def test_kill_9_during_submission_and_match_loses_nothing(
         assert seen == "mid-transaction", "the kill did not land inside the transaction"
         assert seen != "answered" or stored > 2_000  # an answered batch is never lost
         charged = usage(deploy, "marketplace-a", "indicator_submission")
-        assert charged == sum(submits), "quota charged without its batch, or the reverse"
+        assert sum(submits) <= charged <= sum(submits) + BATCH, (
+            "a committed batch went uncharged, or more than the killed batch was over-charged"
+        )
 
-        # 2. Killed while answering a 10,000-item match (quota charge, 10,000 probe
-        # fingerprints and the audit entry are its writes).
+        # 2. Killed while answering a 10,000-item match: its quota charge and its 10,000
+        # probe fingerprints commit in short transactions first, then the request's own
+        # transaction writes the audit entry (with its 10,000-token detail); killed there.
         asked = [{"kind": "iban", "epoch": 1, "token": item["token"]} for item in first]
         asked += [
             {"kind": "iban", "epoch": 1, "token": secrets.token_hex(32)}
             for _ in range(BATCH - len(asked))
         ]
         query = {**SCREEN, "items": asked}
-        seen_match = kill_during(deploy, "bank-a", "/v1/match", query, "abuse_probe_fingerprints")
+        seen_match = kill_during(deploy, "bank-a", "/v1/match", query, "audit_entries")
         deploy.process.start()
         answered = deploy.entries("match:query:allow")
         assert len(answered) in {0, 1}
         assert seen_match != "answered" or len(answered) == 1
-        assert usage(deploy, "bank-a", "batch_screening") == BATCH * len(answered)
-        assert deploy.count(ProbeFingerprint) == BATCH * len(answered)
+        charged = usage(deploy, "bank-a", "batch_screening")
+        assert BATCH * len(answered) <= charged <= BATCH, "match charge lost or doubled"
+        assert deploy.count(ProbeFingerprint) in {BATCH * len(answered), BATCH}
         assert deploy.count(Disclosure) == 0  # uncorroborated hits are hidden, never recorded
 
         assert "OK" in verify_audit_log(deploy)

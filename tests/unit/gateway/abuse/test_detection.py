@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -23,8 +24,16 @@ from tests.unit.gateway.abuse.conftest import BANK, allowed, quota
 PROBE = quota(partner=1000, client=1000, min_distinct=30, ratio=0.05)
 
 
-def ask(services: Services, tokens: list[bytes], hits: int, limits: Quota = PROBE) -> bool:
-    """One query of these peppered tokens; whether it raised an alert."""
+def ask(
+    services: Services,
+    tokens: list[bytes],
+    hits: int,
+    limits: Quota = PROBE,
+    *,
+    fail: bool = False,
+) -> bool:
+    """One query of these peppered tokens; whether it raised an alert (``fail``: the request
+    raises after detection, so its transaction rolls back)."""
     with transaction(services.session_factory) as session:
         charge = charge_quota(
             session,
@@ -40,6 +49,8 @@ def ask(services: Services, tokens: list[bytes], hits: int, limits: Quota = PROB
         alert = watch_for_enumeration(
             session, services, charge, token_hashes=tokens, hits=hits, request_id="q" * 16
         )
+        if fail:
+            raise RuntimeError(f"the request failed after detection (alert: {alert})")
         return alert is not None
 
 
@@ -93,6 +104,20 @@ def test_a_run_of_distinct_misses_raises_one_alert(services: Services) -> None:
     assert body["reasons"] == ["dictionary-querying"]
     assert body["counts"]["distinct_tokens"] == 40
     assert [view.id for view in views] == [alert.id]
+
+
+def test_an_alert_whose_request_rolls_back_is_raised_by_the_next(services: Services) -> None:
+    """The statistics are committed beside the request; the alert commits with it or not."""
+    with pytest.raises(RuntimeError, match="alert: <"):
+        ask(services, guesses(40), hits=0, fail=True)
+    with transaction(services.session_factory) as session:
+        assert session.scalars(select(EnumerationAlert)).all() == []
+        row = session.scalars(select(QuotaUsage).where(QuotaUsage.scope == "partner")).one()
+    assert (row.used, row.distinct_tokens, row.alerted) == (0, 40, False)  # charge given back
+    assert ask(services, guesses(1), hits=0)
+    with transaction(services.session_factory) as session:
+        (alert,) = session.scalars(select(EnumerationAlert)).all()
+    assert (alert.items, alert.distinct_tokens) == (1, 41)
 
 
 def test_repeated_tokens_are_not_distinct(services: Services) -> None:

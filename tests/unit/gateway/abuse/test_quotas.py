@@ -1,4 +1,5 @@
-"""Charging quotas in the database: atomic, shared, refused with 429 and audited."""
+"""Charging quotas in the database: atomic, shared, refused with 429 and audited, committed
+on the side (no counter lock held by the request) and given back if the request rolls back."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from gateway.abuse.errors import QuotaExceededError
+from gateway.abuse.housekeeping import USAGE_HISTORY_SECONDS
 from gateway.abuse.models import ProbeFingerprint, QuotaUsage
 from gateway.abuse.quotas import Charge, Window, charge_quota
 from gateway.audit_trail.events import AuditTag
@@ -21,25 +25,36 @@ from gateway.clock import FixedClock
 from gateway.db import transaction
 from gateway.errors import PermissionDeniedError
 from gateway.policy.decision import Quota
+from gateway.retention import purge
 from gateway.services import Services
 from tests.unit.gateway.abuse.conftest import BANK, OTHER_CLIENT, START, allowed, quota
+
+
+def charge_in(
+    session: Session,
+    services: Services,
+    items: int,
+    limits: Quota | None,
+    principal: Principal = BANK,
+) -> Charge:
+    return charge_quota(
+        session,
+        services,
+        principal,
+        request_id="r" * 16,
+        purpose="payment_screening",
+        legal_basis="art6_1_c",
+        decision=allowed(limits),
+        items=items,
+        deny_tag=AuditTag.MATCH_QUERY_DENY,
+    )
 
 
 def charge(
     services: Services, items: int, limits: Quota | None, principal: Principal = BANK
 ) -> Charge:
     with transaction(services.session_factory) as session:
-        return charge_quota(
-            session,
-            services,
-            principal,
-            request_id="r" * 16,
-            purpose="payment_screening",
-            legal_basis="art6_1_c",
-            decision=allowed(limits),
-            items=items,
-            deny_tag=AuditTag.MATCH_QUERY_DENY,
-        )
+        return charge_in(session, services, items, limits, principal)
 
 
 def usage(services: Services) -> dict[tuple[str, str], int]:
@@ -72,10 +87,8 @@ def test_window_contains_the_moment_and_is_aligned(moment: datetime, seconds: in
 
 
 def test_charges_accumulate_per_partner_and_client(services: Services) -> None:
-    first = charge(services, 4, quota())
-    assert (first.partner_used, first.opened_window) == (4, True)
-    second = charge(services, 2, quota())
-    assert (second.partner_used, second.opened_window) == (6, False)
+    assert charge(services, 4, quota()).partner_used == 4
+    assert charge(services, 2, quota()).partner_used == 6
     assert charge(services, 3, quota(), OTHER_CLIENT).partner_used == 9
     assert usage(services) == {
         ("client", "bank-a-c1"): 6,
@@ -120,25 +133,100 @@ def test_batch_larger_than_the_quota_is_refused_without_a_row(services: Services
     assert usage(services) == {}
 
 
-def test_next_window_starts_afresh_and_forgets_old_fingerprints(
+def test_charge_is_committed_beside_the_request_and_locks_nothing(services: Services) -> None:
+    """Two requests of one client in flight at once: the second charge does not wait for the
+    first request to commit (it would block on SQLite's write lock or PostgreSQL's row lock
+    if the counter were written in the request's transaction)."""
+    with transaction(services.session_factory) as first:
+        charge_in(first, services, 2, quota())
+        assert usage(services)[("partner", "bank-a")] == 2  # visible before the commit
+        with transaction(services.session_factory) as second:
+            assert charge_in(second, services, 3, quota()).partner_used == 5
+    assert usage(services) == {("client", "bank-a-c1"): 5, ("partner", "bank-a"): 5}
+
+
+def test_a_request_that_rolls_back_gets_its_charge_back(services: Services) -> None:
+    charge(services, 2, quota())
+
+    def failing_request() -> None:
+        with transaction(services.session_factory) as session:
+            charge_in(session, services, 3, quota())
+            charge_in(session, services, 1, quota(), OTHER_CLIENT)
+            raise RuntimeError("the request's work failed after the charge")
+
+    with pytest.raises(RuntimeError):
+        failing_request()
+    assert usage(services) == {
+        ("client", "bank-a-c1"): 2,
+        ("client", "bank-a-c2"): 0,
+        ("partner", "bank-a"): 2,
+    }
+
+    def refused_after_a_charge() -> None:
+        with transaction(services.session_factory) as session:
+            charge_in(session, services, 1, quota())
+            charge_in(session, services, 9, quota())
+
+    # A refusal is audited, so its transaction commits: what was charged before it stays.
+    with pytest.raises(QuotaExceededError):
+        refused_after_a_charge()
+    assert usage(services)[("partner", "bank-a")] == 3
+
+
+def test_a_charge_stays_once_the_commit_was_attempted(services: Services) -> None:
+    """A failing commit's outcome is unknown: over-count rather than give back."""
+    taken = {"partner_id": "bank-a", "purpose": "p", "window_start": 0, "fingerprint": b"x" * 8}
+    with transaction(services.session_factory) as session:
+        session.add(ProbeFingerprint(**taken))
+    session = services.session_factory()
+    try:
+        charge_in(session, services, 4, quota())
+        session.add(ProbeFingerprint(**taken))
+        with pytest.raises(IntegrityError):  # the flush inside commit fails
+            session.commit()
+        session.rollback()
+    finally:
+        session.close()
+    assert usage(services)[("partner", "bank-a")] == 4
+
+
+def test_next_window_starts_afresh_and_the_purge_forgets_old_ones(
     services: Services, clock: FixedClock
 ) -> None:
     charge(services, 6, quota())
     with transaction(services.session_factory) as session:
-        session.add(
-            ProbeFingerprint(
-                partner_id="bank-a",
-                purpose="payment_screening",
-                window_start=int(START.timestamp()),
-                fingerprint=b"\x01" * 8,
+        for window_start in (int(START.timestamp()), int(START.timestamp()) + 3600):
+            session.add(
+                ProbeFingerprint(
+                    partner_id="bank-a",
+                    purpose="payment_screening",
+                    window_start=window_start,
+                    fingerprint=b"\x01" * 8,
+                )
             )
-        )
     clock.current = START + timedelta(hours=1)
     fresh = charge(services, 6, quota())
     assert fresh.window.start == int(START.timestamp()) + 3600
-    assert fresh.opened_window
+    assert fresh.partner_used == 6
+
+    def remaining() -> list[int]:
+        with transaction(services.session_factory) as session:
+            return sorted(session.scalars(select(ProbeFingerprint.window_start)))
+
+    assert len(remaining()) == 2  # nothing is deleted on the request path
+    clock.current = START + timedelta(hours=1, minutes=2)
     with transaction(services.session_factory) as session:
-        assert session.scalars(select(ProbeFingerprint)).all() == []
+        counts = purge(session, services, request_id="p" * 16, actor="test")
+    assert counts.counts["probe_fingerprints"] == 1
+    assert remaining() == [int(START.timestamp()) + 3600]  # the live window's stays
+
+    # Usage is kept for the history, then purged.
+    clock.current = START + timedelta(seconds=USAGE_HISTORY_SECONDS + 1800)
+    with transaction(services.session_factory) as session:
+        counts = purge(session, services, request_id="p" * 16, actor="test")
+    assert counts.counts["quota_usage"] == 2  # the first window's partner and client rows
+    assert set(usage(services)) == {("client", "bank-a-c1"), ("partner", "bank-a")}
+    assert remaining() == []
 
 
 def test_allowed_decision_without_quota_fails_closed(services: Services) -> None:
