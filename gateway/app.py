@@ -11,8 +11,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.alerts.routes import router as alerts_router
 from gateway.alerts.webhooks import WebhookDispatcher
-from gateway.audit_trail.api_readers import api_audit_reader
-from gateway.audit_trail.deps import get_audit_reader
 from gateway.audit_trail.routes import router as audit_router
 from gateway.audit_trail.scheduler import CheckpointScheduler
 from gateway.audit_trail.service import AuditTrail, build_audit_trail
@@ -136,8 +134,6 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     ):
         app.include_router(router)
     mount_console(app)
-    # The audit trail's readers are API clients with ``audit:read``, scoped by the policy.
-    app.dependency_overrides[get_audit_reader] = api_audit_reader
     app.add_middleware(GatewayMiddleware, max_body_bytes=settings.max_body_bytes)
 
     @app.get("/health", tags=["operations"], summary="Liveness and readiness")

@@ -50,3 +50,8 @@ def api_audit_reader(
     return AuditReader(
         partner_id=principal.partner_id, client_id=principal.client_id, all_partners=everything
     )
+
+
+# Wired directly rather than through ``app.dependency_overrides``: any override makes FastAPI
+# re-analyse every dependency of every request (~12 % of a single match's CPU).
+AuditReaderDep = Annotated[AuditReader, Depends(api_audit_reader)]

@@ -192,3 +192,18 @@ def test_exports_verify_offline(api: tuple[TestClient, Services], tmp_path: Path
     assert rows[-1].split(",")[2] == "audit:export:download"
     header = json.loads(full.read_text().splitlines()[0])
     assert header["filtered"] is False
+
+
+def test_the_gateway_wires_audit_readers_without_dependency_overrides(
+    database_url: str, tmp_path: Path
+) -> None:
+    # Any entry in ``dependency_overrides`` makes FastAPI re-analyse every dependency of every
+    # request; the production app must not need one (tests may add their own).
+    from gateway.app import build_services, create_app
+
+    settings = make_settings(database_url, tmp_path)
+    services = build_services(settings)
+    try:
+        assert create_app(settings, services=services).dependency_overrides == {}
+    finally:
+        services.engine.dispose()

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from fastapi import FastAPI
 
 from gateway.app import build_services, create_app
-from gateway.audit_trail.deps import AuditReader, get_audit_reader
+from gateway.audit_trail.api_readers import api_audit_reader
+from gateway.audit_trail.deps import AuditReader
 from gateway.audit_trail.routes import router as audit_router
 from gateway.config import Settings
 from gateway.services import Services
@@ -29,5 +30,5 @@ def build_app(
         app.openapi_schema = None
     if reader is not None:
         override: Callable[[], AuditReader] = lambda: reader  # noqa: E731
-        app.dependency_overrides[get_audit_reader] = override
+        app.dependency_overrides[api_audit_reader] = override
     return app, services
