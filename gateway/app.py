@@ -81,6 +81,7 @@ def _policy_engine(
         base,
         timeout_seconds=settings.policy_timeout_seconds,
         pinned=bool(settings.opa_url or settings.policy_dir),
+        cache_seconds=settings.policy_cache_seconds,
     )
     with transaction(session_factory) as session:
         bundle = getattr(base, "bundle", None)

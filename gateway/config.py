@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     policy_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = Field(
         default=1.0, description="Time limit for one policy decision; exceeding it denies."
     )
+    policy_cache_seconds: Annotated[float, Field(ge=0, le=60)] = Field(
+        default=1.0,
+        description="How long a worker reuses the embedded engine's decision for an identical "
+        "request (same policy version; never with OPA); 0 decides every request afresh.",
+    )
     pepper_file: Path | None = Field(
         default=None,
         description="File (mode 0600) holding K_gw, the keys that pepper tokens at rest: "
