@@ -170,6 +170,27 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+@contextmanager
+def read_only(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for reads that need no transaction: autocommit, so no BEGIN and no COMMIT.
+
+    For the lookups every request makes before its own transaction (the calling client's
+    row): two round trips fewer than :func:`transaction`. Writing through it is a bug.
+    """
+    session = factory()
+    try:
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        yield session
+    except OperationalError as exc:
+        raise StorageUnavailableError(outage_reason(exc)) from exc
+    except PoolTimeoutError as exc:
+        raise StorageUnavailableError(
+            "no database connection became free in time (the database is down or overloaded)"
+        ) from exc
+    finally:
+        session.close()
+
+
 def outage_reason(exc: OperationalError) -> str:
     """A fixed text for a storage outage; driver messages (hosts, paths) stay in the log."""
     text = str(exc.orig or exc).lower()

@@ -28,7 +28,7 @@ from gateway.auth.errors import CredentialRefusedError, ScopeRefusedError
 from gateway.auth.keys import TokenSigningKey, load_token_signing_key
 from gateway.auth.permissions import Scope
 from gateway.auth.principal import Principal
-from gateway.db import transaction
+from gateway.db import read_only, transaction
 from gateway.deps import RequestIdDep, ServicesDep
 from gateway.partners.models import ClientStatus, PartnerClient, PartnerStatus
 from gateway.services import Services
@@ -114,26 +114,32 @@ def authenticated_client(
         )
     except CredentialRefusedError as refusal:
         _audit_and_raise(services, request_id, refusal, None)
-    with transaction(services.session_factory) as session:
-        # One query for client and partner: this runs on every API request.
+    # One query for client and partner outside any transaction: this runs on every API request.
+    with read_only(services.session_factory) as session:
         row = session.get(
             PartnerClient, claims.client_id, options=[joinedload(PartnerClient.partner)]
         )
         problem = _refusal(row, claims)
-        if problem is not None or row is None:
-            code, text = problem or ("client-unknown", "the token's client is not registered")
-            services.audit.record(session, _deny_event(request_id, code, claims, stage="resource"))
-            raise CredentialRefusedError(code, text, field="Authorization", audited=True)
-        return Principal(
-            partner_id=row.partner_id,
-            client_id=row.id,
-            user=None,
-            sector=row.partner.sector,
-            # A registration narrowed since the token was issued narrows the token too.
-            scopes=claims.scopes & frozenset(row.scopes.split()),
-            roles=frozenset(),
-            credential_id=claims.jti,
+        principal = (
+            None
+            if problem is not None or row is None
+            else Principal(
+                partner_id=row.partner_id,
+                client_id=row.id,
+                user=None,
+                sector=row.partner.sector,
+                # A registration narrowed since the token was issued narrows the token too.
+                scopes=claims.scopes & frozenset(row.scopes.split()),
+                roles=frozenset(),
+                credential_id=claims.jti,
+            )
         )
+    if principal is None:  # audited after the read's connection went back to the pool
+        code, text = problem or ("client-unknown", "the token's client is not registered")
+        _audit_and_raise(
+            services, request_id, CredentialRefusedError(code, text, field="Authorization"), claims
+        )
+    return principal
 
 
 CurrentClient = Annotated[Principal, Depends(authenticated_client)]
