@@ -86,6 +86,9 @@ def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
             cursor.execute("SELECT 1")
         finally:
             cursor.close()
+        # End the transaction the driver opened for the ping: the connection must come out
+        # of the pool idle, or switching it to autocommit (``read_only``) is refused.
+        dbapi_connection.rollback()
     except Exception as exc:  # the driver's error for a dead socket varies
         raise DisconnectionError("idle pooled connection is dead") from exc
 
