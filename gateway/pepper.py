@@ -106,8 +106,13 @@ class PepperRing:
         pepper = self._by_epoch.get(epoch)
         if pepper is None:
             if epoch in self._quarantined:
-                # Answering with another key would silently match nothing: fail instead.
-                raise ConfigurationError(self._quarantined[epoch])
+                # Answering with another key would silently match nothing: fail instead. The
+                # detail (key ids, file path) is for the operator's log, not the caller.
+                raise ConfigurationError(
+                    f"tokens of epoch {epoch} cannot be peppered now: the gateway's key "
+                    "configuration contradicts its records (the operator is alerted in the log)",
+                    field="epoch",
+                )
             index = max(bisect.bisect_right(self._starts, epoch) - 1, 0)
             pepper = self._entries[index].pepper
             self._by_epoch[epoch] = pepper

@@ -132,6 +132,8 @@ def test_pepper_rotates_with_the_salt_epochs(keyless: Gateway) -> None:
     with pytest.raises(GatewayAPIError) as refused:
         hit(bank, 2)
     assert refused.value.status == 500
+    assert "epoch 2 cannot be peppered" in str(refused.value)
+    assert second not in str(refused.value)  # key ids and paths stay in the operator's log
     assert hit(bank, 1)
     write_ring(path, good)
     with transaction(services.session_factory) as session:
