@@ -134,10 +134,13 @@ class RegorusEngine:
             return unavailable(
                 self.digest, self.catalog, detail=self._problem or "no bundle", request=request
             )
-        started = time.perf_counter()
         try:
+            # A worker thread's first decision compiles its own engine; that set-up is not
+            # part of the decision's time limit.
+            engine = self._thread_engine()
             payload = json.dumps(request_input(request))
-            result = evaluate_json(self._thread_engine(), DECISION_RULE, payload)
+            started = time.perf_counter()
+            result = evaluate_json(engine, DECISION_RULE, payload)
             elapsed = time.perf_counter() - started
             if elapsed > self._timeout:
                 return unavailable(

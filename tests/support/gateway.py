@@ -222,6 +222,10 @@ def running_gateway(
     database_url: str, data_dir: Path, *, bootstrap_epoch: bool = True, **overrides: Any
 ) -> Iterator[Gateway]:
     port = free_port()
+    # The decision time limit is wall-clock: on a loaded two-core CI machine a scheduling stall
+    # can exceed the production default of 1 s and deny a request (fail closed). Tests of the
+    # limit itself drive the engines directly (tests/unit/gateway/policy).
+    overrides.setdefault("policy_timeout_seconds", 10.0)
     settings = load_settings(
         env="test",
         data_dir=data_dir,
