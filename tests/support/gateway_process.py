@@ -43,6 +43,9 @@ class GatewayProcess:
             "PPSGATE_DATA_DIR": str(self.data_dir),
             "PPSGATE_DATABASE_URL": self.database_url,
             "PPSGATE_PUBLIC_URL": self.url,
+            # Wall-clock decision limit: a CI scheduling stall must not fail a test closed
+            # (the limit itself is tested on the engines, tests/unit/gateway/policy).
+            "PPSGATE_POLICY_TIMEOUT_SECONDS": "10",
             **self.extra_env,
         }
 
@@ -53,7 +56,7 @@ class GatewayProcess:
             data_dir=self.data_dir,
             database_url=self.database_url,
             public_url=self.url,
-            **overrides,
+            **{"policy_timeout_seconds": 10.0, **overrides},
         )
 
     def start(self, timeout: float = 60.0) -> GatewayProcess:
