@@ -228,6 +228,12 @@ def match_command(
     with (
         voprf.session(epoch=epoch, console=console, salt_file=salt_file) as v2,
         Connection(gateway, client_id, keystore, passphrase).client() as client,
+        voprf.overlap(
+            v2,
+            epoch=epoch,
+            console=console,
+            listing=lambda: ClientApi(client).call("GET", "/v1/keys/epochs")["epochs"],
+        ) as v2_also,
     ):
         rows = input_rows(
             file,
@@ -239,6 +245,7 @@ def match_command(
             passphrase=passphrase,
             overlap=True,
             v2=v2,
+            v2_also=v2_also,
             v2_chunk=voprf.chunk_rows,
         )
         api = ClientApi(client)

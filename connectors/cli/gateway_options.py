@@ -97,6 +97,7 @@ def input_rows(
     passphrase: str | None = None,
     overlap: bool = False,
     v2: Tokeniser | None = None,
+    v2_also: tuple[Tokeniser, ...] = (),
     v2_chunk: int = 2_000,
 ) -> Any:
     """The rows to send: the ``hash`` output as is, or a raw file hashed on the fly.
@@ -105,8 +106,9 @@ def input_rows(
     ``overlap`` (matches) also with every retiring epoch still in its overlap window, so a
     report made under either epoch is found. ``--salt-file`` remains for tests and
     migration. With ``v2`` (``--mode voprf``) raw files are tokenised by the evaluators,
-    ``v2_chunk`` rows per call so every in-flight evaluator batch is filled; ``hash``
-    output is read as it is, each row with the spec it names.
+    ``v2_chunk`` rows per call so every in-flight evaluator batch is filled, and also under
+    the epochs of ``v2_also`` (a match during an overlap window); ``hash`` output is read as
+    it is, each row with the spec it names.
     """
     region = region or DEFAULT_REGION
     check_input_file(path)  # a broken file fails before the first request, never halfway
@@ -117,7 +119,7 @@ def input_rows(
     if looks_hashed(path):
         return read_hashed(path)
     if v2 is not None:
-        return hash_on_the_fly(path, v2, region=region, chunk=v2_chunk)
+        return hash_on_the_fly(path, v2, region=region, chunk=v2_chunk, also=v2_also)
     store = load_typekeys(typekeys, passphrase=passphrase)
     main = store.pick(epoch)
     also: tuple[HmacTokeniserV1, ...] = ()

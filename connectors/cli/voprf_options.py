@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -34,7 +35,7 @@ from connectors.cli.connection_options import (
     KeystorePath,
 )
 from connectors.client import GatewayClient
-from connectors.errors import UsageError
+from connectors.errors import ConnectorError, UsageError
 from connectors.keystore import load_keystore
 from connectors.oprf import (
     EvaluatorClient,
@@ -74,7 +75,7 @@ EvaluatorsFile = Annotated[
         "--evaluators",
         envvar="PPSGATE_CONNECTOR_EVALUATORS",
         help="--mode voprf: the pinned evaluators document published by the partnership "
-        "(each evaluator's URL and public keys per epoch and type, in token order).",
+        "(each evaluator's URL and public keys per epoch and type, in chain order).",
     ),
 ]
 EvaluatorBatch = Annotated[
@@ -94,7 +95,7 @@ EvaluatorInFlight = Annotated[
         envvar="PPSGATE_CONNECTOR_EVALUATOR_IN_FLIGHT",
         min=1,
         max=64,
-        help="--mode voprf: evaluator batches in progress at once.",
+        help="--mode voprf: evaluator batches in progress at once (each walks the chain).",
     ),
 ]
 CryptoWorkers = Annotated[
@@ -105,8 +106,8 @@ CryptoWorkers = Annotated[
         min=0,
         max=64,
         show_default=False,
-        help="--mode voprf: processes blinding and checking proofs (default: one per core "
-        "on a multi-core machine; 0 keeps the curve work in this process).",
+        help="--mode voprf: processes blinding, checking proofs and unblinding (default: one "
+        "per core on a multi-core machine; 0 keeps the curve work in this process).",
     ),
 ]
 
@@ -150,6 +151,74 @@ class VoprfOptions:
             raise UsageError("is for --mode hmac (spec v1)", field="salt-file")
         pins = self._pins()
         chosen = pick_epoch(pins, epoch)
+        with contextlib.ExitStack() as stack:
+            (tokeniser,) = self._open(stack, pins, [chosen])
+            console.print(
+                f"tokenising with VOPRF (spec v2), epoch {chosen}, evaluators "
+                f"{', '.join(tokeniser.evaluator_names)}",
+                highlight=False,
+            )
+            yield tokeniser
+
+    @contextlib.contextmanager
+    def overlap(
+        self,
+        main: VoprfTokeniserV2 | None,
+        *,
+        epoch: int | None,
+        console: Console,
+        listing: Callable[[], Iterable[Mapping[str, Any]]],
+    ) -> Iterator[tuple[VoprfTokeniserV2, ...]]:
+        """Tokenisers for the epochs in their overlap window besides ``main``'s (matches).
+
+        As in v1, a match made during an overlap window asks under the retiring epoch too, so
+        a report made under either epoch is found. ``listing`` is the gateway's epoch list
+        (``GET /v1/keys/epochs``, scope ``keys:read``); a retiring epoch is used while its
+        window is open and every evaluator is pinned for it. Without the listing (a client
+        without ``keys:read``) the match runs under ``main``'s epoch alone and says so.
+        """
+        if main is None or epoch is not None:
+            yield ()
+            return
+        try:
+            epochs = list(listing())
+        except ConnectorError as exc:
+            console.print(
+                f"overlap window not checked ({exc.diagnostics()}); asking under epoch "
+                f"{main.epoch} only",
+                highlight=False,
+            )
+            yield ()
+            return
+        pins = self._pins()
+        now = datetime.now(tz=UTC)
+        retiring = sorted(
+            (int(item["epoch"]) for item in epochs if _in_overlap(item, now)), reverse=True
+        )
+        pinned = [n for n in retiring if n != main.epoch and all(pin.kinds(n) for pin in pins)]
+        unpinned = [n for n in retiring if n != main.epoch and n not in pinned]
+        if unpinned:
+            console.print(
+                f"overlap window: epoch {', '.join(map(str, unpinned))} is not pinned for every "
+                "evaluator; not asked under it",
+                highlight=False,
+            )
+        if not pinned:
+            yield ()
+            return
+        with contextlib.ExitStack() as stack:
+            also = tuple(self._open(stack, pins, pinned))
+            console.print(
+                f"overlap window: asking under epoch {main.epoch} and "
+                f"{', '.join(str(t.epoch) for t in also)}",
+                highlight=False,
+            )
+            yield also
+
+    def _open(
+        self, stack: contextlib.ExitStack, pins: list[EvaluatorPin], epochs: Iterable[int]
+    ) -> list[VoprfTokeniserV2]:
+        """One tokeniser per epoch over one set of evaluator clients, closed with ``stack``."""
         if not self.client_id:
             raise UsageError(
                 "--mode voprf asks the gateway for evaluator tokens: give --client-id "
@@ -158,26 +227,22 @@ class VoprfOptions:
             )
         keys = load_keystore(self.keystore, passphrase=self.passphrase)
         workers = default_crypto_workers() if self.crypto_workers is None else self.crypto_workers
-        with contextlib.ExitStack() as stack:
-            tokens = stack.enter_context(
-                GatewayClient(self.gateway, self.client_id, keys, scopes=[EVALUATOR_SCOPE])
-            )
-            clients = [stack.enter_context(EvaluatorClient(pin, tokens)) for pin in pins]
-            tokeniser = stack.enter_context(
+        tokens = stack.enter_context(
+            GatewayClient(self.gateway, self.client_id, keys, scopes=[EVALUATOR_SCOPE])
+        )
+        clients = [stack.enter_context(EvaluatorClient(pin, tokens)) for pin in pins]
+        return [
+            stack.enter_context(
                 VoprfTokeniserV2(
                     clients,
-                    epoch=chosen,
+                    epoch=number,
                     batch_size=self.batch_size,
                     max_in_flight=self.in_flight,
                     crypto_workers=workers,
                 )
             )
-            console.print(
-                f"tokenising with VOPRF (spec v2), epoch {chosen}, evaluators "
-                f"{', '.join(tokeniser.evaluator_names)}",
-                highlight=False,
-            )
-            yield tokeniser
+            for number in epochs
+        ]
 
     def _pins(self) -> list[EvaluatorPin]:
         if self.evaluators is None:
@@ -187,6 +252,14 @@ class VoprfOptions:
                 field="evaluators",
             )
         return load_pins(self.evaluators)
+
+
+def _in_overlap(item: Mapping[str, Any], now: datetime) -> bool:
+    """A gateway epoch entry that is retiring with its overlap window still open."""
+    ends = item.get("overlap_ends_at")
+    if item.get("state") != "retiring" or not isinstance(ends, str):
+        return False
+    return datetime.fromisoformat(ends) > now
 
 
 def pick_epoch(pins: list[EvaluatorPin], epoch: int | None) -> int:

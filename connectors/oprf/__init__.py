@@ -1,9 +1,11 @@
 """Hashing specification v2: oblivious tokenisation with RFC 9497 VOPRF evaluators.
 
 A partner's connector holds no key that produces tokens: it blinds each canonical
-identifier, asks every pinned evaluator (operated by different parties) to evaluate it,
-checks each evaluator's DLEQ proof against the evaluator's pinned public key, and derives
-the token from their outputs. See docs/oprf.md and docs/hashing.md ("Specification v2").
+identifier and sends it down a chain of pinned evaluators (operated by different parties),
+each evaluating the previous one's answer after its DLEQ proof is checked against that
+evaluator's pinned public key; the last answer unblinds to the PRF output under the product
+of their keys, from which the token is derived. See docs/oprf.md and docs/hashing.md
+("Specification v2").
 """
 
 from connectors.oprf.client import AccessTokenSource, EvaluatedBatch, EvaluatorClient
@@ -16,7 +18,7 @@ from connectors.oprf.errors import (
     EvaluatorUnavailableError,
 )
 from connectors.oprf.pins import EvaluatorPin, load_pins, parse_pins, pins_document
-from connectors.oprf.suite import SPEC_VERSION, combine_outputs, key_info, oprf_input
+from connectors.oprf.suite import SPEC_VERSION, key_info, oprf_input, token_from_output
 from connectors.oprf.tokeniser import VoprfTokeniserV2, default_crypto_workers
 from connectors.oprf.workers import CryptoWorkerError
 
@@ -34,11 +36,11 @@ __all__ = [
     "EvaluatorRefusedError",
     "EvaluatorUnavailableError",
     "VoprfTokeniserV2",
-    "combine_outputs",
     "default_crypto_workers",
     "key_info",
     "load_pins",
     "oprf_input",
     "parse_pins",
     "pins_document",
+    "token_from_output",
 ]

@@ -1,13 +1,15 @@
-"""Blinding and finalising one chunk of v2 inputs, kept under a handle between the two steps.
+"""Blinding, checking and finalising one chunk of v2 inputs, its blinds kept under a handle.
 
-The ``voprf`` binding's ``Client`` holds a chunk's blinds and cannot be pickled or rebuilt
-from bytes, so the process that blinded a chunk must be the one that verifies and unblinds
-its answers. :class:`ChunkCrypto` is that state machine: :meth:`~ChunkCrypto.blind` returns a
-handle and the packed blinded elements to send, :meth:`~ChunkCrypto.finalize` checks every
-evaluator's batch proof against its pinned key, unblinds and derives the tokens, and forgets
-the blinds either way. It runs in the connector's own process (:class:`LocalCrypto`) or in a
-worker process (:mod:`connectors.oprf.workers`), because the binding holds the GIL and the
-curve work is most of a connector's CPU.
+A chunk goes through three kinds of step: :meth:`~ChunkCrypto.blind` (fresh blinds, the
+blinded elements to send to the first evaluator), one :meth:`~ChunkCrypto.verify` per evaluator
+in the chain (its batched proof over exactly the elements it was sent, against its pinned key)
+and :meth:`~ChunkCrypto.finalize` (unblind the last answer and derive the tokens). Checking is
+stateless and may run anywhere; the blinds and inputs stay with the :class:`ChunkState` that
+made them, under a handle, and are forgotten at :meth:`~ChunkCrypto.finalize` or
+:meth:`~ChunkCrypto.discard`, so they never travel beside the answers. The work runs in the
+connector's own process (:class:`LocalCrypto`) or in worker processes
+(:mod:`connectors.oprf.workers`): libsodium releases the GIL while it multiplies, but the
+Python around each call does not, and the curve work is most of a connector's CPU.
 """
 
 from __future__ import annotations
@@ -16,36 +18,30 @@ import itertools
 from collections.abc import Sequence
 from typing import Protocol
 
-from voprf import ristretto
+from connectors.oprf import protocol
+from connectors.oprf.answers import check_answer
+from connectors.oprf.suite import split_elements, token_from_output
 
-from connectors.oprf.binding import MalformedEvaluation, ProofRejected, verify_batch
-from connectors.oprf.suite import combine_outputs
-
-
-class AnswerRefused(Exception):  # noqa: N818 - an outcome the tokeniser names per evaluator
-    """Evaluator number ``index`` answered with a proof that fails, or with non-elements."""
-
-    def __init__(self, index: int, *, malformed: bool) -> None:
-        super().__init__(f"answer {index} {'is malformed' if malformed else 'fails its proof'}")
-        self.index = index
-        self.malformed = malformed
+_MODE = protocol.Mode.VOPRF
 
 
 class ChunkCrypto(Protocol):
-    """Where a chunk's blinds live between sending it and checking the answers."""
+    """Where a chunk's blinds live between sending it and unblinding the chain's answer."""
 
     def blind(self, inputs: Sequence[bytes]) -> tuple[int, bytes]:
         """Blind every input with a fresh blind: (handle, concatenated blinded elements)."""
         ...
 
-    def finalize(
-        self, handle: int, answers: Sequence[tuple[bytes, bytes]], public_keys: Sequence[bytes]
-    ) -> list[str]:
-        """Verify answer *i* (evaluated elements, proof) against key *i*; tokens in order."""
+    def verify(self, sent: bytes, evaluated: bytes, proof: bytes, public_key: bytes) -> None:
+        """Refuse (``MalformedEvaluation``/``ProofRejected``) an answer that does not hold."""
+        ...
+
+    def finalize(self, handle: int, evaluated: bytes) -> list[str]:
+        """Unblind the chain's last (already verified) answer: the tokens, in input order."""
         ...
 
     def discard(self, handle: int) -> None:
-        """Drop a chunk's blinds without finalising (its requests failed)."""
+        """Drop a chunk's blinds without finalising (a request or a proof failed)."""
         ...
 
     def close(self) -> None:
@@ -61,46 +57,42 @@ class ChunkState:
     """
 
     def __init__(self) -> None:
-        self._clients: dict[int, list[ristretto.Client]] = {}
+        self._chunks: dict[int, tuple[list[bytes], list[bytes]]] = {}
         self._handles = itertools.count()
 
     def __len__(self) -> int:
-        return len(self._clients)
+        return len(self._chunks)
 
     def blind(self, inputs: Sequence[bytes]) -> tuple[int, bytes]:
-        clients: list[ristretto.Client] = []
+        blinds: list[bytes] = []
         blinded: list[bytes] = []
         for oprf_input in inputs:
-            client, element = ristretto.Client.blind(oprf_input)
-            clients.append(client)
-            blinded.append(element.serialize())
+            scalar, element = protocol.blind(oprf_input, _MODE)
+            blinds.append(scalar)
+            blinded.append(element)
         handle = next(self._handles)
-        self._clients[handle] = clients
+        self._chunks[handle] = (list(inputs), blinds)
         return handle, b"".join(blinded)
 
-    def finalize(
-        self, handle: int, answers: Sequence[tuple[bytes, bytes]], public_keys: Sequence[bytes]
-    ) -> list[str]:
-        clients = self._clients.pop(handle)  # the blinds are used once, whatever happens
-        per_evaluator: list[list[bytes]] = []
-        for index, ((evaluated, proof), raw_key) in enumerate(
-            zip(answers, public_keys, strict=True)
-        ):
-            key = ristretto.PublicKey.deserialize(raw_key)
-            try:
-                per_evaluator.append(verify_batch(clients, evaluated, proof, key))
-            except MalformedEvaluation:
-                raise AnswerRefused(index, malformed=True) from None
-            except ProofRejected:
-                raise AnswerRefused(index, malformed=False) from None
-        return [combine_outputs(outputs) for outputs in zip(*per_evaluator, strict=True)]
+    def verify(self, sent: bytes, evaluated: bytes, proof: bytes, public_key: bytes) -> None:
+        check_answer(sent, evaluated, proof, public_key)
+
+    def finalize(self, handle: int, evaluated: bytes) -> list[str]:
+        inputs, blinds = self._chunks.pop(handle)  # the blinds are used once, whatever happens
+        answered = split_elements(evaluated)
+        if len(answered) != len(inputs):
+            raise ValueError(f"{len(answered)} element(s) to unblind for {len(inputs)} input(s)")
+        return [
+            token_from_output(protocol.finalize(oprf_input, scalar, element))
+            for oprf_input, scalar, element in zip(inputs, blinds, answered, strict=True)
+        ]
 
     def discard(self, handle: int) -> None:
-        self._clients.pop(handle, None)
+        self._chunks.pop(handle, None)
 
 
 class LocalCrypto(ChunkState):
-    """:class:`ChunkCrypto` in the calling process (one core at most: the binding holds the GIL)."""
+    """:class:`ChunkCrypto` in the calling process."""
 
     def close(self) -> None:
         """Nothing to release: the blinds go with the object."""

@@ -3,9 +3,11 @@
 The partnership publishes, out of band (not through the gateway, not fetched from the
 evaluator at run time), one document listing the evaluators in their fixed order, each with
 its URL and its public key per epoch and identifier type (``ppsgate evaluator public-key``
-prints an evaluator's entry). The order is part of the token definition: every partner must
-use the same document. Nothing in it is secret — holding it does not let anyone compute a
-token (docs/oprf.md).
+prints an evaluator's entry). The order is the chain's: each partner's blinded elements go
+to the first evaluator, its checked answer to the second. Tokens do not depend on it (they
+are the PRF under the product of the keys), but every partner uses the same document so that
+the evaluators see the same traffic. Nothing in it is secret — holding it does not let
+anyone compute a token (docs/oprf.md).
 """
 
 from __future__ import annotations
@@ -16,10 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from voprf import ristretto
-
 from connectors.canonical import Kind, parse_kind
 from connectors.errors import InvalidIdentifier
+from connectors.oprf import group
 from connectors.oprf.errors import EvaluatorConfigError
 from connectors.oprf.suite import ELEMENT_BYTES, SUITE
 
@@ -36,14 +37,14 @@ class EvaluatorPin:
     url: str
     public_keys: Mapping[tuple[int, Kind], bytes] = field(repr=False)
 
-    def key(self, epoch: int, kind: Kind) -> ristretto.PublicKey:
+    def key(self, epoch: int, kind: Kind) -> bytes:
         raw = self.public_keys.get((epoch, kind))
         if raw is None:
             raise EvaluatorConfigError(
                 f"no pinned {kind} key of evaluator {self.name!r} for epoch {epoch}",
                 field="public_keys",
             )
-        return ristretto.PublicKey.deserialize(raw)
+        return raw
 
     def kinds(self, epoch: int) -> frozenset[Kind]:
         return frozenset(kind for (key_epoch, kind) in self.public_keys if key_epoch == epoch)
@@ -66,9 +67,8 @@ def _parse_public_keys(name: str, value: Any) -> dict[tuple[int, Kind], bytes]:
                 raise EvaluatorConfigError(exc.reason, field=f"{where}.{epoch_text}") from None
             try:
                 raw = bytes.fromhex(str(hex_key))
-                if len(raw) != ELEMENT_BYTES:
+                if not group.is_element(raw):
                     raise ValueError
-                ristretto.PublicKey.deserialize(raw)
             except ValueError:
                 raise EvaluatorConfigError(
                     f"is not a {ELEMENT_BYTES}-byte ristretto255 public key in hex",

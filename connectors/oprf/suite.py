@@ -1,11 +1,13 @@
 """Hashing specification v2: the constants and byte layouts every implementation must share.
 
-v2 tokens come from the RFC 9497 VOPRF (mode 1) with the ristretto255-SHA512 suite,
-evaluated by *several independent evaluators in parallel* on the same blinded element;
-the token combines their outputs (``combine_outputs``). Connectors written in other
-languages reproduce tokens with any conforming RFC 9497 client library plus this module's
-three byte strings: the OPRF input, the evaluators' ``DeriveKeyPair`` info and the token
-derivation. docs/hashing.md ("Specification v2") restates them normatively.
+v2 tokens come from the RFC 9497 VOPRF (mode 1) with the ristretto255-SHA512 suite, evaluated
+by *a chain of independent evaluators*: the connector's blinded element goes to the first,
+each answer (its proof checked) is the next one's input, and the last answer unblinds to the
+PRF output under the product of all evaluators' keys; the token is derived from that output
+(``token_from_output``). Connectors written in other languages reproduce tokens with any RFC
+9497 client that can check a proof over elements it did not blind, plus this module's three
+byte strings: the OPRF input, the evaluators' ``DeriveKeyPair`` info and the token derivation.
+docs/hashing.md ("Specification v2") restates them normatively.
 """
 
 from __future__ import annotations
@@ -41,19 +43,18 @@ def key_info(epoch: int, kind: Kind) -> bytes:
     return f"{DOMAIN_PREFIX}evaluator:{epoch}:{kind.value}".encode("ascii")
 
 
-def combine_outputs(outputs: Sequence[bytes]) -> str:
-    """Token = lowercase hex SHA-256(``"ppsgate:v2:token:"`` || y_1 || ... || y_n).
+def token_from_output(output: bytes) -> str:
+    """Token = lowercase hex SHA-256(``"ppsgate:v2:token:"`` || y).
 
-    ``y_i`` is the 64-byte RFC 9497 output under evaluator ``i``'s key, in the order the
-    deployment publishes its evaluators. The 32-byte digest keeps the gateway's token
-    format (64 lowercase hex characters) unchanged.
+    ``y`` is the 64-byte RFC 9497 output of the chain, ``F(k_1·k_2·…·k_n, input)``, the
+    evaluators taken in the order the deployment publishes them (the product does not depend
+    on the order; the pins document fixes it so that every partner sends to the same first
+    evaluator). The 32-byte digest keeps the gateway's token format (64 lowercase hex
+    characters) unchanged.
     """
-    digest = hashlib.sha256(TOKEN_LABEL)
-    for output in outputs:
-        if len(output) != OUTPUT_BYTES:
-            raise ValueError(f"an RFC 9497 output is {OUTPUT_BYTES} bytes, got {len(output)}")
-        digest.update(output)
-    return digest.hexdigest()
+    if len(output) != OUTPUT_BYTES:
+        raise ValueError(f"an RFC 9497 output is {OUTPUT_BYTES} bytes, got {len(output)}")
+    return hashlib.sha256(TOKEN_LABEL + output).hexdigest()
 
 
 def encode_elements(elements: Sequence[bytes]) -> str:

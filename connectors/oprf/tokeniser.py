@@ -1,22 +1,24 @@
-"""Spec v2 tokens: RFC 9497 VOPRF evaluated by every pinned evaluator, proofs checked.
+"""Spec v2 tokens: RFC 9497 VOPRF evaluated by a chain of pinned evaluators, every hop verified.
 
 For each chunk of one identifier type the connector blinds every input once
-(``M = r·H("ppsgate:v2:<kind>:<canonical>")``) and sends the same blinded elements to all
-evaluators at once; each answers ``Z_i = k_i·M`` with one batched DLEQ proof. The
-connector verifies every proof against that evaluator's *pinned* key for the epoch and
-type, unblinds and finalises each answer into the RFC 9497 output ``y_i = F(k_i, input)``
-and derives the token from all of them (:func:`~connectors.oprf.suite.combine_outputs`).
-No key that produces tokens is ever held here: the blinds are fresh per chunk and dropped.
+(``M = r·H("ppsgate:v2:<kind>:<canonical>")``) and sends the blinded elements to the first
+evaluator, which answers ``Z_1 = k_1·M`` with one batched DLEQ proof. The connector checks
+that proof against the evaluator's *pinned* key for the epoch and type and only then sends
+``Z_1`` on to the second evaluator (``Z_2 = k_2·Z_1``, its proof checked over ``Z_1``), and so
+on down the chain. The last answer unblinds to ``k_1·k_2·…·H(input)``, finalised into the RFC
+9497 output under the product of the keys, from which the token is derived
+(:func:`~connectors.oprf.suite.token_from_output`). No key that produces tokens is ever held
+here: the blinds are fresh per chunk and dropped.
 
 Chunks are pipelined: up to ``max_in_flight`` chunks are in progress at once, each in its
-own thread (blind, ask every evaluator concurrently, verify and finalise). With
-``crypto_workers`` > 0 the blinding and verifying run in that many worker processes
-(:mod:`connectors.oprf.workers`) so they use every core; the binding holds the GIL, so
-without them one connector process does its curve work on one core.
+own thread walking the chain, so the evaluators and the connector's checks overlap. With
+``crypto_workers`` > 0 the blinding, checking and unblinding run in that many worker
+processes (:mod:`connectors.oprf.workers`) so they use every core.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Iterable, Sequence
@@ -24,15 +26,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from connectors.canonical import Kind
 from connectors.errors import KeyMaterialError
-from connectors.oprf.chunks import AnswerRefused, ChunkCrypto, LocalCrypto
+from connectors.oprf.answers import MalformedEvaluation, ProofRejected
+from connectors.oprf.chunks import ChunkCrypto, LocalCrypto
 from connectors.oprf.client import EvaluatedBatch, EvaluatorClient
 from connectors.oprf.errors import EvaluatorConfigError, EvaluatorError, EvaluatorProofError
 from connectors.oprf.pins import check_distinct
-from connectors.oprf.suite import MAX_BATCH, SPEC_VERSION, oprf_input
-from connectors.oprf.workers import WorkerCrypto
+from connectors.oprf.suite import ELEMENT_BYTES, MAX_BATCH, SPEC_VERSION, oprf_input
+from connectors.oprf.workers import CryptoWorkerError, WorkerCrypto
 
 DEFAULT_BATCH_SIZE = 2000
-DEFAULT_IN_FLIGHT = 3
+DEFAULT_IN_FLIGHT = 4
 
 
 def default_crypto_workers() -> int:
@@ -81,13 +84,8 @@ class VoprfTokeniserV2:
             )
         self._evaluators = list(evaluators)
         self._epoch = epoch
-        # Raw bytes: they cross to the worker processes; each check deserialises them.
-        self._keys = {
-            kind: [ev.pin.public_keys[(epoch, kind)] for ev in self._evaluators] for kind in wanted
-        }
-        for ev in self._evaluators:
-            for kind in wanted:
-                ev.pin.key(epoch, kind)  # a valid ristretto255 key, or EvaluatorConfigError
+        # Checked encodings (the pins document refuses anything else), in chain order.
+        self._keys = {kind: [ev.pin.key(epoch, kind) for ev in self._evaluators] for kind in wanted}
         self._batch_size = batch_size
         self._in_flight = max_in_flight
         self._worker_count = crypto_workers
@@ -95,10 +93,6 @@ class VoprfTokeniserV2:
         self._workers: list[WorkerCrypto] = []
         self._workers_lock = threading.Lock()
         self._chunks = ThreadPoolExecutor(max_workers=max_in_flight, thread_name_prefix="voprf")
-        self._requests = ThreadPoolExecutor(
-            max_workers=max_in_flight * max(1, len(self._evaluators) - 1),
-            thread_name_prefix="voprf-http",
-        )
 
     @property
     def epoch(self) -> int:
@@ -120,7 +114,6 @@ class VoprfTokeniserV2:
 
     def close(self) -> None:
         self._chunks.shutdown(wait=True, cancel_futures=True)
-        self._requests.shutdown(wait=True, cancel_futures=True)
         with self._workers_lock:
             workers, self._workers = self._workers, []
         for worker in workers:
@@ -178,39 +171,36 @@ class VoprfTokeniserV2:
         positions: list[int],
         items: Sequence[tuple[Kind, str]],
     ) -> list[str]:
-        handle, packed = crypto.blind([oprf_input(kind, items[p][1]) for p in positions])
+        handle, sent = crypto.blind([oprf_input(kind, items[p][1]) for p in positions])
         try:
-            answers = self._ask_all(kind, packed)
+            for evaluator, public_key in zip(self._evaluators, self._keys[kind], strict=True):
+                answer = evaluator.evaluate_packed(self._epoch, kind, sent)
+                self._check(crypto, evaluator.name, kind, sent, answer, public_key=public_key)
+                sent = answer.evaluated  # verified: the next evaluator's input
+            return crypto.finalize(handle, sent)
         except BaseException:
-            crypto.discard(handle)
+            with contextlib.suppress(CryptoWorkerError):  # a dead worker took the blinds along
+                crypto.discard(handle)
             raise
+
+    def _check(
+        self,
+        crypto: ChunkCrypto,
+        evaluator: str,
+        kind: Kind,
+        sent: bytes,
+        answer: EvaluatedBatch,
+        *,
+        public_key: bytes,
+    ) -> None:
         try:
-            return crypto.finalize(
-                handle, [(a.evaluated, a.proof) for a in answers], self._keys[kind]
-            )
-        except AnswerRefused as refused:
-            evaluator = self._evaluators[refused.index].name
-            if refused.malformed:
-                raise EvaluatorError(
-                    evaluator, "answered with bytes that are not group elements"
-                ) from None
+            crypto.verify(sent, answer.evaluated, answer.proof, public_key)
+        except MalformedEvaluation as malformed:
+            raise EvaluatorError(evaluator, f"answered with {malformed}") from None
+        except ProofRejected:
             raise EvaluatorProofError(
                 evaluator,
-                f"the batch proof for {len(positions)} {kind} element(s) does not verify "
-                f"against its pinned key for epoch {self._epoch}; the answer was not "
+                f"the batch proof for {len(sent) // ELEMENT_BYTES} {kind} element(s) does not "
+                f"verify against its pinned key for epoch {self._epoch}; the answer was not "
                 "computed with the published key and is refused",
             ) from None
-
-    def _ask_all(self, kind: Kind, packed: bytes) -> list[EvaluatedBatch]:
-        """Every evaluator concurrently: the first from this thread, the others from the pool."""
-        first, *others = self._evaluators
-        pending = [
-            self._requests.submit(ev.evaluate_packed, self._epoch, kind, packed) for ev in others
-        ]
-        try:
-            answers = [first.evaluate_packed(self._epoch, kind, packed)]
-            answers.extend(answer.result() for answer in pending)
-        finally:
-            for answer in pending:
-                answer.cancel()
-        return answers

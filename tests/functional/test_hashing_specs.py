@@ -1,9 +1,9 @@
 """A deployment that requires hashing spec v2 for phone numbers, over HTTP on both databases.
 
 The policy copy's ``specs.json`` requires v2 for ``phone``. The v2 tokens are computed the
-way the connector's VOPRF tokeniser ends up with them (``combine_outputs`` of both
-evaluators' RFC 9497 outputs), here from the two evaluator keys directly, since the test
-plays both evaluators: the gateway cannot tell how a token was made and only reads the
+way the connector's VOPRF tokeniser ends up with them (the RFC 9497 output under the product
+of both evaluators' keys), here from the two evaluator keys directly, since the test plays
+both evaluators: the gateway cannot tell how a token was made and only reads the
 item's ``spec``. The evaluator round trip itself is covered by ``test_oprf_evaluators.py``.
 """
 
@@ -17,13 +17,12 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
-from voprf import ristretto
 
 from connectors.canonical import Kind, canonicalize
-from connectors.oprf.suite import combine_outputs, key_info, oprf_input
 from gateway.audit_trail.models import AuditEntry
 from gateway.db import transaction
 from tests.support.gateway import Gateway, Partner, running_gateway
+from tests.support.oprf import seeded_token
 from tests.support.policies import copy_policies
 
 NUMBER = "+31 6 12345678"
@@ -36,12 +35,8 @@ EVALUATOR_SEEDS = (b"\x11" * 32, b"\x22" * 32)
 def v2_item(partner: Partner, kind: Kind, value: str) -> dict[str, Any]:
     """A v2 token item (``"spec": "v2"``) for the partner's active epoch."""
     epoch = partner.tokeniser_for().epoch
-    element = oprf_input(kind, canonicalize(kind, value))
-    outputs = [
-        ristretto.Evaluator.from_seed(seed, key_info(epoch, kind)).evaluate_known_input(element)
-        for seed in EVALUATOR_SEEDS
-    ]
-    return {"kind": kind.value, "epoch": epoch, "token": combine_outputs(outputs), "spec": "v2"}
+    token = seeded_token(EVALUATOR_SEEDS, epoch, kind, canonicalize(kind, value))
+    return {"kind": kind.value, "epoch": epoch, "token": token, "spec": "v2"}
 
 
 def raw_post(partner: Partner, gw: Gateway, path: str, body: Any) -> httpx.Response:

@@ -18,7 +18,6 @@ from typing import Any
 
 import httpx
 import pytest
-from voprf import ristretto
 
 from connectors.canonical import Kind, canonicalize
 from connectors.hashing import HmacTokeniserV1, TypeKeys
@@ -28,12 +27,11 @@ from connectors.oprf import (
     EvaluatorProofError,
     EvaluatorQuotaError,
     VoprfTokeniserV2,
-    combine_outputs,
-    key_info,
+    group,
     load_pins,
-    oprf_input,
 )
 from tests.support.evaluators import EPOCH, EvaluatorProcess, running_evaluators, write_pins
+from tests.support.oprf import offline_token, secret_key
 from tests.unit.evaluator.support import GatewayTokenIssuer, PartnerTokens
 
 SAME_NUMBER = ["06-12345678", "+31 6 1234 5678", "0031612345678"]
@@ -127,31 +125,34 @@ def test_partner_material_and_public_keys_do_not_produce_tokens(
     tokens = PartnerTokens(deployment.issuer, "bank-a")
     with _tokeniser(deployment, "bank-a") as bank:
         real = bank.token(kind, canonical)
-    message = oprf_input(kind, canonical)
 
-    def output(seed: bytes) -> bytes:
-        return ristretto.Evaluator.from_seed(seed, key_info(EPOCH, kind)).evaluate_known_input(
-            message
-        )
+    def token(*secrets: bytes) -> str:
+        return offline_token(secrets, kind, canonical)
 
-    # Positive control: both evaluators' seeds together do compute it offline.
-    seed_a, seed_b = (ev.seed for ev in deployment.evaluators)
-    assert combine_outputs([output(seed_a), output(seed_b)]) == real
+    # Positive control: both evaluators' keys together do compute it offline.
+    secret_a, secret_b = (secret_key(ev.seed, EPOCH, kind) for ev in deployment.evaluators)
+    assert token(secret_a, secret_b) == real
 
     candidates = [
         (raw[:32] + b"\0" * 32)[:32]
         for raw in _secret_candidates(tmp_path, tokens, deployment.pins_file)
     ]
     assert len(candidates) >= 4  # signing d/x/y, X25519 d/x, pinned keys, token parts
+    # Each candidate as an evaluator seed and as a raw scalar.
+    scalars = [secret_key(candidate, EPOCH, kind) for candidate in candidates] + [
+        group.reduce_wide(candidate + bytes(32)) for candidate in candidates
+    ]
     guesses: set[str] = set()
-    for candidate in candidates:
-        mine = output(candidate)
-        guesses.add(combine_outputs([mine, mine]))
-        for other in candidates:
-            guesses.add(combine_outputs([mine, output(other)]))
+    for mine in scalars:
+        guesses.add(token(mine))
+        for other in scalars:
+            guesses.add(token(mine, other))
         # What one compromised evaluator plus everything the partner holds can compute.
-        guesses.add(combine_outputs([output(seed_a), mine]))
-        guesses.add(combine_outputs([mine, output(seed_b)]))
+        guesses.add(token(secret_a))
+        guesses.add(token(secret_b))
+        guesses.add(token(secret_a, mine))
+        guesses.add(token(mine, secret_b))
+    for candidate in candidates:
         guesses.add(
             HmacTokeniserV1(TypeKeys.from_master_salt(candidate, epoch=EPOCH)).token(
                 kind, canonical

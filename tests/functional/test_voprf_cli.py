@@ -21,7 +21,13 @@ import pytest
 
 from connectors.cli import main as connector_main
 from connectors.keystore import load_keystore
-from tests.support.evaluators import GatewayIssuer, running_evaluators, write_pins
+from tests.support.evaluators import (
+    EvaluatorProcess,
+    GatewayIssuer,
+    add_epoch,
+    running_evaluators,
+    write_pins,
+)
 from tests.support.gateway import Gateway, running_gateway
 
 SELLER = ["NL91 ABNA 0417 1643 00", "nl91abna0417164300"]  # one IBAN, written two ways
@@ -41,6 +47,7 @@ class Setting:
     pins: Path
     forged_pins: Path
     folder: Path
+    evaluators: tuple[EvaluatorProcess, EvaluatorProcess]
 
 
 @pytest.fixture
@@ -60,7 +67,7 @@ def setting(database_url: str, tmp_path: Path) -> Iterator[Setting]:
             document = json.loads(pins.read_text(encoding="utf-8"))
             document["evaluators"][1] = forged
             forged_pins.write_text(json.dumps(document), encoding="utf-8")
-            yield Setting(gateway, pins, forged_pins, tmp_path)
+            yield Setting(gateway, pins, forged_pins, tmp_path, (a, b))
 
 
 class Terminal:
@@ -89,13 +96,15 @@ class Terminal:
         captured = self.capsys.readouterr()
         return Run(code, captured.out, captured.err)
 
-    def partner(self, partner_id: str, sector: str) -> tuple[str, ...]:
+    def partner(
+        self, partner_id: str, sector: str, scopes: tuple[str, ...] = SCOPES
+    ) -> tuple[str, ...]:
         """``keys init`` by the partner, client registration by the operator."""
         keystore = self.setting.folder / f"{partner_id}-keystore.json"
         made = self.connector("keys", "init", "--no-passphrase", "--keystore", keystore)
         assert made.code == 0, made.err
         client_id = self.setting.gateway.register_client(
-            partner_id, sector, SCOPES, load_keystore(keystore)
+            partner_id, sector, scopes, load_keystore(keystore)
         )
         return (
             "--gateway",
@@ -249,3 +258,60 @@ def test_forged_evaluator_and_exhausted_quota_stop_hash_with_one_line(
     missing = term.connector("hash", source, "--mode", "voprf", *bank, "--evaluators", "")
     assert missing.code == 1
     assert "evaluators" in missing.err
+
+
+def test_a_match_during_the_overlap_window_asks_under_both_epochs(
+    setting: Setting,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """As in v1: a report made under the retiring epoch is still found during its window."""
+    term = Terminal(monkeypatch, capsys, setting)
+    market = term.partner("marketplace-a", "marketplace")
+    bank = term.partner("bank-a", "bank", (*SCOPES, "keys:read"))
+    blind_bank = term.partner("bank-b", "bank")  # cannot list epochs (no keys:read)
+    reports = tmp_path / "reports.csv"
+    reports.write_text(f"value\n{SELLER[0]}\n", encoding="utf-8")
+    payees = tmp_path / "payees.csv"
+    payees.write_text(f"value\n{SELLER[1]}\n", encoding="utf-8")
+    submit = ("--purpose", "indicator_submission", "--legal-basis", "art6_1_f")
+    submit = (*submit, "--category", "purchase_fraud")
+    submitted = term.connector("submit", reports, "--mode", "voprf", *market, *submit)
+    assert submitted.code == 0, submitted.err
+    assert "epoch 1" in submitted.err
+
+    # Rotation: both evaluators add epoch 2, the partnership re-publishes the pins, the
+    # custodian activates epoch 2 at the gateway and epoch 1 enters its overlap window.
+    for evaluator in setting.evaluators:
+        add_epoch(evaluator, 2)
+    write_pins(setting.pins, list(setting.evaluators))
+    custodian = setting.gateway.custodian
+    assert custodian is not None
+    custodian.new_epoch()
+    custodian.activate(2, overlap_days=7)
+
+    screen = ("--purpose", "payment_screening", "--legal-basis", "art6_1_c")
+    out = tmp_path / "matched.jsonl"
+    matched = term.connector("match", payees, "--mode", "voprf", *bank, *screen, "--out", out)
+    assert matched.code == 0, matched.err
+    assert "tokenising with VOPRF (spec v2), epoch 2" in matched.err
+    assert "overlap window: asking under epoch 2 and 1" in matched.err
+    (result,) = _lines(out)
+    assert (result["hit"], result["spec"]) == (True, "v2")
+
+    pinned = term.connector(
+        "match", payees, "--mode", "voprf", *bank, *screen, "--epoch", "2", "--out", out
+    )
+    assert pinned.code == 0, pinned.err
+    assert "overlap window" not in pinned.err  # an explicit epoch is asked alone
+    assert _lines(out)[0]["hit"] is False
+
+    unlisted = term.connector(
+        "match", payees, "--mode", "voprf", *blind_bank, *screen, "--out", out
+    )
+    assert unlisted.code == 0, unlisted.err
+    said = " ".join(unlisted.err.split())  # the console wraps long lines
+    assert "overlap window not checked (Gateway refused the request" in said
+    assert "asking under epoch 2 only" in said
+    assert _lines(out)[0]["hit"] is False

@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -62,6 +62,7 @@ class EvaluatorProcess:
     url: str
     process: subprocess.Popen[bytes]
     entry: dict[str, Any]
+    env: dict[str, str] = field(repr=False, default_factory=dict)
 
     @property
     def seed(self) -> bytes:
@@ -128,7 +129,14 @@ def start_evaluator(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    return EvaluatorProcess(name, directory, url, process, entry)
+    return EvaluatorProcess(name, directory, url, process, entry, env)
+
+
+def add_epoch(evaluator: EvaluatorProcess, epoch: int) -> None:
+    """The operator's rotation step: ``init-seed --epoch N``; the running service re-reads
+    its seed file, and ``entry`` becomes the new ``public-key`` output (both epochs)."""
+    _run_cli(evaluator.env, "init-seed", "--epoch", str(epoch))
+    evaluator.entry = json.loads(_run_cli(evaluator.env, "public-key", "--url", evaluator.url))
 
 
 def wait_ready(evaluator: EvaluatorProcess) -> None:

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select
-from voprf import ristretto
 
 from connectors.canonical import Kind
-from connectors.oprf.binding import verify_batch
+from connectors.oprf import protocol
+from connectors.oprf.answers import check_answer
 from connectors.oprf.suite import oprf_input
 from evaluator.app import create_app
 from evaluator.keyring import KeyRing
@@ -43,10 +43,10 @@ def setup(
         yield client, settings
 
 
-def _blind(values: list[str]) -> tuple[list[ristretto.Client], str]:
-    pairs = [ristretto.Client.blind(oprf_input(Kind.PHONE, value)) for value in values]
-    elements = b"".join(blinded.serialize() for _c, blinded in pairs)
-    return [client for client, _b in pairs], base64.b64encode(elements).decode()
+def _blind(values: list[str]) -> tuple[list[bytes], str]:
+    pairs = [protocol.blind(oprf_input(Kind.PHONE, value), protocol.Mode.VOPRF) for value in values]
+    elements = b"".join(blinded for _blind, blinded in pairs)
+    return [blind for blind, _b in pairs], base64.b64encode(elements).decode()
 
 
 def _auth(issuer: GatewayTokenIssuer, partner: str = "bank-a") -> dict[str, str]:
@@ -57,7 +57,7 @@ def test_evaluates_with_a_verifiable_batch_proof(
     setup: tuple[TestClient, Any], issuer: GatewayTokenIssuer
 ) -> None:
     client, settings = setup
-    clients, blob = _blind(["+31612345678", "+31687654321"])
+    blinds, blob = _blind(["+31612345678", "+31687654321"])
     response = client.post(
         "/v2/evaluate",
         json={"epoch": 4, "kind": "phone", "blinded_elements": blob},
@@ -67,24 +67,23 @@ def test_evaluates_with_a_verifiable_batch_proof(
     body = response.json()
     assert (body["suite"], body["evaluator"], body["count"]) == ("ristretto255-SHA512", "alpha", 2)
     ring = KeyRing(settings.effective_seed_file)
-    key = ristretto.PublicKey.deserialize(ring.public_key(4, Kind.PHONE))
-    outputs = verify_batch(
-        clients,
-        base64.b64decode(body["evaluated_elements"]),
+    evaluated = base64.b64decode(body["evaluated_elements"])
+    check_answer(
+        base64.b64decode(blob),
+        evaluated,
         base64.b64decode(body["proof"]),
-        key,
+        ring.public_key(4, Kind.PHONE),
     )
-    expected = ring.evaluator(4, Kind.PHONE).evaluate_known_input(
-        oprf_input(Kind.PHONE, "+31612345678")
-    )
-    assert outputs[0] == expected
+    message = oprf_input(Kind.PHONE, "+31612345678")
+    expected = ring.evaluator(4, Kind.PHONE).evaluate_known_input(message)
+    assert protocol.finalize(message, blinds[0], evaluated[:32]) == expected
 
 
 def test_volume_log_holds_counts_not_elements(
     setup: tuple[TestClient, Any], issuer: GatewayTokenIssuer, database_url: str
 ) -> None:
     client, _settings = setup
-    _clients, blob = _blind(["+31612345678", "+31687654321", "+31611111111"])
+    _blinds, blob = _blind(["+31612345678", "+31687654321", "+31611111111"])
     client.post(
         "/v2/evaluate",
         json={"epoch": 4, "kind": "phone", "blinded_elements": blob},
@@ -107,7 +106,7 @@ def test_over_quota_answers_429_with_retry_after(
     setup: tuple[TestClient, Any], issuer: GatewayTokenIssuer
 ) -> None:
     client, settings = setup
-    _clients, blob = _blind(["+31612345678", "+31687654321"])
+    _blinds, blob = _blind(["+31612345678", "+31687654321"])
     request = {"epoch": 4, "kind": "phone", "blinded_elements": blob}
     assert (
         client.post("/v2/evaluate", json=request, headers=_auth(issuer, "small")).status_code == 200
@@ -170,7 +169,7 @@ def test_bad_requests_name_the_field(
 
 def test_authentication_is_required(setup: tuple[TestClient, Any]) -> None:
     client, _settings = setup
-    _clients, blob = _blind(["+31612345678"])
+    _blinds, blob = _blind(["+31612345678"])
     request = {"epoch": 4, "kind": "phone", "blinded_elements": blob}
     response = client.post("/v2/evaluate", json=request)
     assert response.status_code == 401

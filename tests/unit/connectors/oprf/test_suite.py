@@ -13,13 +13,13 @@ from connectors.oprf.suite import (
     ELEMENT_BYTES,
     OUTPUT_BYTES,
     binding_batch_bytes,
-    combine_outputs,
     decode_blob,
     encode_elements,
     key_info,
     oprf_input,
     split_binding_batch,
     split_elements,
+    token_from_output,
 )
 
 outputs = st.binary(min_size=OUTPUT_BYTES, max_size=OUTPUT_BYTES)
@@ -32,19 +32,17 @@ def test_input_and_key_info_strings() -> None:
     assert key_info(7, Kind.IBAN) == b"ppsgate:v2:evaluator:7:iban"
 
 
-@given(outputs, outputs)
-def test_combine_is_sha256_of_label_and_outputs(first: bytes, second: bytes) -> None:
-    token = combine_outputs([first, second])
-    assert token == hashlib.sha256(b"ppsgate:v2:token:" + first + second).hexdigest()
+@given(outputs)
+def test_token_is_sha256_of_label_and_output(output: bytes) -> None:
+    token = token_from_output(output)
+    assert token == hashlib.sha256(b"ppsgate:v2:token:" + output).hexdigest()
     assert len(token) == 64
     assert token == token.lower()
-    if first != second:
-        assert combine_outputs([second, first]) != token  # the published order matters
 
 
-def test_combine_refuses_wrong_length() -> None:
+def test_token_refuses_wrong_length() -> None:
     with pytest.raises(ValueError, match="64 bytes"):
-        combine_outputs([b"\x00" * 32, b"\x00" * 64])
+        token_from_output(b"\x00" * 32)
 
 
 @given(elements)
@@ -70,20 +68,3 @@ def test_non_base64_is_refused() -> None:
 def test_binding_layout_round_trip(proof: bytes, items: list[bytes]) -> None:
     joined = b"".join(items)
     assert split_binding_batch(binding_batch_bytes(joined, proof)) == (joined, proof)
-
-
-def test_binding_cannot_verify_a_proof_over_another_evaluators_output() -> None:
-    """Why v2 composes its evaluators in parallel, not in a chain (docs/oprf.md).
-
-    Verifying evaluator B's proof in a chain needs a client whose blinded element is A's
-    output; the binding builds clients only by blinding a fresh input with a random blind
-    and offers no way to build one around a given element, nor a standalone proof check.
-    If this test fails, a newer binding may make the chain verifiable: revisit the design.
-    """
-    from voprf import ristretto
-
-    public = {name for name in dir(ristretto.Client) if not name.startswith("_")}
-    assert public == {"blind", "finalize", "finalize_batch"}
-    assert not [name for name in dir(ristretto) if "verify" in name.lower()]
-    proof_methods = [name for name in dir(ristretto.Proof) if not name.startswith("_")]
-    assert proof_methods == ["deserialize", "serialize"]

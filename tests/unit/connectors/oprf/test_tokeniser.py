@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from connectors.canonical import Kind
 from connectors.errors import KeyMaterialError
@@ -19,11 +21,10 @@ from connectors.oprf import (
     EvaluatorProofError,
     EvaluatorQuotaError,
     VoprfTokeniserV2,
-    combine_outputs,
-    oprf_input,
 )
-from evaluator.keyring import derive_evaluator
 from evaluator.seeds import read_seeds
+from evaluator.storage import VolumeRecord, build_engine
+from tests.support.oprf import seeded_token
 from tests.unit.connectors.oprf.conftest import RunningEvaluator
 from tests.unit.evaluator.support import GatewayTokenIssuer, PartnerTokens
 
@@ -41,13 +42,23 @@ def offline_token(
     evaluators: list[RunningEvaluator], epoch: int, kind: Kind, canonical: str
 ) -> str:
     """What only someone holding *every* evaluator's seed can compute."""
-    outputs = []
-    for running in evaluators:
-        seed = read_seeds(running.settings.effective_seed_file)[epoch]
-        outputs.append(
-            derive_evaluator(seed, epoch, kind).evaluate_known_input(oprf_input(kind, canonical))
-        )
-    return combine_outputs(outputs)
+    seeds = [read_seeds(running.settings.effective_seed_file)[epoch] for running in evaluators]
+    return seeded_token(seeds, epoch, kind, canonical)
+
+
+def elements_evaluated(running: RunningEvaluator, partner: str) -> int:
+    """Elements the evaluator's volume log records for one partner."""
+    engine = build_engine(running.settings.effective_database_url)
+    try:
+        with Session(engine) as session:
+            total = session.scalar(
+                select(func.coalesce(func.sum(VolumeRecord.count), 0)).where(
+                    VolumeRecord.partner_id == partner, VolumeRecord.outcome == "evaluated"
+                )
+            )
+    finally:
+        engine.dispose()
+    return int(total or 0)
 
 
 def _tokeniser(
@@ -78,7 +89,7 @@ def test_is_a_tokeniser(tokeniser: VoprfTokeniserV2) -> None:
     assert tokeniser.kinds == frozenset(Kind)
 
 
-def test_tokens_are_the_prf_under_both_keys_in_order(
+def test_tokens_are_the_prf_under_the_product_of_both_keys(
     tokeniser: VoprfTokeniserV2, evaluators: list[RunningEvaluator]
 ) -> None:
     tokens = tokeniser.tokens(ITEMS)  # 6 items of 4 kinds in chunks of 2: many round trips
@@ -108,11 +119,22 @@ def test_one_evaluator_alone_does_not_give_the_token(evaluators: list[RunningEva
         assert alone != both
 
 
+def test_the_order_of_the_chain_does_not_change_tokens(
+    evaluators: list[RunningEvaluator], issuer: GatewayTokenIssuer
+) -> None:
+    alpha, beta = evaluators
+    with (
+        _tokeniser(evaluators, issuer, pins=[alpha.pin, beta.pin]) as forward,
+        _tokeniser(evaluators, issuer, pins=[beta.pin, alpha.pin]) as backward,
+    ):
+        assert forward.tokens(ITEMS[:2]) == backward.tokens(ITEMS[:2])
+
+
 def test_forged_answer_is_refused_by_the_proof_check(
     evaluators: list[RunningEvaluator], issuer: GatewayTokenIssuer
 ) -> None:
     alpha, beta = evaluators
-    # beta's URL now answers with alpha's key: valid-looking elements, wrong key.
+    # The second hop: beta's URL now answers with alpha's key (valid elements, wrong key).
     swapped = dataclasses.replace(beta.pin, url=alpha.server.url)
     with (
         _tokeniser(evaluators, issuer, pins=[alpha.pin, swapped]) as forged,
@@ -122,6 +144,24 @@ def test_forged_answer_is_refused_by_the_proof_check(
     message = caught.value.diagnostics()
     assert "'beta'" in message
     assert "does not verify against its pinned key for epoch 1" in message
+
+
+def test_a_refused_first_hop_is_never_sent_down_the_chain(
+    evaluators: list[RunningEvaluator], issuer: GatewayTokenIssuer
+) -> None:
+    """A's answer goes to B only once its proof holds: B never evaluates an unchecked element."""
+    alpha, beta = evaluators
+    partner = "chain-check"
+    swapped = dataclasses.replace(alpha.pin, url=beta.server.url)  # alpha's URL answers as beta
+    before = elements_evaluated(beta, partner)
+    with (
+        _tokeniser(evaluators, issuer, partner, pins=[swapped, beta.pin]) as forged,
+        pytest.raises(EvaluatorProofError) as caught,
+    ):
+        forged.tokens(ITEMS[:3])
+    assert "'alpha'" in caught.value.diagnostics()
+    # beta served the forged first hop (3 elements) and nothing more.
+    assert elements_evaluated(beta, partner) - before == 3
 
 
 def test_over_quota_is_reported_with_retry_after(

@@ -1,4 +1,4 @@
-"""Crypto worker processes: the same answers as in-process, refusals by index, death noticed."""
+"""Crypto worker processes: the same answers as in-process, refusals kept apart, death noticed."""
 
 from __future__ import annotations
 
@@ -10,19 +10,20 @@ from collections.abc import Iterator
 import pytest
 from voprf import ristretto
 
-from connectors.oprf.chunks import AnswerRefused, LocalCrypto
-from connectors.oprf.suite import ELEMENT_BYTES, combine_outputs, split_binding_batch
+from connectors.canonical import Kind
+from connectors.oprf.answers import MalformedEvaluation, ProofRejected
+from connectors.oprf.chunks import LocalCrypto
+from connectors.oprf.suite import ELEMENT_BYTES
 from connectors.oprf.workers import CryptoWorkerError, WorkerCrypto, main
+from tests.support.oprf import answer, seeded_token
 
-INPUTS = [f"ppsgate:v2:phone:+3161234567{digit}".encode() for digit in range(5)]
+EPOCH = 1
+NUMBERS = [f"+3161234567{digit}" for digit in range(5)]
+INPUTS = [f"ppsgate:v2:phone:{number}".encode() for number in NUMBERS]
 
 
-def _answer(evaluator: ristretto.Evaluator, packed: bytes) -> tuple[bytes, bytes]:
-    elements = [
-        ristretto.BlindedInput.deserialize(packed[offset : offset + ELEMENT_BYTES])
-        for offset in range(0, len(packed), ELEMENT_BYTES)
-    ]
-    return split_binding_batch(evaluator.evaluate_batch(elements).serialize())
+def _evaluator(seed: bytes) -> ristretto.Evaluator:
+    return ristretto.Evaluator.from_seed(seed, f"ppsgate:v2:evaluator:{EPOCH}:phone".encode())
 
 
 @pytest.fixture(scope="module")
@@ -32,36 +33,39 @@ def worker() -> Iterator[WorkerCrypto]:
     made.close()
 
 
-def test_worker_and_local_give_the_tokens_of_both_keys(worker: WorkerCrypto) -> None:
-    first, second = (ristretto.Evaluator(secrets.token_bytes(32)) for _ in range(2))
-    keys = [first.public_key.serialize(), second.public_key.serialize()]
-    expected = [
-        combine_outputs([first.evaluate_known_input(x), second.evaluate_known_input(x)])
-        for x in INPUTS
-    ]
+def test_worker_and_local_walk_the_chain_to_the_product_key_tokens(worker: WorkerCrypto) -> None:
+    seeds = [secrets.token_bytes(32) for _ in range(2)]
+    first, second = (_evaluator(seed) for seed in seeds)
+    expected = [seeded_token(seeds, EPOCH, Kind.PHONE, number) for number in NUMBERS]
     for crypto in (worker, LocalCrypto()):
         handle, packed = crypto.blind(INPUTS)
         assert len(packed) == len(INPUTS) * ELEMENT_BYTES
-        answers = [_answer(first, packed), _answer(second, packed)]
-        assert crypto.finalize(handle, answers, keys) == expected
+        from_first = answer(first, packed)
+        crypto.verify(packed, *from_first, first.public_key.serialize())
+        from_second = answer(second, from_first[0])
+        crypto.verify(from_first[0], *from_second, second.public_key.serialize())
+        assert crypto.finalize(handle, from_second[0]) == expected
 
 
-def test_a_wrong_key_is_refused_with_the_evaluator_index(worker: WorkerCrypto) -> None:
-    honest, impostor = (ristretto.Evaluator(secrets.token_bytes(32)) for _ in range(2))
+def test_a_wrong_key_and_a_malformed_answer_are_refused_apart(worker: WorkerCrypto) -> None:
+    honest, impostor = (_evaluator(secrets.token_bytes(32)) for _ in range(2))
     handle, packed = worker.blind(INPUTS)
-    answers = [_answer(honest, packed), _answer(impostor, packed)]
-    with pytest.raises(AnswerRefused) as caught:
-        worker.finalize(handle, answers, [honest.public_key.serialize()] * 2)
-    assert caught.value.index == 1
-    assert not caught.value.malformed
+    evaluated, proof = answer(impostor, packed)
+    with pytest.raises(ProofRejected):
+        worker.verify(packed, evaluated, proof, honest.public_key.serialize())
+    with pytest.raises(MalformedEvaluation, match="element"):
+        worker.verify(packed, evaluated[:-ELEMENT_BYTES], proof, honest.public_key.serialize())
+    with pytest.raises(MalformedEvaluation, match="not group elements"):
+        worker.verify(packed, b"\xff" * len(packed), proof, honest.public_key.serialize())
+    worker.discard(handle)
 
 
 def test_blinds_are_single_use(worker: WorkerCrypto) -> None:
-    evaluator = ristretto.Evaluator(secrets.token_bytes(32))
+    evaluator = _evaluator(secrets.token_bytes(32))
     handle, packed = worker.blind(INPUTS[:1])
     worker.discard(handle)
     with pytest.raises(CryptoWorkerError, match="finalize failed"):
-        worker.finalize(handle, [_answer(evaluator, packed)], [evaluator.public_key.serialize()])
+        worker.finalize(handle, answer(evaluator, packed)[0])
 
 
 def test_a_dead_worker_is_reported() -> None:

@@ -1,0 +1,183 @@
+"""RFC 9497 OPRF/VOPRF with ristretto255-SHA512: the client's side, key derivation and Evaluate.
+
+Why ppsgate carries this at all: the evaluators are *chained* (docs/oprf.md), so the connector
+must blind with a blind it can use again after the last hop, and check evaluator B's batched
+DLEQ proof over A's output, an element the connector did not blind. The ``voprf`` binding
+(used by the evaluators) hides its blinds and only checks proofs over its own blinded elements.
+So this module writes out the RFC's client-side *protocol* — the byte layouts, domain
+separation, ``HashToGroup``/``HashToScalar`` over ``expand_message_xmd`` and the proof
+equations of §2.2 — in the RFC's own words, and leaves every group and scalar operation to
+libsodium (:mod:`connectors.oprf.group`). It is checked byte for byte against all of RFC 9497's
+ristretto255-SHA512 vectors, modes 0 and 1 including the batched proofs, and, in every v2 run,
+against the Rust implementation whose proofs it verifies.
+
+Section numbers refer to RFC 9497; ``expand_message_xmd`` is RFC 9380 §5.3.1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from enum import IntEnum
+
+from connectors.oprf import group
+
+SUITE_ID = b"ristretto255-SHA512"
+HASH_BYTES = 64  # SHA-512 output, the suite's Nh
+_BLOCK_BYTES = 128  # SHA-512 input block, expand_message_xmd's s_in_bytes
+_MAX_DST = 255
+_MAX_INPUT = 2**16 - 1
+
+
+class Mode(IntEnum):
+    """The RFC 9497 protocol variants this module speaks (POPRF is not used)."""
+
+    OPRF = 0
+    VOPRF = 1
+
+
+class InvalidInputError(ValueError):
+    """An input too long for the RFC's two-byte length prefix, or one that maps to the identity."""
+
+
+class DeriveKeyPairError(ValueError):
+    """``DeriveKeyPair`` found no non-zero scalar in 256 attempts (RFC 9497 §3.2.1)."""
+
+
+def _i2osp(value: int, length: int) -> bytes:
+    return value.to_bytes(length, "big")
+
+
+def _framed(data: bytes) -> bytes:
+    """``I2OSP(len(data), 2) || data``: the RFC's length-prefixed field."""
+    return _i2osp(len(data), 2) + data
+
+
+def context_string(mode: Mode) -> bytes:
+    """``"OPRFV1-" || I2OSP(mode, 1) || "-" || identifier`` (§3.1)."""
+    return b"OPRFV1-" + _i2osp(mode, 1) + b"-" + SUITE_ID
+
+
+def expand_message_xmd(message: bytes, dst: bytes, length: int) -> bytes:
+    """RFC 9380 §5.3.1 with SHA-512: ``length`` uniform bytes bound to ``dst``."""
+    if len(dst) > _MAX_DST:
+        raise ValueError(f"a domain separation tag is at most {_MAX_DST} bytes")
+    blocks = -(-length // HASH_BYTES)
+    if blocks > 255 or length > 65535:
+        raise ValueError("expand_message_xmd: requested length too large")
+    dst_prime = dst + _i2osp(len(dst), 1)
+    b_0 = hashlib.sha512(
+        bytes(_BLOCK_BYTES) + message + _i2osp(length, 2) + b"\x00" + dst_prime
+    ).digest()
+    b_i = hashlib.sha512(b_0 + b"\x01" + dst_prime).digest()
+    uniform = [b_i]
+    for i in range(2, blocks + 1):
+        mixed = bytes(x ^ y for x, y in zip(b_0, b_i, strict=True))
+        b_i = hashlib.sha512(mixed + _i2osp(i, 1) + dst_prime).digest()
+        uniform.append(b_i)
+    return b"".join(uniform)[:length]
+
+
+def hash_to_group(data: bytes, mode: Mode) -> bytes:
+    """``HashToGroup`` (§4.1): hash_to_ristretto255 with DST ``"HashToGroup-" || contextString``."""
+    uniform = expand_message_xmd(data, b"HashToGroup-" + context_string(mode), group.UNIFORM_BYTES)
+    return group.element_from_uniform(uniform)
+
+
+def hash_to_scalar(data: bytes, mode: Mode, *, dst: bytes | None = None) -> bytes:
+    """``HashToScalar`` (§4.1): 64 uniform bytes reduced modulo the group order."""
+    tag = dst if dst is not None else b"HashToScalar-" + context_string(mode)
+    return group.reduce_wide(expand_message_xmd(data, tag, group.UNIFORM_BYTES))
+
+
+def derive_key_pair(seed: bytes, info: bytes, mode: Mode) -> tuple[bytes, bytes]:
+    """``DeriveKeyPair`` (§3.2.1): (secret scalar, public element) from a 32-byte seed."""
+    if len(seed) != group.SCALAR_BYTES:
+        raise ValueError(f"a seed is {group.SCALAR_BYTES} bytes, got {len(seed)}")
+    derive_input = seed + _framed(info)
+    dst = b"DeriveKeyPair" + context_string(mode)
+    for counter in range(256):
+        secret = hash_to_scalar(derive_input + _i2osp(counter, 1), mode, dst=dst)
+        if secret != bytes(group.SCALAR_BYTES):
+            return secret, group.mul_base(secret)
+    raise DeriveKeyPairError("no non-zero scalar after 256 counters")
+
+
+def _checked_input(data: bytes) -> bytes:
+    if len(data) > _MAX_INPUT:
+        raise InvalidInputError(f"an input is at most {_MAX_INPUT} bytes, got {len(data)}")
+    return data
+
+
+def blind(data: bytes, mode: Mode, *, blind_scalar: bytes | None = None) -> tuple[bytes, bytes]:
+    """``Blind`` (§3.3.1): (blind, blinded element). The blind is random unless given (vectors)."""
+    element = hash_to_group(_checked_input(data), mode)
+    if element == group.IDENTITY:  # the one-way map reaches it with negligible probability
+        raise InvalidInputError("the input maps to the identity element")
+    scalar = blind_scalar if blind_scalar is not None else group.random_scalar()
+    return scalar, group.mul(scalar, element)
+
+
+def blind_evaluate(secret: bytes, blinded: bytes) -> bytes:
+    """``BlindEvaluate`` without a proof (§3.3.1): the evaluator's side of modes 0 and 1."""
+    return group.mul(secret, blinded)
+
+
+def finalize(data: bytes, blind_scalar: bytes, evaluated: bytes) -> bytes:
+    """``Finalize`` (§3.3.1, same in modes 0 and 1 once the proof holds): the 64-byte output."""
+    return finalize_unblinded(data, group.mul(group.invert(blind_scalar), evaluated))
+
+
+def finalize_unblinded(data: bytes, unblinded: bytes) -> bytes:
+    """The output hash over an already unblinded element ``N``."""
+    transcript = _framed(_checked_input(data)) + _framed(unblinded) + b"Finalize"
+    return hashlib.sha512(transcript).digest()
+
+
+def evaluate(secret: bytes, data: bytes, mode: Mode) -> bytes:
+    """``Evaluate`` (§3.3.1): the PRF output computed by a holder of the secret key."""
+    element = hash_to_group(_checked_input(data), mode)
+    if element == group.IDENTITY:
+        raise InvalidInputError("the input maps to the identity element")
+    return finalize_unblinded(data, group.mul(secret, element))
+
+
+def compute_composites(
+    public_key: bytes, blinded: Sequence[bytes], evaluated: Sequence[bytes], mode: Mode
+) -> tuple[bytes, bytes]:
+    """``ComputeComposites`` (§2.2.1): the weighted sums M and Z the batched proof is over."""
+    public_encoded = _framed(public_key)
+    seed = hashlib.sha512(public_encoded + _framed(b"Seed-" + context_string(mode))).digest()
+    seed_prefix = _framed(seed)
+    composite_m = composite_z = group.IDENTITY
+    for index, (c_i, d_i) in enumerate(zip(blinded, evaluated, strict=True)):
+        transcript = seed_prefix + _i2osp(index, 2) + _framed(c_i) + _framed(d_i) + b"Composite"
+        weight = hash_to_scalar(transcript, mode)
+        composite_m = group.add(group.mul(weight, c_i), composite_m)
+        composite_z = group.add(group.mul(weight, d_i), composite_z)
+    return composite_m, composite_z
+
+
+def verify_proof(
+    public_key: bytes,
+    blinded: Sequence[bytes],
+    evaluated: Sequence[bytes],
+    proof: bytes,
+    mode: Mode = Mode.VOPRF,
+) -> bool:
+    """``VerifyProof`` (§2.2.2) with A = G, B = pkS: does ``evaluated[i] = k·blinded[i]`` hold?
+
+    Elements and the proof must already be canonical (the caller rejects malformed answers
+    separately, so that a bad encoding and a false statement get different errors).
+    """
+    if len(blinded) != len(evaluated) or not blinded or len(proof) != 2 * group.SCALAR_BYTES:
+        return False
+    challenge, response = proof[: group.SCALAR_BYTES], proof[group.SCALAR_BYTES :]
+    try:
+        composite_m, composite_z = compute_composites(public_key, blinded, evaluated, mode)
+        t2 = group.add(group.mul_base(response), group.mul(challenge, public_key))
+        t3 = group.add(group.mul(response, composite_m), group.mul(challenge, composite_z))
+    except group.GroupError:
+        return False  # a zero scalar or an identity product: no honest proof leads here
+    transcript = b"".join(_framed(part) for part in (public_key, composite_m, composite_z, t2, t3))
+    return hash_to_scalar(transcript + b"Challenge", mode) == challenge
