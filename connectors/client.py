@@ -107,6 +107,7 @@ class GatewayClient:
         signing_key: ECKey | ConnectorKeys | ec.EllipticCurvePrivateKey,
         *,
         scopes: Iterable[str] | None = None,
+        resource: str | None = None,
         token_url: str | None = None,
         transport: httpx.BaseTransport | None = None,
         http_client: httpx.Client | None = None,
@@ -125,6 +126,8 @@ class GatewayClient:
         self.client_id = client_id
         self.token_url = token_url or f"{self.base_url}/oauth/token"
         self.scopes = " ".join(sorted(set(scopes))) if scopes else None
+        # RFC 8707: tokens for one resource server (a VOPRF evaluator) name it as audience.
+        self.resource = resource.rstrip("/") if resource else None
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
         self.max_backoff_seconds = max_backoff_seconds
@@ -200,6 +203,8 @@ class GatewayClient:
             }
             if self.scopes:
                 form["scope"] = self.scopes
+            if self.resource:
+                form["resource"] = self.resource
             return {"data": form}
 
         response = self._send_with_retries("POST", self.token_url, build)

@@ -68,8 +68,10 @@ class EvaluatorSettings(BaseSettings):
     )
     token_audience: str = Field(
         default="",
-        description="The aud access tokens must carry; empty means the issuer (the gateway "
-        "names itself as audience until it supports RFC 8707 resource indicators).",
+        description="The aud access tokens must carry: this evaluator's URL as pinned, the "
+        "RFC 8707 resource connectors request tokens for (the gateway lists it in "
+        "PPSGATE_TOKEN_RESOURCES). Empty means the issuer, which lets an evaluator replay a "
+        "partner's token at another: refused in production.",
     )
     token_jwks_file: Path | None = Field(
         default=None,
@@ -147,6 +149,12 @@ class EvaluatorSettings(BaseSettings):
                 )
             if not self.token_issuer.startswith("https://"):
                 raise ValueError(f"{ENV_PREFIX}TOKEN_ISSUER must use https in production")
+            if self.audience == self.token_issuer:
+                raise ValueError(
+                    f"production needs {ENV_PREFIX}TOKEN_AUDIENCE set to this evaluator's own "
+                    "URL (RFC 8707): with the gateway as audience, a partner's token shown to "
+                    "one evaluator is accepted by the other"
+                )
         return self
 
     @property

@@ -143,6 +143,13 @@ class Settings(BaseSettings):
     access_token_lifetime_seconds: Annotated[int, Field(ge=30, le=3600)] = Field(
         default=300, description="Lifetime of issued access tokens, in seconds."
     )
+    token_resources: list[str] = Field(
+        default_factory=list,
+        description="Resource servers (RFC 8707) the token endpoint issues audience-restricted "
+        "tokens for: the VOPRF evaluators' URLs, a JSON list in the environment. A token "
+        "requested with resource=<one of them> carries it as aud (and scope oprf:evaluate "
+        "only), so an evaluator cannot replay it at another.",
+    )
     client_assertion_max_lifetime_seconds: Annotated[int, Field(ge=10, le=900)] = Field(
         default=300,
         description="Longest exp - now accepted in a client assertion (private_key_jwt); "
@@ -189,6 +196,18 @@ class Settings(BaseSettings):
             raise ValueError("must use https unless it names a loopback address (OAuth 2 "
                              "needs TLS)")
         return value.rstrip("/")
+
+    @field_validator("token_resources")
+    @classmethod
+    def _resource_urls(cls, values: list[str]) -> list[str]:
+        checked = []
+        for value in values:
+            parts = urlsplit(value)
+            if parts.scheme not in {"https", "http"} or not parts.hostname or parts.fragment:
+                raise ValueError(f"{value!r}: a resource is an absolute http(s) URL without "
+                                 "fragment (RFC 8707)")
+            checked.append(value.rstrip("/"))
+        return checked
 
     @model_validator(mode="after")
     def _auth_production_rules(self) -> Settings:

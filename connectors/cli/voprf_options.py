@@ -8,8 +8,10 @@ here and added to a command by :func:`with_voprf_options`, which hands the comma
 their option lists (known duplication D1) and this must not add to it.
 
 Evaluator access tokens come from the gateway's token endpoint with the connector's own
-OAuth client (``private_key_jwt``) and carry the scope ``oprf:evaluate`` alone, so a token
-shown to an evaluator opens nothing at the gateway's API. ``hash`` gets ``--gateway``,
+OAuth client (``private_key_jwt``), one per evaluator: each is requested with the RFC 8707
+``resource`` of that evaluator's pinned URL, so its audience is that evaluator alone (the
+other evaluator and the gateway's API refuse it) and it carries the scope ``oprf:evaluate``
+alone. ``hash`` gets ``--gateway``,
 ``--client-id`` and ``--keystore`` for that; the exchange commands use their own.
 """
 
@@ -227,10 +229,23 @@ class VoprfOptions:
             )
         keys = load_keystore(self.keystore, passphrase=self.passphrase)
         workers = default_crypto_workers() if self.crypto_workers is None else self.crypto_workers
-        tokens = stack.enter_context(
-            GatewayClient(self.gateway, self.client_id, keys, scopes=[EVALUATOR_SCOPE])
-        )
-        clients = [stack.enter_context(EvaluatorClient(pin, tokens)) for pin in pins]
+        clients = [
+            stack.enter_context(
+                EvaluatorClient(
+                    pin,
+                    stack.enter_context(
+                        GatewayClient(
+                            self.gateway,
+                            self.client_id,
+                            keys,
+                            scopes=[EVALUATOR_SCOPE],
+                            resource=pin.url,
+                        )
+                    ),
+                )
+            )
+            for pin in pins
+        ]
         return [
             stack.enter_context(
                 VoprfTokeniserV2(

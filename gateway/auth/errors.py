@@ -9,6 +9,7 @@ endpoint can answer with both the RFC 6749 ``error`` and our problem details.
 
 from __future__ import annotations
 
+from authlib.oauth2.base import OAuth2Error
 from authlib.oauth2.rfc6749.errors import (
     InvalidClientError,
     InvalidRequestError,
@@ -62,9 +63,20 @@ class ScopeRefused(InvalidScopeError):  # type: ignore[misc]  # noqa: N818 (Auth
         self.field = "scope"
 
 
+class TargetRefused(OAuth2Error):  # type: ignore[misc]  # noqa: N818 (Authlib naming)
+    """RFC 8707 ``invalid_target``: a ``resource`` the gateway does not issue tokens for."""
+
+    error = "invalid_target"
+
+    def __init__(self, reason_code: str, description: str) -> None:
+        super().__init__(description=description, status_code=400)
+        self.reason_code = reason_code
+        self.field = "resource"
+
+
 def describe_oauth_error(error: Exception) -> tuple[int, str, str | None]:
     """Status, reason code and field for any Authlib error the token endpoint can raise."""
-    if isinstance(error, AssertionRefused | ScopeRefused):
+    if isinstance(error, AssertionRefused | ScopeRefused | TargetRefused):
         return int(error.status_code), error.reason_code, error.field
     if isinstance(error, UnsupportedGrantTypeError):
         return 400, "grant-type-unsupported", "grant_type"

@@ -26,7 +26,7 @@ router = APIRouter(tags=["authentication"])
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 TOKEN_FORM_FIELDS = frozenset(
-    {"grant_type", "scope", "client_id", "client_assertion", "client_assertion_type"}
+    {"grant_type", "scope", "client_id", "client_assertion", "client_assertion_type", "resource"}
 )
 MAX_FIELD_LENGTH = 8192
 

@@ -28,7 +28,7 @@ from joserfc import jwt
 from sqlalchemy.orm import Session
 
 from gateway.auth.assertions import PrivateKeyJWTAssertion
-from gateway.auth.errors import ScopeRefused
+from gateway.auth.errors import ScopeRefused, TargetRefused
 from gateway.auth.keys import SIGNING_ALGORITHM, TokenSigningKey
 from gateway.auth.permissions import Scope, scope_string
 from gateway.config import Settings
@@ -101,6 +101,33 @@ class GatewayClientCredentialsGrant(ClientCredentialsGrant):  # type: ignore[mis
                 "scope-not-registered",
                 f"the client is not registered for scope(s): {' '.join(excess)}",
             )
+        self._validate_resource(requested)
+
+    def _validate_resource(self, requested: set[str]) -> None:
+        """RFC 8707: a token for another resource server is for it alone.
+
+        The evaluators accept gateway-issued tokens; without a resource every token's
+        audience is the gateway, so an evaluator could replay a partner's token at the other
+        evaluator and use that partner's quota there as an oracle. A ``resource`` from
+        ``PPSGATE_TOKEN_RESOURCES`` becomes the token's ``aud`` (the gateway's own API then
+        refuses it), and such a token carries the evaluator scope and nothing else.
+        """
+        resource = self.request.form.get("resource")
+        if resource is None:
+            return
+        server: TokenServer = self.server
+        if resource.rstrip("/") not in server.settings.token_resources:
+            raise TargetRefused(
+                "resource-unknown",
+                "the gateway issues no tokens for this resource (PPSGATE_TOKEN_RESOURCES)",
+            )
+        if requested != {str(Scope.OPRF_EVALUATE)}:
+            raise TargetRefused(
+                "resource-scope",
+                f"a token for a resource carries the scope {Scope.OPRF_EVALUATE} alone; "
+                "request it with scope=oprf:evaluate",
+            )
+        server.resource = resource.rstrip("/")
 
 
 class AccessTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
@@ -112,7 +139,12 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
     """
 
     def __init__(
-        self, *, key: TokenSigningKey, settings: Settings, now: Callable[[], datetime]
+        self,
+        *,
+        key: TokenSigningKey,
+        settings: Settings,
+        now: Callable[[], datetime],
+        resource: Callable[[], str | None] = lambda: None,
     ) -> None:
         super().__init__(
             issuer=settings.public_url,
@@ -122,6 +154,7 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
         self.key = key
         self.audience = settings.public_url
         self.now = now
+        self.resource = resource
 
     def access_token_generator(
         self, client: Any, grant_type: str, user: Any, scope: str
@@ -145,7 +178,7 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
         return self.key.private
 
     def get_audiences(self, client: Any, user: Any, scope: Any) -> str:
-        return self.audience
+        return self.resource() or self.audience
 
     def get_extra_claims(
         self, client: Any, grant_type: str, user: Any, scope: Any
@@ -181,6 +214,7 @@ class TokenResult:
     client: RegisteredClient | None = None
     error: Exception | None = None
     claims: dict[str, Any] | None = None
+    audience: str | None = None  # an RFC 8707 resource the token was restricted to
 
 
 class TokenServer(AuthorizationServer):  # type: ignore[misc]
@@ -205,8 +239,12 @@ class TokenServer(AuthorizationServer):  # type: ignore[misc]
         )
         self.register_client_auth_method(AUTH_METHOD, self.assertion)
         self.register_grant(GatewayClientCredentialsGrant)
+        self.resource: str | None = None  # set by the grant once ``resource`` is validated
         self.register_token_generator(
-            "default", AccessTokenGenerator(key=key, settings=settings, now=now)
+            "default",
+            AccessTokenGenerator(
+                key=key, settings=settings, now=now, resource=lambda: self.resource
+            ),
         )
         self.error: Exception | None = None
         self.client: RegisteredClient | None = None
@@ -257,4 +295,5 @@ class TokenServer(AuthorizationServer):  # type: ignore[misc]
             client=self.client,
             error=self.error,
             claims=self.assertion.verified_claims,
+            audience=self.resource,
         )

@@ -70,6 +70,7 @@ def _issue_event(result: TokenResult, request_id: str) -> AuditEvent:
             "scope": str(result.body.get("scope", "")),
             "expires_in": int(result.body.get("expires_in", 0)),
             "key_version": result.client.row.key_version,
+            **({"audience": result.audience} if result.audience else {}),
         },
     )
 

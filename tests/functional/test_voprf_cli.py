@@ -11,16 +11,21 @@ Everything runs through ``connectors.cli.main``, the CLI's single exit point.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from connectors.cli import main as connector_main
-from connectors.keystore import load_keystore
+from connectors.client import GatewayClient
+from connectors.keystore import ConnectorKeys, load_keystore
+from connectors.oprf import protocol
+from gateway.server import free_port
 from tests.support.evaluators import (
     EvaluatorProcess,
     GatewayIssuer,
@@ -52,14 +57,15 @@ class Setting:
 
 @pytest.fixture
 def setting(database_url: str, tmp_path: Path) -> Iterator[Setting]:
-    with running_gateway(database_url, tmp_path / "data") as gateway:
+    names = ("evaluator-a", "evaluator-b", "rogue")
+    ports = {name: free_port() for name in names}
+    resources = [f"http://127.0.0.1:{port}" for port in ports.values()]
+    # The gateway issues each evaluator its own audience-restricted tokens (RFC 8707).
+    with running_gateway(database_url, tmp_path / "data", token_resources=resources) as gateway:
         issuer = GatewayIssuer(gateway.url)
-        names = ("evaluator-a", "evaluator-b", "rogue")
-        with running_evaluators(tmp_path / "evaluators", issuer, *names, quotas={"psp-a": 1}) as (
-            a,
-            b,
-            rogue,
-        ):
+        with running_evaluators(
+            tmp_path / "evaluators", issuer, *names, quotas={"psp-a": 1}, ports=ports
+        ) as (a, b, rogue):
             pins = write_pins(tmp_path / "evaluators.json", [a, b])
             # The rogue serves its own key at the URL pinned for evaluator-b.
             forged = dict(b.entry, url=rogue.url)
@@ -315,3 +321,30 @@ def test_a_match_during_the_overlap_window_asks_under_both_epochs(
     assert "overlap window not checked (Gateway refused the request" in said
     assert "asking under epoch 2 only" in said
     assert _lines(out)[0]["hit"] is False
+
+
+def test_a_token_made_for_one_evaluator_is_refused_by_the_other_and_the_gateway(
+    setting: Setting, tmp_path: Path
+) -> None:
+    """RFC 8707: evaluator A cannot replay a partner's token at B (B's quota as an oracle)."""
+    keys = ConnectorKeys.generate()
+    client_id = setting.gateway.register_client("bank-a", "bank", SCOPES, keys)
+    first, second = setting.evaluators
+    body = {"epoch": 1, "kind": "phone", "blinded_elements": _one_blinded_element()}
+    with GatewayClient(
+        setting.gateway.url, client_id, keys, scopes=["oprf:evaluate"], resource=first.url
+    ) as for_first:
+        token = for_first.access_token()
+    auth = {"Authorization": f"Bearer {token}"}
+    assert httpx.post(f"{first.url}/v2/evaluate", json=body, headers=auth).status_code == 200
+    replayed = httpx.post(f"{second.url}/v2/evaluate", json=body, headers=auth)
+    assert replayed.status_code == 401
+    assert replayed.json()["code"] == "token-audience"
+    at_gateway = httpx.get(f"{setting.gateway.url}/v1/keys/epochs", headers=auth)
+    assert at_gateway.status_code == 401
+    assert at_gateway.json()["reasons"] == ["token-audience"]
+
+
+def _one_blinded_element() -> str:
+    _blind, element = protocol.blind(b"ppsgate:v2:phone:+31612345678", protocol.Mode.VOPRF)
+    return base64.b64encode(element).decode("ascii")

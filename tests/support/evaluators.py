@@ -69,7 +69,9 @@ class EvaluatorProcess:
         return read_seeds(self.directory / "seeds")[EPOCH]
 
 
-def _env(directory: Path, name: str, issuer: Issuer, quotas: Mapping[str, int]) -> dict[str, str]:
+def _env(
+    directory: Path, name: str, issuer: Issuer, quotas: Mapping[str, int], audience: str
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PPSGATE_")}
     env.update(
         {
@@ -81,6 +83,7 @@ def _env(directory: Path, name: str, issuer: Issuer, quotas: Mapping[str, int]) 
             "PPSGATE_EVALUATOR_TOKEN_JWKS_FILE": str(directory / "gateway-jwks.json"),
             "PPSGATE_EVALUATOR_PARTNER_QUOTAS": json.dumps(dict(quotas)),
             "PPSGATE_EVALUATOR_LOG_LEVEL": "WARNING",
+            "PPSGATE_EVALUATOR_TOKEN_AUDIENCE": audience,
         }
     )
     return env
@@ -94,16 +97,27 @@ def _run_cli(env: dict[str, str], *args: str) -> str:
 
 
 def start_evaluator(
-    base: Path, name: str, issuer: Issuer, *, quotas: Mapping[str, int] | None = None
+    base: Path,
+    name: str,
+    issuer: Issuer,
+    *,
+    quotas: Mapping[str, int] | None = None,
+    port: int | None = None,
+    own_audience: bool = False,
 ) -> EvaluatorProcess:
-    """Seed, publish and serve one evaluator (call :func:`wait_ready` before using it)."""
+    """Seed, publish and serve one evaluator (call :func:`wait_ready` before using it).
+
+    With ``own_audience`` it accepts only tokens whose ``aud`` is its own URL, as in
+    production (RFC 8707 resource tokens from a gateway listing it in
+    ``PPSGATE_TOKEN_RESOURCES``); otherwise the issuer's URL (a test issuer's tokens).
+    """
     directory = base / name
     directory.mkdir(parents=True)
     issuer.write_jwks(directory / "gateway-jwks.json")
-    env = _env(directory, name, issuer, quotas or {})
-    _run_cli(env, "init-seed", "--epoch", str(EPOCH))
-    port = free_port()
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
+    env = _env(directory, name, issuer, quotas or {}, url if own_audience else "")
+    _run_cli(env, "init-seed", "--epoch", str(EPOCH))
     entry = json.loads(_run_cli(env, "public-key", "--url", url))
     # The served process is what `ppsgate evaluator serve` runs: uvicorn with the factory.
     process = subprocess.Popen(
@@ -155,10 +169,29 @@ def wait_ready(evaluator: EvaluatorProcess) -> None:
 
 @contextmanager
 def running_evaluators(
-    base: Path, issuer: Issuer, *names: str, quotas: Mapping[str, int] | None = None
+    base: Path,
+    issuer: Issuer,
+    *names: str,
+    quotas: Mapping[str, int] | None = None,
+    ports: Mapping[str, int] | None = None,
 ) -> Iterator[list[EvaluatorProcess]]:
-    """Start every named evaluator, wait until all serve, stop them all afterwards."""
-    started = [start_evaluator(base, name, issuer, quotas=quotas) for name in names]
+    """Start every named evaluator, wait until all serve, stop them all afterwards.
+
+    With ``ports`` (chosen before the gateway starts, so that it can list the evaluators'
+    URLs as RFC 8707 resources) each evaluator serves there and accepts only tokens made
+    for its own URL.
+    """
+    started = [
+        start_evaluator(
+            base,
+            name,
+            issuer,
+            quotas=quotas,
+            port=(ports or {}).get(name),
+            own_audience=ports is not None,
+        )
+        for name in names
+    ]
     try:
         for evaluator in started:
             wait_ready(evaluator)

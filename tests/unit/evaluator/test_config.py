@@ -42,6 +42,21 @@ def test_production_needs_https_issuer(tmp_path: Path) -> None:
         )
 
 
+def test_production_needs_its_own_url_as_audience(tmp_path: Path) -> None:
+    explicit = {
+        "env": "production",
+        "seed_file": tmp_path / "s",
+        "database_url": "postgresql+psycopg://e@db/e",
+        "token_jwks_url": "https://gw.example/.well-known/jwks.json",
+        "token_issuer": "https://gw.example",
+    }
+    for audience in ("", "https://gw.example/"):
+        with pytest.raises(EvaluatorConfigurationError, match=r"TOKEN_AUDIENCE.*RFC 8707"):
+            load_evaluator_settings(**explicit, token_audience=audience)
+    settings = load_evaluator_settings(**explicit, token_audience="https://eval-a.example/")
+    assert settings.audience == "https://eval-a.example"
+
+
 def test_bad_value_names_the_variable() -> None:
     with pytest.raises(EvaluatorConfigurationError, match="PPSGATE_EVALUATOR_MAX_BATCH"):
         load_evaluator_settings(max_batch=70000)
