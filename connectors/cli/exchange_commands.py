@@ -39,7 +39,7 @@ from connectors.cli.gateway_options import (
 )
 from connectors.cli.voprf_options import VoprfOptions, with_voprf_options
 from connectors.errors import InputFileError, UsageError
-from connectors.hashing import HmacTokeniserV1
+from connectors.hashing import HmacTokeniserV1, Tokeniser
 from connectors.interop.command import ExportFormat, write_export
 from connectors.interop.tlp import DEFAULT_TLP
 from connectors.typekeys import DEFAULT_TYPEKEYS, load_typekeys
@@ -417,6 +417,7 @@ def alerts_command(
     console.print(f"{total} alerts written; cursor {cursor}")
 
 
+@with_voprf_options()
 def rehash_command(
     *,
     indicators: Annotated[
@@ -452,11 +453,13 @@ def rehash_command(
         Path, typer.Option(help="New watch map (row -> watch_id) under the new epoch.")
     ] = Path("watchlist.jsonl"),
     batch_size: BatchSize = 5_000,
+    voprf: VoprfOptions,
 ) -> None:
     """After a rotation: re-submit your indicators and watch list under the new epoch.
 
-    Run it during the overlap window, after `keys fetch`; the old epoch's copies are purged
-    by the gateway when the window ends.
+    Run it during the overlap window, after `keys fetch` (v1) or once the re-published pins
+    document names the new epoch (`--mode voprf`, spec v2: the newest pinned epoch unless
+    `--epoch`); the old epoch's copies are purged by the gateway when the window ends.
     """
     console = Console(stderr=True)
     if indicators is None and watchlist is None:
@@ -467,14 +470,23 @@ def rehash_command(
     ):
         if given is not None and not basis:
             raise UsageError("is needed for this file", field=name)
-    store = load_typekeys(typekeys, passphrase=passphrase)
-    target = store.pick(epoch)
-    console.print(f"re-hashing under epoch {target.epoch}")
-    with Connection(gateway, client_id, keystore, passphrase).client() as client:
+    with (
+        voprf.session(epoch=epoch, console=console) as v2,
+        Connection(gateway, client_id, keystore, passphrase).client() as client,
+    ):
+        tokeniser: Tokeniser
+        if v2 is None:
+            tokeniser = HmacTokeniserV1(
+                load_typekeys(typekeys, passphrase=passphrase).pick(epoch).type_keys()
+            )
+        else:
+            tokeniser = v2
+        console.print(f"re-hashing under epoch {tokeniser.epoch}")
+        chunk = voprf.chunk_rows if v2 is not None else 2_000
         api = ClientApi(client)
         if indicators is not None:
             rows = hash_on_the_fly(
-                indicators, HmacTokeniserV1(target.type_keys()), region=region or DEFAULT_REGION
+                indicators, tokeniser, region=region or DEFAULT_REGION, chunk=chunk
             )
             _run(
                 "rehash: indicators",
@@ -493,7 +505,7 @@ def rehash_command(
             )
         if watchlist is not None:
             watched = hash_on_the_fly(
-                watchlist, HmacTokeniserV1(target.type_keys()), region=region or DEFAULT_REGION
+                watchlist, tokeniser, region=region or DEFAULT_REGION, chunk=chunk
             )
             _run(
                 "rehash: watch list",

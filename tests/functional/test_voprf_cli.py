@@ -322,6 +322,32 @@ def test_a_match_during_the_overlap_window_asks_under_both_epochs(
     assert "asking under epoch 2 only" in said
     assert _lines(out)[0]["hit"] is False
 
+    # The reporter re-tokenises its indicators under the new epoch during the window.
+    rehashed = term.connector(
+        "rehash",
+        "--mode",
+        "voprf",
+        *market,
+        "--indicators",
+        reports,
+        "--submit-legal-basis",
+        "art6_1_f",
+        "--category",
+        "purchase_fraud",
+        "--out",
+        tmp_path / "rehashed.jsonl",
+    )
+    assert rehashed.code == 0, rehashed.err
+    assert "re-hashing under epoch 2" in rehashed.err
+    assert [(r["status"], r["epoch"], r["spec"]) for r in _lines(tmp_path / "rehashed.jsonl")] == [
+        ("accepted", 2, "v2")
+    ]
+    again = term.connector(
+        "match", payees, "--mode", "voprf", *bank, *screen, "--epoch", "2", "--out", out
+    )
+    assert again.code == 0, again.err
+    assert _lines(out)[0]["hit"] is True
+
 
 def test_a_token_made_for_one_evaluator_is_refused_by_the_other_and_the_gateway(
     setting: Setting, tmp_path: Path
