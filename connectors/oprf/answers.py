@@ -22,8 +22,17 @@ class MalformedEvaluation(ValueError):  # noqa: N818 - same naming as ProofRejec
 
 
 def check_answer(sent: bytes, evaluated: bytes, proof: bytes, public_key: bytes) -> None:
-    """Refuse the answer unless ``evaluated[i] = k·sent[i]`` for the key behind ``public_key``."""
-    if len(evaluated) != len(sent) or len(evaluated) % ELEMENT_BYTES:
+    """Refuse the answer unless ``evaluated[i] = k·sent[i]`` for the key behind ``public_key``.
+
+    ``sent`` is the connector's own: its blinded elements, or the previous hop's answer,
+    checked here when it arrived. ``public_key`` comes from the pins, checked when loaded.
+    """
+    if len(evaluated) % ELEMENT_BYTES:
+        raise MalformedEvaluation(
+            f"the evaluated elements are {len(evaluated)} bytes, not whole "
+            f"{ELEMENT_BYTES}-byte elements"
+        )
+    if len(evaluated) != len(sent):
         raise MalformedEvaluation(
             f"{len(evaluated) // ELEMENT_BYTES} element(s) answered for "
             f"{len(sent) // ELEMENT_BYTES} sent"
@@ -35,5 +44,5 @@ def check_answer(sent: bytes, evaluated: bytes, proof: bytes, public_key: bytes)
         group.is_scalar(proof[:SCALAR_BYTES]) and group.is_scalar(proof[SCALAR_BYTES:])
     ):
         raise MalformedEvaluation("the proof is not two canonical scalars")
-    if not protocol.verify_proof(public_key, split_elements(sent), answered, proof):
+    if not protocol.verify_parsed_proof(public_key, split_elements(sent), answered, proof):
         raise ProofRejected("the batch proof does not verify")

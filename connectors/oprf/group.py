@@ -47,9 +47,16 @@ def _sodium() -> ModuleType:
 
 
 def is_element(data: bytes) -> bool:
-    """A canonical encoding of a ristretto255 element other than the identity (RFC 9497 §2.1)."""
+    """A canonical encoding of a ristretto255 element other than the identity (RFC 9497 §2.1).
+
+    RFC 9496 §4.3.1 requires the top bit of the last byte to be clear; libsodium before
+    1.0.19 (Debian 12 ships 1.0.18) ignores that bit when it checks an encoding, so it is
+    checked here: otherwise an evaluator could answer with encodings that decode to the
+    right points but that a conforming implementation (the next evaluator) refuses.
+    """
     return (
         len(data) == ELEMENT_BYTES
+        and not data[-1] & 0x80
         and data != IDENTITY
         and bool(_sodium().crypto_core_ristretto255_is_valid_point(data))
     )

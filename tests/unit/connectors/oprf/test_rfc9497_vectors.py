@@ -219,3 +219,32 @@ def test_binding_proofs_verify_with_the_connectors_check_and_reach_the_outputs(
     impostor = ristretto.Evaluator.from_seed(b"\x5a" * 32, bytes.fromhex(suite["keyInfo"]))
     with pytest.raises(ProofRejected):
         check_answer(sent, *answer(impostor, sent), bytes.fromhex(suite["pkSm"]))
+
+
+def test_non_canonical_encodings_are_refused_before_the_proof(
+    vectors: dict[Mode, dict[str, Any]],
+) -> None:
+    """libsodium reduces scalars and ignores an element's top bit; the RFC's parser does not."""
+    suite = vectors[Mode.VOPRF]
+    vector = suite["vectors"][2]
+    public = bytes.fromhex(suite["pkSm"])
+    blinded, evaluated = _list(vector["BlindedElement"]), _list(vector["EvaluationElement"])
+    proof = bytes.fromhex(vector["Proof"]["proof"])
+    assert protocol.verify_proof(public, blinded, evaluated, proof)
+    order = 2**252 + 27742317777372353535851937790883648493
+    response = int.from_bytes(proof[32:], "little")
+    unreduced = proof[:32] + (response + order).to_bytes(32, "little")
+    top_bit = proof[:32] + (response | 2**255).to_bytes(32, "little")
+    flagged = [evaluated[0][:31] + bytes([evaluated[0][31] | 0x80]), *evaluated[1:]]
+    assert not protocol.verify_proof(public, blinded, evaluated, unreduced)
+    assert not protocol.verify_proof(public, blinded, evaluated, top_bit)
+    assert not protocol.verify_proof(public, blinded, flagged, proof)
+    assert not protocol.verify_proof(public, [], [], proof)
+    sent = b"".join(blinded)
+    for bad_proof in (unreduced, top_bit):
+        with pytest.raises(MalformedEvaluation, match="canonical scalars"):
+            check_answer(sent, b"".join(evaluated), bad_proof, public)
+    with pytest.raises(MalformedEvaluation, match="not group elements"):
+        check_answer(sent, b"".join(flagged), proof, public)
+    with pytest.raises(MalformedEvaluation, match="not whole 32-byte elements"):
+        check_answer(sent, b"".join(evaluated)[:-1], proof, public)
