@@ -20,18 +20,16 @@ import httpx
 import pytest
 
 from connectors.canonical import Kind, canonicalize
-from connectors.hashing import HmacTokeniserV1, TypeKeys
 from connectors.keystore import ConnectorKeys, save_keystore
 from connectors.oprf import (
     EvaluatorClient,
     EvaluatorProofError,
     EvaluatorQuotaError,
     VoprfTokeniserV2,
-    group,
     load_pins,
 )
 from tests.support.evaluators import EPOCH, EvaluatorProcess, running_evaluators, write_pins
-from tests.support.oprf import offline_token, secret_key
+from tests.support.oprf import held_byte_strings, offline_guesses, offline_token, secret_key
 from tests.unit.evaluator.support import GatewayTokenIssuer, PartnerTokens
 
 SAME_NUMBER = ["06-12345678", "+31 6 1234 5678", "0031612345678"]
@@ -84,40 +82,6 @@ def test_two_partners_get_identical_tokens(deployment: Deployment) -> None:
     assert all(re.fullmatch(r"[0-9a-f]{64}", token) for token in bank_tokens)
 
 
-def _secret_candidates(directory: Path, tokens: PartnerTokens, pins_file: Path) -> list[bytes]:
-    """Every byte string a partner holds: key store (all private and public parts), pins,
-    access token. Each is tried as an evaluator seed, a scalar-derived key, a v1 salt."""
-    keystore = directory / "connector-keystore.json"
-    save_keystore(keystore, ConnectorKeys.generate())
-    import base64
-
-    found: set[bytes] = set()
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-        elif isinstance(value, str) and len(value) >= 32:
-            for decode in (
-                bytes.fromhex,
-                lambda text: base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)),
-            ):
-                try:
-                    raw = decode(value)
-                except ValueError:
-                    continue
-                if len(raw) >= 16:
-                    found.add(raw)
-
-    walk(json.loads(keystore.read_text()))
-    walk(json.loads(pins_file.read_text()))
-    walk(tokens.access_token().split("."))
-    return sorted(found)
-
-
 def test_partner_material_and_public_keys_do_not_produce_tokens(
     deployment: Deployment, tmp_path: Path
 ) -> None:
@@ -126,38 +90,19 @@ def test_partner_material_and_public_keys_do_not_produce_tokens(
     with _tokeniser(deployment, "bank-a") as bank:
         real = bank.token(kind, canonical)
 
-    def token(*secrets: bytes) -> str:
-        return offline_token(secrets, kind, canonical)
-
     # Positive control: both evaluators' keys together do compute it offline.
     secret_a, secret_b = (secret_key(ev.seed, EPOCH, kind) for ev in deployment.evaluators)
-    assert token(secret_a, secret_b) == real
+    assert offline_token([secret_a, secret_b], kind, canonical) == real
 
-    candidates = [
-        (raw[:32] + b"\0" * 32)[:32]
-        for raw in _secret_candidates(tmp_path, tokens, deployment.pins_file)
-    ]
-    assert len(candidates) >= 4  # signing d/x/y, X25519 d/x, pinned keys, token parts
-    # Each candidate as an evaluator seed and as a raw scalar.
-    scalars = [secret_key(candidate, EPOCH, kind) for candidate in candidates] + [
-        group.reduce_wide(candidate + bytes(32)) for candidate in candidates
-    ]
-    guesses: set[str] = set()
-    for mine in scalars:
-        guesses.add(token(mine))
-        for other in scalars:
-            guesses.add(token(mine, other))
-        # What one compromised evaluator plus everything the partner holds can compute.
-        guesses.add(token(secret_a))
-        guesses.add(token(secret_b))
-        guesses.add(token(secret_a, mine))
-        guesses.add(token(mine, secret_b))
-    for candidate in candidates:
-        guesses.add(
-            HmacTokeniserV1(TypeKeys.from_master_salt(candidate, epoch=EPOCH)).token(
-                kind, canonical
-            )
-        )
+    keystore = tmp_path / "connector-keystore.json"
+    save_keystore(keystore, ConnectorKeys.generate())
+    held = held_byte_strings(
+        json.loads(keystore.read_text()),
+        json.loads(deployment.pins_file.read_text()),
+        tokens.access_token().split("."),
+    )
+    assert len(held) >= 4  # signing d/x/y, X25519 d/x, pinned keys, token parts
+    guesses = offline_guesses(held, [secret_a, secret_b], EPOCH, kind, canonical)
     assert real not in guesses
 
 

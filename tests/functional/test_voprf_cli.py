@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from connectors.canonical import Kind, canonicalize
 from connectors.cli import main as connector_main
 from connectors.client import GatewayClient
 from connectors.keystore import ConnectorKeys, load_keystore
@@ -34,6 +35,7 @@ from tests.support.evaluators import (
     write_pins,
 )
 from tests.support.gateway import Gateway, running_gateway
+from tests.support.oprf import held_byte_strings, offline_guesses, offline_token, secret_key
 
 SELLER = ["NL91 ABNA 0417 1643 00", "nl91abna0417164300"]  # one IBAN, written two ways
 SCOPES = ("indicators:write", "match:query", "oprf:evaluate")
@@ -155,6 +157,28 @@ def test_two_partners_tokenise_with_the_evaluators_and_match_through_the_cli(
     assert reported["token"] == screened["token"]
     assert re.fullmatch(r"[0-9a-f]{64}", str(reported["token"]))
     assert reported["reference"] == "case-1"  # carried columns stay
+
+    # Offline, what the partner holds — its real key store, the pins, a real access token from
+    # this gateway — computes nothing, alone or with one evaluator's key; both keys do.
+    secrets = [secret_key(ev.seed, 1, Kind.IBAN) for ev in setting.evaluators]
+    canonical = canonicalize(Kind.IBAN, SELLER[0])
+    assert offline_token(secrets, Kind.IBAN, canonical) == reported["token"]
+    keystore = Path(market[market.index("--keystore") + 1])
+    with GatewayClient(
+        setting.gateway.url,
+        market[market.index("--client-id") + 1],
+        load_keystore(keystore),
+        scopes=["oprf:evaluate"],
+        resource=setting.evaluators[0].url,
+    ) as client:
+        access_token = client.access_token()
+    held = held_byte_strings(
+        json.loads(keystore.read_text(encoding="utf-8")),
+        json.loads(setting.pins.read_text(encoding="utf-8")),
+        access_token.split("."),
+    )
+    assert len(held) >= 4
+    assert reported["token"] not in offline_guesses(held, secrets, 1, Kind.IBAN, canonical)
 
     # Same token as v1 would give? No: v2 tokens are a different function of the input.
     v1 = term.connector("hash", reports, "--salt-file", _salt_file(setting, tmp_path))
