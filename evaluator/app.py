@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import sessionmaker
 
 from evaluator.auth import AccessTokenVerifier, TokenKeys
+from evaluator.client_keys import ClientKeys
 from evaluator.config import EvaluatorSettings, load_evaluator_settings
 from evaluator.errors import (
     EvaluatorServiceError,
@@ -21,6 +22,7 @@ from evaluator.errors import (
     UnauthenticatedError,
 )
 from evaluator.keyring import KeyRing
+from evaluator.proofs import ProofVerifier
 from evaluator.routes import router
 from evaluator.service import EvaluatorState
 from evaluator.storage import build_engine, create_schema
@@ -126,6 +128,11 @@ def create_app(
         ),
         session_factory=sessionmaker(engine, expire_on_commit=False),
         clock=clock,
+        proofs=(
+            ProofVerifier(ClientKeys(settings.client_keys_file), clock=clock)
+            if settings.client_keys_file is not None
+            else None
+        ),
     )
     app = FastAPI(
         title="ppsgate evaluator",

@@ -73,6 +73,13 @@ class EvaluatorSettings(BaseSettings):
         "PPSGATE_TOKEN_RESOURCES). Empty means the issuer, which lets an evaluator replay a "
         "partner's token at another: refused in production.",
     )
+    client_keys_file: Path | None = Field(
+        default=None,
+        description="The partners' connector public keys pinned at this evaluator (JSON, "
+        "`ppsgate evaluator clients add`). When set, every request needs a DPoP proof signed "
+        "by the pinned key of the token's client, so the gateway operator, which can mint "
+        "tokens, cannot query in a partner's name. Required in production.",
+    )
     token_jwks_file: Path | None = Field(
         default=None,
         description="JWKS file with the gateway's token-signing public key(s).",
@@ -138,6 +145,7 @@ class EvaluatorSettings(BaseSettings):
                     ("SEED_FILE", self.seed_file),
                     ("DATABASE_URL", self.database_url),
                     ("TOKEN_JWKS_FILE or _URL", self.token_jwks_file or self.token_jwks_url),
+                    ("CLIENT_KEYS_FILE", self.client_keys_file),
                 )
                 if not value
             ]

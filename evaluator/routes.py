@@ -12,6 +12,7 @@ from connectors.canonical import Kind
 from connectors.oprf.suite import SUITE, VOPRF_MODE
 from evaluator.auth import Caller
 from evaluator.errors import UnauthenticatedError
+from evaluator.proofs import record_use
 from evaluator.service import EvaluateRequest, EvaluateResponse, EvaluatorState, evaluate_batch
 
 router = APIRouter()
@@ -32,14 +33,42 @@ def request_id(x_request_id: Annotated[str | None, Header()] = None) -> str:
     return uuid.uuid4().hex
 
 
-def authenticated(state: StateDep, authorization: Annotated[str | None, Header()] = None) -> Caller:
+def authenticated(
+    request: Request,
+    state: StateDep,
+    authorization: Annotated[str | None, Header()] = None,
+    dpop: Annotated[str | None, Header(alias="DPoP")] = None,
+) -> Caller:
+    """The gateway's token names the client; with pinned client keys, its proof must match."""
     if not authorization or not authorization.lower().startswith("bearer "):
         raise UnauthenticatedError(
             "send the gateway's access token as 'Authorization: Bearer <token>'",
             field="Authorization",
             code="token-missing",
         )
-    return state.verifier.verify(authorization.split(" ", 1)[1].strip())
+    token = authorization.split(" ", 1)[1].strip()
+    caller = state.verifier.verify(token)
+    if state.proofs is not None:
+        proof = state.proofs.verify(
+            dpop,
+            caller=caller,
+            access_token=token,
+            method=request.method,
+            url=_own_url(state, request),
+        )
+        record_use(state.session_factory, proof, now=int(state.clock()))
+    return caller
+
+
+def _own_url(state: EvaluatorState, request: Request) -> str:
+    """The URL the partner called: its pinned URL (the token audience) plus the path.
+
+    Behind a proxy the request's own URL may name an internal host, so the configured
+    audience — this evaluator's URL as pinned — is preferred when there is one.
+    """
+    if state.settings.token_audience:
+        return f"{state.settings.token_audience}{request.url.path}"
+    return str(request.url).split("?", 1)[0]
 
 
 @router.post(

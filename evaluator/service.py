@@ -24,6 +24,7 @@ from evaluator.auth import AccessTokenVerifier, Caller
 from evaluator.config import EvaluatorSettings
 from evaluator.errors import BadRequestError, PayloadTooLargeError, QuotaExceededError
 from evaluator.keyring import KeyRing
+from evaluator.proofs import ProofVerifier
 from evaluator.quota import Charge, charge_quota
 
 logger = logging.getLogger("evaluator")
@@ -62,6 +63,7 @@ class EvaluatorState:
     verifier: AccessTokenVerifier
     session_factory: sessionmaker[Session]
     clock: Callable[[], float]
+    proofs: ProofVerifier | None = None  # set when partners' keys are pinned here
 
 
 def _blinded_inputs(text: str, max_batch: int) -> list[ristretto.BlindedInput]:

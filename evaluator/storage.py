@@ -1,10 +1,11 @@
 """The evaluator's own small database: quota windows and the volume log.
 
 It is not the gateway's database and shares nothing with it (its own declarative base, its
-own tables, created on start — two tables whose shape is part of this module). What it
-holds are counts: per partner and window how many elements were evaluated, and one volume
-row per request (who, when, epoch, type, how many, outcome). Blinded elements are never
-stored or logged — they would not reveal inputs, but there is no reason to keep them.
+own tables, created on start, whose shape is part of this module). What it holds are counts:
+per partner and window how many elements were evaluated, one volume row per request (who,
+when, epoch, type, how many, outcome), and the proof-of-possession ids already used.
+Blinded elements are never stored or logged — they would not reveal inputs, but there is no
+reason to keep them.
 """
 
 from __future__ import annotations
@@ -71,6 +72,16 @@ class VolumeRecord(EvaluatorBase):
     outcome: Mapped[str] = mapped_column(String(16))
 
 
+class UsedProof(EvaluatorBase):
+    """A proof-of-possession ``jti`` already used, kept until the proof would expire anyway."""
+
+    __tablename__ = "evaluator_used_proofs"
+
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    jti: Mapped[str] = mapped_column(String(128), primary_key=True)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
 def build_engine(url: str) -> Engine:
     """An engine for the evaluator database; SQLite gets WAL and a busy timeout."""
     if url.startswith("sqlite"):
@@ -88,7 +99,7 @@ def build_engine(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create the two tables if absent (idempotent; safe with several workers)."""
+    """Create the tables if absent (idempotent; safe with several workers)."""
     try:
         EvaluatorBase.metadata.create_all(engine)
     except SQLAlchemyError as exc:

@@ -284,7 +284,11 @@ def settings_table() -> str:
     rows = ["| variable | default | meaning |", "|---|---|---|"]
     for name, info in Settings.model_fields.items():
         if info.default_factory is not None:
-            default = "(per user data directory)" if name == "data_dir" else "(computed)"
+            if name == "data_dir":
+                default = "(per user data directory)"
+            else:
+                made = info.get_default(call_default_factory=True, validated_data={})
+                default = "(empty)" if made in ([], {}) else "(computed)"
         elif info.default in (None, ""):
             default = "(empty)"
         else:

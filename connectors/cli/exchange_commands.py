@@ -1,9 +1,10 @@
 """``submit``, ``match``, ``watch``, ``alerts`` and ``rehash``: the exchange with the gateway.
 
 Raw input files are hashed on the fly with the type-key store's active epoch (``keys
-fetch`` fills it); ``match`` during an overlap window asks under both epochs and merges the
-answers per row; ``rehash`` re-submits the partner's indicators and watch list from its
-source files under the new epoch after a rotation.
+fetch`` fills it) or, with ``--mode voprf``, by the pinned evaluators under the newest pinned
+epoch; ``match`` during an overlap window asks under both epochs and merges the answers per
+row; ``rehash`` re-submits the partner's indicators and watch list from its source files
+under the new epoch after a rotation.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from connectors.typekeys import DEFAULT_TYPEKEYS, load_typekeys
 from connectors.workflows import operations
 from connectors.workflows.operations import Summary
 from connectors.workflows.outputs import ResultWriter, open_output, output_format
-from connectors.workflows.rows import hash_on_the_fly
+from connectors.workflows.rows import hash_on_the_fly, looks_hashed
 
 InputFile = Annotated[
     Path, typer.Argument(metavar="FILE", help="`hash` output, or raw with --salt-file.")
@@ -229,7 +230,7 @@ def match_command(
         voprf.session(epoch=epoch, console=console, salt_file=salt_file) as v2,
         Connection(gateway, client_id, keystore, passphrase).client() as client,
         voprf.overlap(
-            v2,
+            None if looks_hashed(file) else v2,  # hash output carries its own epochs
             epoch=epoch,
             console=console,
             listing=lambda: ClientApi(client).call("GET", "/v1/keys/epochs")["epochs"],

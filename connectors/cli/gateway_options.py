@@ -34,7 +34,8 @@ Epoch = Annotated[
     typer.Option(
         min=1,
         help="Salt epoch when hashing on the fly (default: the type-key store's active epoch; "
-        "with --salt-file: 1).",
+        "with --salt-file: 1; with --mode voprf: the newest epoch pinned for every evaluator). "
+        "match: a given epoch is asked alone, also during an overlap window.",
     ),
 ]
 TypekeysPath = Annotated[

@@ -1,8 +1,8 @@
 """``--mode hmac|voprf`` and the evaluator options, shared by every command that tokenises.
 
-``hash`` and the hash-on-the-fly path of ``submit``, ``match`` and ``watch add`` tokenise
-either with the shared HMAC type keys (spec v1, the default) or obliviously with the pinned
-VOPRF evaluators (spec v2, :mod:`connectors.oprf`). The evaluator options are declared once
+``hash``, ``rehash`` and the hash-on-the-fly path of ``submit``, ``match`` and ``watch add``
+tokenise either with the shared HMAC type keys (spec v1, the default) or obliviously with the
+pinned VOPRF evaluators (spec v2, :mod:`connectors.oprf`). The evaluator options are declared once
 here and added to a command by :func:`with_voprf_options`, which hands the command one
 :class:`VoprfOptions` instead of six more parameters: the exchange commands already repeat
 their option lists (known duplication D1) and this must not add to it.
@@ -11,8 +11,10 @@ Evaluator access tokens come from the gateway's token endpoint with the connecto
 OAuth client (``private_key_jwt``), one per evaluator: each is requested with the RFC 8707
 ``resource`` of that evaluator's pinned URL, so its audience is that evaluator alone (the
 other evaluator and the gateway's API refuse it) and it carries the scope ``oprf:evaluate``
-alone. ``hash`` gets ``--gateway``,
-``--client-id`` and ``--keystore`` for that; the exchange commands use their own.
+alone. Every request also carries a DPoP proof signed by the connector's own key, which
+evaluators that pin partners' keys require (the gateway cannot make one). ``hash`` gets
+``--gateway``, ``--client-id`` and ``--keystore`` for that; the exchange commands use their
+own.
 """
 
 from __future__ import annotations
@@ -242,6 +244,7 @@ class VoprfOptions:
                             resource=pin.url,
                         )
                     ),
+                    proof_key=keys.signing_key,
                 )
             )
             for pin in pins

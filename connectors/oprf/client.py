@@ -4,12 +4,20 @@ The evaluator trusts access tokens issued by the gateway's token endpoint, so th
 reuses its gateway credentials (:class:`connectors.client.GatewayClient` is an
 :class:`AccessTokenSource`); asking the gateway for a token carrying only the evaluator
 scope keeps a token shown to an evaluator useless at the gateway's own API. This client
-only moves bytes; proofs are checked by :mod:`connectors.oprf.tokeniser`, which holds the
-blinds.
+only moves bytes; the evaluators' proofs are checked, and the blinds held, by
+:mod:`connectors.oprf.chunks` (in this process or in a crypto worker).
+
+With ``proof_key`` (the connector's own ES256 signing key) every request also carries a
+proof of possession in RFC 9449's DPoP format, bound to the evaluator's URL and to the access
+token: an evaluator that pins the partner's key (``PPSGATE_EVALUATOR_CLIENT_KEYS_FILE``)
+then knows the partner's connector is asking, which a token minted by the gateway's operator
+alone could not show.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import secrets
 import time
 from collections.abc import Callable
@@ -17,6 +25,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
+from joserfc import jwt
+from joserfc.jwk import ECKey
 
 from connectors.canonical import Kind
 from connectors.oprf.errors import (
@@ -52,6 +62,20 @@ class EvaluatedBatch:
     proof: bytes
 
 
+def possession_proof(key: ECKey, *, method: str, url: str, access_token: str, now: float) -> str:
+    """A single-use DPoP proof (RFC 9449 §4.2): this key's holder sends this request now."""
+    digest = hashlib.sha256(access_token.encode("ascii")).digest()
+    claims = {
+        "jti": secrets.token_urlsafe(18),
+        "htm": method,
+        "htu": url,
+        "iat": int(now),
+        "ath": base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii"),
+    }
+    header = {"typ": "dpop+jwt", "alg": "ES256", "jwk": dict(key.as_dict(private=False))}
+    return str(jwt.encode(header, claims, key, algorithms=["ES256"]))
+
+
 def _problem(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
@@ -78,11 +102,15 @@ class EvaluatorClient:
         max_attempts: int = 3,
         backoff_seconds: float = 0.25,
         sleep: Callable[[float], None] = time.sleep,
+        proof_key: ECKey | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.pin = pin
         self._tokens = tokens
+        self._proof_key = proof_key
+        self._clock = clock
         self._max_attempts = max_attempts
         self._backoff_seconds = backoff_seconds
         self._sleep = sleep
@@ -145,7 +173,7 @@ class EvaluatorClient:
         renewed = False
         attempt = 0
         while True:
-            headers = {"Authorization": f"Bearer {self._tokens.access_token()}"}
+            headers = self._headers()
             last: httpx.Response | None = None
             try:
                 last = self._http.post(EVALUATE_PATH, json=body, headers=headers)
@@ -168,6 +196,20 @@ class EvaluatorClient:
                 )
             ceiling = self._backoff_seconds * 2 ** (attempt - 1)
             self._sleep(ceiling * (0.5 + secrets.randbelow(1001) / 2000))
+
+    def _headers(self) -> dict[str, str]:
+        """The bearer token and, with a proof key, a fresh proof (one per attempt)."""
+        token = self._tokens.access_token()
+        headers = {"Authorization": f"Bearer {token}"}
+        if self._proof_key is not None:
+            headers["DPoP"] = possession_proof(
+                self._proof_key,
+                method="POST",
+                url=f"{self.pin.url}{EVALUATE_PATH}",
+                access_token=token,
+                now=self._clock(),
+            )
+        return headers
 
     def _parse(
         self, response: httpx.Response, epoch: int, kind: Kind, count: int

@@ -49,9 +49,10 @@ class VoprfTokeniserV2:
 
     ``crypto_workers`` processes are started on the first call that spans more than one
     chunk (a single chunk is cheaper in-process than a process start) and stopped by
-    :meth:`close`. In-flight chunks are spread over them round-robin, so
-    ``max_in_flight`` should be at least the number of workers plus one to keep them busy
-    while answers travel.
+    :meth:`close`. In-flight chunks are spread over them round-robin; each chunk waits for
+    two evaluators in turn, so on machines with many cores raise ``max_in_flight`` to at
+    least twice the number of workers to keep them busy while answers travel (the default,
+    4, suits two cores).
     """
 
     spec_version = SPEC_VERSION

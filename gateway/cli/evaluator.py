@@ -7,14 +7,17 @@ commands are what that party runs, reading ``PPSGATE_EVALUATOR_*`` settings only
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 import uvicorn
 
 from evaluator.app import create_app
+from evaluator.client_keys import client_entry, empty_document, parse_client_keys
 from evaluator.config import EvaluatorSettings, load_evaluator_settings
 from evaluator.errors import EvaluatorServiceError
 from evaluator.keyring import KeyRing
@@ -113,3 +116,91 @@ def destroy(
     with _as_gateway_errors():
         destroy_epoch(settings.effective_seed_file, epoch)
     typer.echo(f"epoch {epoch} destroyed in {settings.effective_seed_file}")
+
+
+clients_app = typer.Typer(
+    help="Pin partners' connector keys at this evaluator (PPSGATE_EVALUATOR_CLIENT_KEYS_FILE).",
+    no_args_is_help=True,
+)
+app.add_typer(clients_app, name="clients")
+
+
+def _clients_file() -> Path:
+    settings = _settings()
+    if settings.client_keys_file is None:
+        raise ConfigurationError(
+            "set PPSGATE_EVALUATOR_CLIENT_KEYS_FILE to the file of pinned client keys",
+            field="client_keys_file",
+        )
+    return settings.client_keys_file
+
+
+def _read_clients(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return empty_document()
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"cannot read {path}: {exc}", field="client_keys_file") from None
+    with _as_gateway_errors():
+        parse_client_keys(document, source=str(path))  # refuse to extend a broken file
+    return dict(document)
+
+
+def _write_clients(path: Path, document: dict[str, Any]) -> None:
+    """Atomically: a running evaluator re-reads the file and must never see half of it."""
+    partial = path.with_name(f".{path.name}.tmp")
+    partial.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    partial.chmod(0o644)  # public keys only
+    os.replace(partial, path)
+
+
+@clients_app.command("add")
+def clients_add(
+    client_id: Annotated[str, typer.Option(help="The connector's OAuth client id.")],
+    partner_id: Annotated[str, typer.Option(help="The partner the client belongs to.")],
+    jwks: Annotated[
+        Path,
+        typer.Option(help="The public keys the partner handed over (`keys init` output)."),
+    ],
+) -> None:
+    """Pin a partner connector's public signing key (received from the partner, out of band)."""
+    path = _clients_file()
+    try:
+        given = json.loads(jwks.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"cannot read {jwks}: {exc}", field="jwks") from None
+    with _as_gateway_errors():
+        entry = client_entry(client_id, partner_id, given)
+    document = _read_clients(path)
+    clients = [c for c in document["clients"] if c.get("client_id") != client_id]
+    replaced = len(clients) != len(document["clients"])
+    document["clients"] = [*clients, entry]
+    _write_clients(path, document)
+    action = "replaced" if replaced else "pinned"
+    typer.echo(f"{action} client {client_id} of partner {partner_id} in {path}")
+
+
+@clients_app.command("remove")
+def clients_remove(
+    client_id: Annotated[str, typer.Option(help="The client id to unpin.")],
+) -> None:
+    """Unpin a client: its requests are refused from the next one on."""
+    path = _clients_file()
+    document = _read_clients(path)
+    kept = [c for c in document["clients"] if c.get("client_id") != client_id]
+    if len(kept) == len(document["clients"]):
+        raise ConfigurationError(f"client {client_id!r} is not pinned", field="client_id")
+    document["clients"] = kept
+    _write_clients(path, document)
+    typer.echo(f"unpinned client {client_id} in {path}")
+
+
+@clients_app.command("list")
+def clients_list() -> None:
+    """The pinned clients: client id, partner, key thumbprint."""
+    path = _clients_file()
+    with _as_gateway_errors():
+        pinned = parse_client_keys(_read_clients(path), source=str(path))
+    for client in pinned.values():
+        typer.echo(f"{client.client_id}\t{client.partner_id}\t{client.thumbprint}")

@@ -14,8 +14,10 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -26,11 +28,17 @@ from connectors.cli import main as connector_main
 from connectors.client import GatewayClient
 from connectors.keystore import ConnectorKeys, load_keystore
 from connectors.oprf import protocol
+from connectors.oprf.client import possession_proof
+from gateway.auth.keys import load_token_signing_key
+from gateway.auth.server import AccessTokenGenerator, RegisteredClient
+from gateway.partners.models import Partner as PartnerRow
+from gateway.partners.models import PartnerClient
 from gateway.server import free_port
 from tests.support.evaluators import (
     EvaluatorProcess,
     GatewayIssuer,
     add_epoch,
+    pin_client,
     running_evaluators,
     write_pins,
 )
@@ -55,6 +63,11 @@ class Setting:
     forged_pins: Path
     folder: Path
     evaluators: tuple[EvaluatorProcess, EvaluatorProcess]
+    rogue: EvaluatorProcess
+
+    @property
+    def every_evaluator(self) -> tuple[EvaluatorProcess, ...]:
+        return (*self.evaluators, self.rogue)
 
 
 @pytest.fixture
@@ -75,7 +88,7 @@ def setting(database_url: str, tmp_path: Path) -> Iterator[Setting]:
             document = json.loads(pins.read_text(encoding="utf-8"))
             document["evaluators"][1] = forged
             forged_pins.write_text(json.dumps(document), encoding="utf-8")
-            yield Setting(gateway, pins, forged_pins, tmp_path, (a, b))
+            yield Setting(gateway, pins, forged_pins, tmp_path, (a, b), rogue)
 
 
 class Terminal:
@@ -114,6 +127,11 @@ class Terminal:
         client_id = self.setting.gateway.register_client(
             partner_id, sector, scopes, load_keystore(keystore)
         )
+        # The partner hands its public keys (`keys init` output) to every evaluator operator.
+        jwks = self.setting.folder / f"{partner_id}-public.json"
+        jwks.write_text(made.out, encoding="utf-8")
+        for evaluator in self.setting.every_evaluator:
+            pin_client(evaluator, client_id, partner_id, jwks)
         return (
             "--gateway",
             self.setting.gateway.url,
@@ -379,22 +397,85 @@ def test_a_token_made_for_one_evaluator_is_refused_by_the_other_and_the_gateway(
     """RFC 8707: evaluator A cannot replay a partner's token at B (B's quota as an oracle)."""
     keys = ConnectorKeys.generate()
     client_id = setting.gateway.register_client("bank-a", "bank", SCOPES, keys)
+    jwks = tmp_path / "bank-a-public.json"
+    jwks.write_text(json.dumps(keys.public_jwks()), encoding="utf-8")
     first, second = setting.evaluators
-    body = {"epoch": 1, "kind": "phone", "blinded_elements": _one_blinded_element()}
+    for evaluator in setting.evaluators:
+        pin_client(evaluator, client_id, "bank-a", jwks)
     with GatewayClient(
         setting.gateway.url, client_id, keys, scopes=["oprf:evaluate"], resource=first.url
     ) as for_first:
         token = for_first.access_token()
-    auth = {"Authorization": f"Bearer {token}"}
-    assert httpx.post(f"{first.url}/v2/evaluate", json=body, headers=auth).status_code == 200
-    replayed = httpx.post(f"{second.url}/v2/evaluate", json=body, headers=auth)
+
+    def ask(evaluator: EvaluatorProcess) -> httpx.Response:
+        url = f"{evaluator.url}/v2/evaluate"
+        proof = possession_proof(
+            keys.signing_key, method="POST", url=url, access_token=token, now=time.time()
+        )
+        headers = {"Authorization": f"Bearer {token}", "DPoP": proof}
+        return httpx.post(url, json=_evaluation_body(), headers=headers)
+
+    assert ask(first).status_code == 200
+    replayed = ask(second)  # with a valid proof for B: only the audience is wrong
     assert replayed.status_code == 401
     assert replayed.json()["code"] == "token-audience"
-    at_gateway = httpx.get(f"{setting.gateway.url}/v1/keys/epochs", headers=auth)
+    at_gateway = httpx.get(
+        f"{setting.gateway.url}/v1/keys/epochs", headers={"Authorization": f"Bearer {token}"}
+    )
     assert at_gateway.status_code == 401
     assert at_gateway.json()["reasons"] == ["token-audience"]
 
 
-def _one_blinded_element() -> str:
+def test_a_token_the_gateway_operator_mints_alone_gets_no_evaluation(
+    setting: Setting, tmp_path: Path
+) -> None:
+    """The operator holds the token-signing key, not the partner's: every evaluator refuses."""
+    keys = ConnectorKeys.generate()
+    client_id = setting.gateway.register_client("bank-a", "bank", SCOPES, keys)
+    jwks = tmp_path / "bank-a-public.json"
+    jwks.write_text(json.dumps(keys.public_jwks()), encoding="utf-8")
+    first, _second = setting.evaluators
+    pin_client(first, client_id, "bank-a", jwks)
+    url = f"{first.url}/v2/evaluate"
+    minted = _operator_token(setting.gateway, client_id, "bank-a", audience=first.url)
+    bare = httpx.post(url, json=_evaluation_body(), headers={"Authorization": f"Bearer {minted}"})
+    assert bare.status_code == 401
+    assert bare.json()["code"] == "proof-missing"
+    own_key = ConnectorKeys.generate().signing_key  # the operator signs with a key of its own
+    proof = possession_proof(own_key, method="POST", url=url, access_token=minted, now=time.time())
+    forged = httpx.post(
+        url,
+        json=_evaluation_body(),
+        headers={"Authorization": f"Bearer {minted}", "DPoP": proof},
+    )
+    assert forged.status_code == 401
+    assert forged.json()["code"] == "proof-key"
+
+
+def _operator_token(gateway: Gateway, client_id: str, partner_id: str, *, audience: str) -> str:
+    """A token signed with the gateway's own key, as its operator could make without asking."""
+    settings = gateway.services.settings
+    generator = AccessTokenGenerator(
+        key=load_token_signing_key(settings),
+        settings=settings,
+        now=lambda: datetime.now(tz=UTC),
+        resource=lambda: audience,
+    )
+    row = PartnerClient(id=client_id, partner_id=partner_id, key_version=1, scopes="oprf:evaluate")
+    partner = PartnerRow(id=partner_id, name=partner_id, sector="bank")
+    token = generator.generate(
+        "client_credentials",
+        RegisteredClient(row, partner),
+        scope="oprf:evaluate",
+        include_refresh_token=False,
+    )
+    return str(token["access_token"])
+
+
+def _evaluation_body() -> dict[str, object]:
     _blind, element = protocol.blind(b"ppsgate:v2:phone:+31612345678", protocol.Mode.VOPRF)
-    return base64.b64encode(element).decode("ascii")
+    return {
+        "epoch": 1,
+        "kind": "phone",
+        "blinded_elements": base64.b64encode(element).decode("ascii"),
+    }

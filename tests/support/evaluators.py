@@ -25,6 +25,7 @@ import pytest
 from typer.testing import CliRunner
 
 from connectors.oprf.pins import PINS_FORMAT
+from evaluator.client_keys import empty_document
 from evaluator.seeds import read_seeds
 from gateway.cli import app as cli_app
 from gateway.server import free_port
@@ -70,7 +71,12 @@ class EvaluatorProcess:
 
 
 def _env(
-    directory: Path, name: str, issuer: Issuer, quotas: Mapping[str, int], audience: str
+    directory: Path,
+    name: str,
+    issuer: Issuer,
+    quotas: Mapping[str, int],
+    audience: str,
+    clients_file: Path | None,
 ) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PPSGATE_")}
     env.update(
@@ -86,6 +92,8 @@ def _env(
             "PPSGATE_EVALUATOR_TOKEN_AUDIENCE": audience,
         }
     )
+    if clients_file is not None:
+        env["PPSGATE_EVALUATOR_CLIENT_KEYS_FILE"] = str(clients_file)
     return env
 
 
@@ -107,16 +115,21 @@ def start_evaluator(
 ) -> EvaluatorProcess:
     """Seed, publish and serve one evaluator (call :func:`wait_ready` before using it).
 
-    With ``own_audience`` it accepts only tokens whose ``aud`` is its own URL, as in
-    production (RFC 8707 resource tokens from a gateway listing it in
-    ``PPSGATE_TOKEN_RESOURCES``); otherwise the issuer's URL (a test issuer's tokens).
+    With ``own_audience`` it is set up as in production: it accepts only tokens whose
+    ``aud`` is its own URL (RFC 8707 resource tokens from a gateway listing it in
+    ``PPSGATE_TOKEN_RESOURCES``) and only requests with a DPoP proof from a client pinned in
+    its client keys file (:func:`pin_client`); otherwise the issuer's URL is the audience (a
+    test issuer's tokens) and no proof is asked for.
     """
     directory = base / name
     directory.mkdir(parents=True)
     issuer.write_jwks(directory / "gateway-jwks.json")
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
-    env = _env(directory, name, issuer, quotas or {}, url if own_audience else "")
+    clients_file = directory / "clients.json" if own_audience else None
+    if clients_file is not None:
+        clients_file.write_text(json.dumps(empty_document()), encoding="utf-8")
+    env = _env(directory, name, issuer, quotas or {}, url if own_audience else "", clients_file)
     _run_cli(env, "init-seed", "--epoch", str(EPOCH))
     entry = json.loads(_run_cli(env, "public-key", "--url", url))
     # The served process is what `ppsgate evaluator serve` runs: uvicorn with the factory.
@@ -144,6 +157,23 @@ def start_evaluator(
         stderr=subprocess.PIPE,
     )
     return EvaluatorProcess(name, directory, url, process, entry, env)
+
+
+def pin_client(
+    evaluator: EvaluatorProcess, client_id: str, partner_id: str, jwks_file: Path
+) -> None:
+    """The evaluator operator pins a partner's connector key: ``clients add``."""
+    _run_cli(
+        evaluator.env,
+        "clients",
+        "add",
+        "--client-id",
+        client_id,
+        "--partner-id",
+        partner_id,
+        "--jwks",
+        str(jwks_file),
+    )
 
 
 def add_epoch(evaluator: EvaluatorProcess, epoch: int) -> None:

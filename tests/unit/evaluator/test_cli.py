@@ -67,3 +67,43 @@ def test_missing_seed_file_is_one_clear_error(env: Path) -> None:
     result = CliRunner().invoke(app, ["evaluator", "public-key"])
     assert isinstance(result.exception, ConfigurationError)
     assert "init-seed" in result.exception.reason
+
+
+def test_clients_add_list_remove_pin_partner_keys(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from connectors.keystore import ConnectorKeys
+    from evaluator.client_keys import ClientKeys
+
+    runner = CliRunner()
+    unset = runner.invoke(app, ["evaluator", "clients", "list"])
+    assert isinstance(unset.exception, ConfigurationError)
+    assert "PPSGATE_EVALUATOR_CLIENT_KEYS_FILE" in unset.exception.reason
+    clients = tmp_path / "clients.json"
+    monkeypatch.setenv("PPSGATE_EVALUATOR_CLIENT_KEYS_FILE", str(clients))
+    keys = ConnectorKeys.generate()
+    jwks = tmp_path / "bank-a.json"
+    jwks.write_text(json.dumps(keys.public_jwks()), encoding="utf-8")
+    add = ["evaluator", "clients", "add", "--client-id", "bank-a-c1", "--partner-id", "bank-a"]
+    added = runner.invoke(app, [*add, "--jwks", str(jwks)])
+    assert added.exit_code == 0, added.output
+    assert "pinned client bank-a-c1 of partner bank-a" in added.output
+    again = runner.invoke(app, [*add, "--jwks", str(jwks)])
+    assert "replaced" in again.output
+    pinned = ClientKeys(clients).get("bank-a-c1")
+    assert pinned is not None
+    assert pinned.thumbprint == keys.signing_key.thumbprint()
+    listed = runner.invoke(app, ["evaluator", "clients", "list"])
+    assert listed.output.split() == ["bank-a-c1", "bank-a", keys.signing_key.thumbprint()]
+
+    private = tmp_path / "private.json"
+    private.write_text(json.dumps(keys.signing_key.as_dict(private=True)), encoding="utf-8")
+    refused = runner.invoke(app, [*add, "--jwks", str(private)])
+    assert isinstance(refused.exception, ConfigurationError)
+    assert "private part" in refused.exception.reason
+
+    removed = runner.invoke(app, ["evaluator", "clients", "remove", "--client-id", "bank-a-c1"])
+    assert removed.exit_code == 0, removed.output
+    assert ClientKeys(clients).get("bank-a-c1") is None
+    missing = runner.invoke(app, ["evaluator", "clients", "remove", "--client-id", "bank-a-c1"])
+    assert isinstance(missing.exception, ConfigurationError)

@@ -29,6 +29,7 @@ def test_production_refuses_defaults() -> None:
         load_evaluator_settings(env="production", token_issuer="https://gw.example")
     assert "PPSGATE_EVALUATOR_SEED_FILE" in caught.value.reason
     assert "PPSGATE_EVALUATOR_TOKEN_JWKS_FILE" in caught.value.reason
+    assert "PPSGATE_EVALUATOR_CLIENT_KEYS_FILE" in caught.value.reason
 
 
 def test_production_needs_https_issuer(tmp_path: Path) -> None:
@@ -39,6 +40,8 @@ def test_production_needs_https_issuer(tmp_path: Path) -> None:
             database_url="postgresql+psycopg://e@db/e",
             token_jwks_url="https://gw.example/.well-known/jwks.json",
             token_issuer="http://gw.example",
+            token_audience="https://eval-a.example",
+            client_keys_file=tmp_path / "clients.json",
         )
 
 
@@ -49,6 +52,7 @@ def test_production_needs_its_own_url_as_audience(tmp_path: Path) -> None:
         "database_url": "postgresql+psycopg://e@db/e",
         "token_jwks_url": "https://gw.example/.well-known/jwks.json",
         "token_issuer": "https://gw.example",
+        "client_keys_file": tmp_path / "clients.json",
     }
     for audience in ("", "https://gw.example/"):
         with pytest.raises(EvaluatorConfigurationError, match=r"TOKEN_AUDIENCE.*RFC 8707"):
