@@ -145,15 +145,22 @@ def _fetch_json(url: str) -> Any:
         ) from None
 
 
-def _header(token: str) -> dict[str, Any]:
+def jws_header(token: str) -> dict[str, Any] | None:
+    """A compact JWS's protected header, read *before* any verification (to check ``alg`` and
+    ``typ`` against allow-lists first); ``None`` when it is not a JSON object."""
     try:
         segment = token.split(".", 1)[0]
         decoded = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
     except (ValueError, UnicodeDecodeError):
-        raise _refused("token-malformed", "the bearer token is not a JWT") from None
-    if not isinstance(decoded, dict):
+        return None
+    return decoded if isinstance(decoded, dict) else None
+
+
+def _header(token: str) -> dict[str, Any]:
+    header = jws_header(token)
+    if header is None:
         raise _refused("token-malformed", "the bearer token's header is not a JSON object")
-    return decoded
+    return header
 
 
 class AccessTokenVerifier:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from evaluator.auth import Caller
+from evaluator.auth import Caller, jws_header
 from evaluator.client_keys import ClientKeys
 from evaluator.errors import StorageError, UnauthenticatedError
 from evaluator.storage import UsedProof
@@ -59,14 +58,10 @@ def token_hash(access_token: str) -> str:
 
 
 def _header(proof: str) -> dict[str, Any]:
-    try:
-        segment = proof.split(".", 1)[0]
-        decoded = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    except (ValueError, UnicodeDecodeError):
-        raise _refused("proof-malformed", "the DPoP proof is not a JWT") from None
-    if not isinstance(decoded, dict):
+    header = jws_header(proof)
+    if header is None:
         raise _refused("proof-malformed", "the DPoP proof's header is not a JSON object")
-    return decoded
+    return header
 
 
 class ProofVerifier:

@@ -395,13 +395,8 @@ def test_a_token_made_for_one_evaluator_is_refused_by_the_other_and_the_gateway(
     setting: Setting, tmp_path: Path
 ) -> None:
     """RFC 8707: evaluator A cannot replay a partner's token at B (B's quota as an oracle)."""
-    keys = ConnectorKeys.generate()
-    client_id = setting.gateway.register_client("bank-a", "bank", SCOPES, keys)
-    jwks = tmp_path / "bank-a-public.json"
-    jwks.write_text(json.dumps(keys.public_jwks()), encoding="utf-8")
+    keys, client_id = _pinned_partner(setting, tmp_path, setting.evaluators)
     first, second = setting.evaluators
-    for evaluator in setting.evaluators:
-        pin_client(evaluator, client_id, "bank-a", jwks)
     with GatewayClient(
         setting.gateway.url, client_id, keys, scopes=["oprf:evaluate"], resource=first.url
     ) as for_first:
@@ -430,12 +425,8 @@ def test_a_token_the_gateway_operator_mints_alone_gets_no_evaluation(
     setting: Setting, tmp_path: Path
 ) -> None:
     """The operator holds the token-signing key, not the partner's: every evaluator refuses."""
-    keys = ConnectorKeys.generate()
-    client_id = setting.gateway.register_client("bank-a", "bank", SCOPES, keys)
-    jwks = tmp_path / "bank-a-public.json"
-    jwks.write_text(json.dumps(keys.public_jwks()), encoding="utf-8")
     first, _second = setting.evaluators
-    pin_client(first, client_id, "bank-a", jwks)
+    _keys, client_id = _pinned_partner(setting, tmp_path, (first,))
     url = f"{first.url}/v2/evaluate"
     minted = _operator_token(setting.gateway, client_id, "bank-a", audience=first.url)
     bare = httpx.post(url, json=_evaluation_body(), headers={"Authorization": f"Bearer {minted}"})
@@ -450,6 +441,19 @@ def test_a_token_the_gateway_operator_mints_alone_gets_no_evaluation(
     )
     assert forged.status_code == 401
     assert forged.json()["code"] == "proof-key"
+
+
+def _pinned_partner(
+    setting: Setting, folder: Path, evaluators: tuple[EvaluatorProcess, ...]
+) -> tuple[ConnectorKeys, str]:
+    """bank-a's connector: registered at the gateway, its key pinned at ``evaluators``."""
+    keys = ConnectorKeys.generate()
+    client_id = setting.gateway.register_client("bank-a", "bank", SCOPES, keys)
+    jwks = folder / "bank-a-public.json"
+    jwks.write_text(json.dumps(keys.public_jwks()), encoding="utf-8")
+    for evaluator in evaluators:
+        pin_client(evaluator, client_id, "bank-a", jwks)
+    return keys, client_id
 
 
 def _operator_token(gateway: Gateway, client_id: str, partner_id: str, *, audience: str) -> str:
