@@ -6,7 +6,8 @@ Prints, for one batch of --items phone numbers (default 100,000):
   evaluation by B of A's answer, proof check, unblind), i.e. v2 without HTTP, JSON and
   processes;
 - v2 end to end: VoprfTokeniserV2 against two `uvicorn` evaluator processes (the same
-  factory `ppsgate evaluator serve` runs), with pipelined batches;
+  factory `ppsgate evaluator serve` runs, with the partner's key pinned, so every request
+  carries and is checked for a DPoP proof, as in production), with pipelined batches;
 - CPU seconds per item in each evaluator process (from /proc) and in the connector
   (its own process plus its crypto worker processes).
 
@@ -35,17 +36,21 @@ from voprf import ristretto  # noqa: E402
 
 from connectors.canonical import Kind  # noqa: E402
 from connectors.hashing import HmacTokeniserV1, TypeKeys  # noqa: E402
+from connectors.keystore import ConnectorKeys  # noqa: E402
 from connectors.oprf import EvaluatorClient, VoprfTokeniserV2, load_pins, oprf_input  # noqa: E402
 from connectors.oprf.chunks import LocalCrypto  # noqa: E402
 from connectors.oprf.pins import PINS_FORMAT  # noqa: E402
 from connectors.oprf.suite import ELEMENT_BYTES, split_binding_batch  # noqa: E402
 from connectors.oprf.tokeniser import default_crypto_workers  # noqa: E402
+from evaluator.client_keys import client_entry, empty_document  # noqa: E402
 from evaluator.keyring import KeyRing  # noqa: E402
 from evaluator.seeds import add_epoch  # noqa: E402
 from gateway.server import free_port  # noqa: E402
 from tests.unit.evaluator.support import GatewayTokenIssuer, PartnerTokens  # noqa: E402
 
 EPOCH = 1
+PARTNER_ID = "bench-partner"
+CLIENT_ID = f"{PARTNER_ID}-connector"
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -54,11 +59,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
-def start_evaluator(base: Path, name: str, issuer: GatewayTokenIssuer, workers: int):
+def start_evaluator(
+    base: Path, name: str, issuer: GatewayTokenIssuer, workers: int, client: ConnectorKeys
+):
+    """One evaluator as in production: the bench partner's key pinned, proofs required."""
     directory = base / name
     directory.mkdir()
     add_epoch(directory / "seeds", EPOCH)
     issuer.write_jwks(directory / "jwks.json")
+    clients = empty_document()
+    clients["clients"] = [client_entry(CLIENT_ID, PARTNER_ID, client.public_jwks())]
+    (directory / "clients.json").write_text(json.dumps(clients))
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PPSGATE_")}
     env.update(
@@ -69,6 +80,7 @@ def start_evaluator(base: Path, name: str, issuer: GatewayTokenIssuer, workers: 
         PPSGATE_EVALUATOR_TOKEN_ISSUER=issuer.public_url,
         PPSGATE_EVALUATOR_TOKEN_JWKS_FILE=str(directory / "jwks.json"),
         PPSGATE_EVALUATOR_LOG_LEVEL="WARNING",
+        PPSGATE_EVALUATOR_CLIENT_KEYS_FILE=str(directory / "clients.json"),
     )
     process = subprocess.Popen(
         [
@@ -174,10 +186,11 @@ def main() -> None:
     raw_seconds = raw_voprf([oprf_input(kind, value) for kind, value in items], args.batch_size)
 
     issuer = GatewayTokenIssuer()
+    partner_keys = ConnectorKeys.generate()
     with tempfile.TemporaryDirectory() as temp:
         base = Path(temp)
         started_processes = [
-            start_evaluator(base, name, issuer, args.workers) for name in ("a", "b")
+            start_evaluator(base, name, issuer, args.workers, partner_keys) for name in ("a", "b")
         ]
         try:
             for _process, url, _entry in started_processes:
@@ -193,8 +206,11 @@ def main() -> None:
                     }
                 )
             )
-            tokens = PartnerTokens(issuer, "bench-partner")
-            clients = [EvaluatorClient(pin, tokens) for pin in load_pins(pins_file)]
+            tokens = PartnerTokens(issuer, PARTNER_ID)
+            clients = [
+                EvaluatorClient(pin, tokens, proof_key=partner_keys.signing_key)
+                for pin in load_pins(pins_file)
+            ]
             with VoprfTokeniserV2(
                 clients,
                 epoch=EPOCH,
