@@ -151,15 +151,17 @@ def jws_header(token: str) -> dict[str, Any] | None:
     try:
         segment = token.split(".", 1)[0]
         decoded = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
-    return decoded if isinstance(decoded, dict) else None
+    if not isinstance(decoded, dict) or "crit" in decoded:
+        return None  # no token or proof of ours has critical parameters
+    return decoded
 
 
 def _header(token: str) -> dict[str, Any]:
     header = jws_header(token)
     if header is None:
-        raise _refused("token-malformed", "the bearer token's header is not a JSON object")
+        raise _refused("token-malformed", "the bearer token's header is not one of ours")
     return header
 
 
@@ -214,6 +216,8 @@ class AccessTokenVerifier:
             raise _refused(
                 code, f"the access token's {exc.claim} claim is not acceptable"
             ) from None
+        except (TypeError, ValueError):
+            raise _refused("token-claims", "the access token's claims are malformed") from None
         if claims["sub"] != claims["client_id"]:
             raise _refused("token-claims", "the access token's sub is not its client")
         scope = claims.get("scope") or ""
@@ -248,5 +252,7 @@ class AccessTokenVerifier:
                 ) from None
             except JoseError as exc:
                 raise _refused("token-malformed", f"access token: {exc.error}") from None
+            except (TypeError, RecursionError):
+                raise _refused("token-malformed", "the access token is malformed") from None
             return dict(decoded.claims)
         raise _refused("token-key-unknown", "the access token's key is unknown")  # pragma: no cover

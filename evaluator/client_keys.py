@@ -9,8 +9,11 @@ and that key is pinned here: the partner hands its public key to the evaluator o
 of band (``ppsgate-connector keys init`` prints it), who adds it with ``ppsgate evaluator
 clients add``. The gateway never holds the private half, so it cannot produce a proof.
 
-The file (JSON, mode 0600 or 0644: nothing in it is secret) is re-read when it changes, so
-adding or removing a client needs no restart.
+The file (JSON, mode 0600 or 0644: nothing in it is secret, but whoever can write it can pin
+a key for any client, so it must not be writable by group or others) is re-read when it
+changes, so adding or removing a client needs no restart. A file that becomes missing,
+unsafe or broken fails closed: no request is answered (503) until it is fixed, rather than a
+removed client staying pinned.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Any
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
-from evaluator.errors import EvaluatorConfigurationError
+from evaluator.errors import ClientKeysUnavailableError, EvaluatorConfigurationError
 
 log = logging.getLogger(__name__)
 
@@ -119,32 +122,62 @@ class ClientKeys:
     def __init__(self, path: Path) -> None:
         self._path = path
         self._lock = threading.Lock()
-        self._stamp: tuple[int, int] | None = None
         self._clients: dict[str, PinnedClient] = {}
-        self._reload()
+        self._error: str | None = None
+        self._stamp = self._current_stamp()
+        self._load()  # at start a bad file stops the service
+        self._problem_logged = False
 
-    def _reload(self) -> None:
+    def _current_stamp(self) -> tuple[int, int, int] | None:
         try:
             status = os.stat(self._path)
+        except OSError:
+            return None
+        return (status.st_mtime_ns, status.st_size, status.st_mode)
+
+    def _load(self) -> None:
+        source = str(self._path)
+        try:
+            status = os.stat(self._path)
+            parent = os.stat(self._path.parent)
             text = self._path.read_text(encoding="utf-8")
         except OSError as exc:
-            raise _problem(f"cannot read ({exc.strerror})", str(self._path)) from None
+            raise _problem(f"cannot read ({exc.strerror})", source) from None
+        if status.st_mode & 0o022 or parent.st_mode & 0o002:
+            raise _problem(
+                "must not be writable by group or others (nor sit in a world-writable "
+                "directory): whoever can write it can pin a key for any client",
+                source,
+            )
         try:
             document = json.loads(text)
-        except ValueError:
-            raise _problem("not JSON", str(self._path)) from None
-        self._clients = parse_client_keys(document, source=str(self._path))
-        self._stamp = (status.st_mtime_ns, status.st_size)
+        except (ValueError, RecursionError):
+            raise _problem("not JSON", source) from None
+        self._clients = parse_client_keys(document, source=source)
+        self._error = None
 
     def get(self, client_id: str) -> PinnedClient | None:
+        """The pinned client or ``None``; ``ClientKeysUnavailableError`` if the file is bad."""
         with self._lock:
-            try:
-                status = os.stat(self._path)
-                if (status.st_mtime_ns, status.st_size) != self._stamp:
-                    self._reload()
-            except (OSError, EvaluatorConfigurationError) as exc:
-                # Keep serving the last good file; the next change is tried again.
-                log.warning("client keys file not reloaded, the last good one stays: %s", exc)
+            stamp = self._current_stamp()
+            if stamp != self._stamp:
+                self._stamp = stamp
+                try:
+                    self._load()
+                    self._problem_logged = False
+                except EvaluatorConfigurationError as exc:
+                    self._clients, self._error = {}, exc.reason
+            if self._error is not None:
+                if not self._problem_logged:  # once per change of the file, not per request
+                    log.error(
+                        "client keys file unusable, every request is refused: %s", self._error
+                    )
+                    self._problem_logged = True
+                raise ClientKeysUnavailableError(
+                    "this evaluator's pinned client keys are unavailable; its operator must fix "
+                    "the file",
+                    field="client_keys_file",
+                )
             return self._clients.get(client_id)
 
     def __len__(self) -> int:

@@ -2,7 +2,9 @@
 
 An evaluator is deployed by a party other than the gateway operator, so it has settings of
 its own rather than a share of the gateway's. Production refuses development conveniences:
-an implicit seed file in the data directory or an unconfigured token key.
+an implicit seed file in the data directory, an unconfigured token key or database, no pinned
+client keys, and the gateway's URL as token audience (which would let one evaluator replay a
+partner's token at the other).
 """
 
 from __future__ import annotations
@@ -163,6 +165,11 @@ class EvaluatorSettings(BaseSettings):
                     "URL (RFC 8707): with the gateway as audience, a partner's token shown to "
                     "one evaluator is accepted by the other"
                 )
+        if self.client_keys_file is not None and not self.token_audience:
+            raise ValueError(
+                f"{ENV_PREFIX}CLIENT_KEYS_FILE needs {ENV_PREFIX}TOKEN_AUDIENCE (this evaluator's "
+                "URL as pinned): proofs are checked against it, not against the Host header"
+            )
         return self
 
     @property

@@ -71,6 +71,14 @@ class QuotaExceededError(EvaluatorServiceError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class ClientKeysUnavailableError(EvaluatorServiceError):
+    """The pinned client keys file is missing, unsafe or broken: nobody is answered."""
+
+    status = 503
+    code = "client-keys-unavailable"
+    title = "Client keys unavailable"
+
+
 class StorageError(EvaluatorServiceError):
     status = 503
     code = "storage-unavailable"

@@ -60,7 +60,7 @@ def token_hash(access_token: str) -> str:
 def _header(proof: str) -> dict[str, Any]:
     header = jws_header(proof)
     if header is None:
-        raise _refused("proof-malformed", "the DPoP proof's header is not a JSON object")
+        raise _refused("proof-malformed", "the DPoP proof's header is not one of ours")
     return header
 
 
@@ -106,6 +106,8 @@ class ProofVerifier:
             raise _refused(
                 "proof-signature", "the DPoP proof's signature does not verify"
             ) from None
+        except (TypeError, ValueError, RecursionError):
+            raise _refused("proof-malformed", "the DPoP proof is malformed") from None
         return self._claims(claims, caller, access_token=access_token, method=method, url=url)
 
     @staticmethod

@@ -203,11 +203,19 @@ class Settings(BaseSettings):
         checked = []
         for value in values:
             parts = urlsplit(value)
-            if parts.scheme not in {"https", "http"} or not parts.hostname or parts.fragment:
+            if parts.scheme not in {"https", "http"} or not parts.hostname or parts.fragment \
+                    or parts.query:
                 raise ValueError(f"{value!r}: a resource is an absolute http(s) URL without "
-                                 "fragment (RFC 8707)")
+                                 "query or fragment (RFC 8707)")
             checked.append(value.rstrip("/"))
         return checked
+
+    @model_validator(mode="after")
+    def _resources_are_not_the_gateway(self) -> Settings:
+        if self.public_url in self.token_resources:
+            raise ValueError("PPSGATE_TOKEN_RESOURCES lists the gateway's own URL; it names "
+                             "the evaluators (tokens for the gateway need no resource)")
+        return self
 
     @model_validator(mode="after")
     def _auth_production_rules(self) -> Settings:

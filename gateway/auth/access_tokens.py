@@ -51,10 +51,12 @@ def _header(token: str) -> dict[str, Any]:
     try:
         segment = token.split(".", 1)[0]
         decoded = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: not ours either
         raise _refused("token-malformed", "the bearer token is not a JWT") from None
     if not isinstance(decoded, dict):
         raise _refused("token-malformed", "the bearer token's header is not a JSON object")
+    if "crit" in decoded:  # our tokens have none; joserfc would fail on a malformed one
+        raise _refused("token-malformed", "critical header parameters are not accepted")
     return decoded
 
 
@@ -85,6 +87,8 @@ def verify_access_token(
         ) from None
     except JoseError as exc:
         raise _refused("token-malformed", f"access token: {exc.error}") from None
+    except (TypeError, ValueError, RecursionError):  # a payload no token of ours has
+        raise _refused("token-malformed", "the access token's payload is malformed") from None
 
     timestamp = int(now.timestamp())
     registry = jwt.JWTClaimsRegistry(
@@ -114,6 +118,8 @@ def verify_access_token(
             "nbf": "token-not-yet-valid",
         }.get(exc.claim, "token-claims")
         raise _refused(code, f"the access token's {exc.claim} claim is not acceptable") from None
+    except (TypeError, ValueError):
+        raise _refused("token-claims", "the access token's claims are malformed") from None
     if claims["sub"] != claims["client_id"]:
         raise _refused("token-claims", "the access token's sub is not its client")
     key_version = claims.get("key_version")

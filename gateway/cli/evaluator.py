@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -148,11 +149,22 @@ def _read_clients(path: Path) -> dict[str, Any]:
 
 
 def _write_clients(path: Path, document: dict[str, Any]) -> None:
-    """Atomically: a running evaluator re-reads the file and must never see half of it."""
-    partial = path.with_name(f".{path.name}.tmp")
-    partial.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    partial.chmod(0o644)  # public keys only
-    os.replace(partial, path)
+    """Atomically: a running evaluator re-reads the file and must never see half of it.
+
+    Run one ``clients`` command at a time: two at once may lose one's change (never the file).
+    """
+    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as partial:
+            partial.write(text)
+            partial.flush()
+            os.fsync(partial.fileno())
+        os.chmod(name, 0o644)  # public keys only, but writable by the operator alone
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
 
 
 @clients_app.command("add")

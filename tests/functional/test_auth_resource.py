@@ -9,6 +9,7 @@ alone, and the gateway's own API refuses it.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -136,3 +137,33 @@ def test_without_a_resource_the_audience_is_the_gateway(world: World) -> None:
 def test_resource_urls_are_checked_at_start(database_url: str, tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match=r"PPSGATE_TOKEN_RESOURCES: .*RFC 8707"):
         make_settings(database_url, tmp_path, token_resources=["evaluator-a.test"])
+
+
+def test_the_gateway_itself_and_queries_are_not_resources(
+    database_url: str, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigurationError, match="own URL"):
+        make_settings(database_url, tmp_path, token_resources=["https://gateway.test"])
+    with pytest.raises(ConfigurationError, match="query"):
+        make_settings(database_url, tmp_path, token_resources=[f"{EVALUATOR_A}?x=1"])
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"alg": "ES256", "typ": "at+jwt", "crit": 5},
+        {"alg": "ES256", "typ": "at+jwt", "crit": [["exp"]]},
+    ],
+)
+def test_hostile_token_headers_are_refused_not_crashed_on(
+    world: World, header: dict[str, Any]
+) -> None:
+    """joserfc fails on a malformed ``crit`` before it checks a signature: a 401, never a 500."""
+    encoded = base64.urlsafe_b64encode(json.dumps(header).encode()).rstrip(b"=").decode()
+    token = f"{encoded}.e30.AAAA"
+    answer = world.http.get("/v1/keys/epochs", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 401, answer.text
+    assert answer.json()["reasons"] == ["token-malformed"]
+    nested = base64.urlsafe_b64encode(b"[" * 1000).rstrip(b"=").decode() + ".e30.AAAA"
+    deep = world.http.get("/v1/keys/epochs", headers={"Authorization": f"Bearer {nested}"})
+    assert deep.status_code == 401, deep.text

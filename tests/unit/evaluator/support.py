@@ -7,7 +7,6 @@ per test run; the evaluator only ever sees the public JWKS — there is no bypas
 
 from __future__ import annotations
 
-import inspect
 import json
 import secrets
 import threading
@@ -41,10 +40,14 @@ class GatewayTokenIssuer:
         settings = load_settings(
             public_url=public_url, access_token_lifetime_seconds=lifetime, env="test"
         )
-        options: dict[str, Any] = {"key": self.key, "settings": settings}
-        if "now" in inspect.signature(AccessTokenGenerator.__init__).parameters:
-            options["now"] = lambda: datetime.now(tz=UTC)
-        self._generator = AccessTokenGenerator(**options)
+        # The aud of minted tokens: the issuer, or an evaluator's own URL (RFC 8707) when set.
+        self.audience: str | None = None
+        self._generator = AccessTokenGenerator(
+            key=self.key,
+            settings=settings,
+            now=lambda: datetime.now(tz=UTC),
+            resource=lambda: self.audience,
+        )
 
     def jwks(self) -> dict[str, Any]:
         return self.key.jwks()

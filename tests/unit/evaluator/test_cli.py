@@ -81,6 +81,7 @@ def test_clients_add_list_remove_pin_partner_keys(
     assert "PPSGATE_EVALUATOR_CLIENT_KEYS_FILE" in unset.exception.reason
     clients = tmp_path / "clients.json"
     monkeypatch.setenv("PPSGATE_EVALUATOR_CLIENT_KEYS_FILE", str(clients))
+    monkeypatch.setenv("PPSGATE_EVALUATOR_TOKEN_AUDIENCE", "https://b.example")
     keys = ConnectorKeys.generate()
     jwks = tmp_path / "bank-a.json"
     jwks.write_text(json.dumps(keys.public_jwks()), encoding="utf-8")

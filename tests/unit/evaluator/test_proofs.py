@@ -22,6 +22,7 @@ from connectors.oprf.client import possession_proof
 from connectors.oprf.suite import oprf_input
 from evaluator.app import create_app
 from evaluator.client_keys import client_entry, empty_document
+from evaluator.errors import EvaluatorConfigurationError
 from tests.unit.evaluator.support import GatewayTokenIssuer, evaluator_settings
 
 URL = "https://evaluator-a.test"
@@ -30,7 +31,9 @@ PATH = "/v2/evaluate"
 
 @pytest.fixture(scope="module")
 def issuer() -> GatewayTokenIssuer:
-    return GatewayTokenIssuer()
+    made = GatewayTokenIssuer()
+    made.audience = URL  # RFC 8707 resource tokens for this evaluator
+    return made
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +58,8 @@ def setup(
         "alpha",
         issuer,
         database_url=database_url,
-        client_keys_file=pins,  # no token_audience: htu is then the request's own URL
+        token_audience=URL,
+        client_keys_file=pins,
     )
     with TestClient(create_app(settings), base_url=URL) as client:
         yield client, pins
@@ -142,3 +146,53 @@ def test_unpinned_clients_and_partner_mismatches_are_refused(
     _write_pins(pins)
     token = _token(issuer)
     _refused(_send(client, token, _proof(bank_keys, token)), "client-not-pinned")
+
+
+def _jws(header: dict[str, Any] | bytes) -> str:
+    raw = header if isinstance(header, bytes) else json.dumps(header).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode() + ".e30.AAAA"
+
+
+def test_hostile_headers_are_refused_not_crashed_on(
+    setup: tuple[TestClient, Path], issuer: GatewayTokenIssuer
+) -> None:
+    client, _pins = setup
+    for header in (
+        {"alg": "ES256", "typ": "at+jwt", "crit": 5},
+        {"alg": "ES256", "typ": "at+jwt", "crit": [{}]},
+        b"[" * 1000,
+    ):
+        _refused(_send(client, _jws(header), None), "token-malformed")
+    token = _token(issuer)
+    hostile_proof = _jws({"alg": "ES256", "typ": "dpop+jwt", "crit": 5})
+    _refused(_send(client, token, hostile_proof), "proof-malformed")
+
+
+def test_a_broken_or_unsafe_pins_file_fails_closed_until_fixed(
+    setup: tuple[TestClient, Path], issuer: GatewayTokenIssuer, bank_keys: ConnectorKeys
+) -> None:
+    client, pins = setup
+    good = pins.read_text(encoding="utf-8")
+    token = _token(issuer)
+    pins.write_text(good[:-5], encoding="utf-8")  # a typo while revoking someone
+    broken = _send(client, token, _proof(bank_keys, token))
+    assert broken.status_code == 503
+    assert broken.json()["code"] == "client-keys-unavailable"
+    pins.write_text(good, encoding="utf-8")
+    assert _send(client, token, _proof(bank_keys, token)).status_code == 200
+    pins.chmod(0o666)  # anyone could pin a key for any client now
+    assert _send(client, token, _proof(bank_keys, token)).status_code == 503
+    pins.chmod(0o644)
+    pins.unlink()
+    assert _send(client, token, _proof(bank_keys, token)).status_code == 503
+
+
+def test_an_unsafe_pins_file_stops_the_start(tmp_path: Path, issuer: GatewayTokenIssuer) -> None:
+    pins = tmp_path / "clients.json"
+    _write_pins(pins)
+    pins.chmod(0o664)
+    settings = evaluator_settings(
+        tmp_path / "ev", "alpha", issuer, token_audience=URL, client_keys_file=pins
+    )
+    with pytest.raises(EvaluatorConfigurationError, match="writable by group or others"):
+        create_app(settings)
