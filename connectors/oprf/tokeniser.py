@@ -197,7 +197,7 @@ class VoprfTokeniserV2:
         try:
             crypto.verify(sent, answer.evaluated, answer.proof, public_key)
         except MalformedEvaluation as malformed:
-            raise EvaluatorError(evaluator, f"answered with {malformed}") from None
+            raise EvaluatorError(evaluator, f"malformed answer: {malformed}") from None
         except ProofRejected:
             raise EvaluatorProofError(
                 evaluator,
