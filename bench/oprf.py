@@ -46,6 +46,7 @@ from evaluator.client_keys import client_entry, empty_document  # noqa: E402
 from evaluator.keyring import KeyRing  # noqa: E402
 from evaluator.seeds import add_epoch  # noqa: E402
 from gateway.server import free_port  # noqa: E402
+from tests.support.evaluators import evaluator_command  # noqa: E402
 from tests.unit.evaluator.support import GatewayTokenIssuer, PartnerTokens  # noqa: E402
 
 EPOCH = 1
@@ -82,29 +83,7 @@ def start_evaluator(
         PPSGATE_EVALUATOR_LOG_LEVEL="WARNING",
         PPSGATE_EVALUATOR_CLIENT_KEYS_FILE=str(directory / "clients.json"),
     )
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "evaluator.app:app_from_environment",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env=env,
-    )
+    process = subprocess.Popen(evaluator_command(port, workers=workers), env=env)
     url = f"http://127.0.0.1:{port}"
     entry = {"name": name, "url": url, "public_keys": KeyRing(directory / "seeds").public_keys()}
     return process, url, entry

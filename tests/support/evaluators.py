@@ -104,6 +104,30 @@ def _run_cli(env: dict[str, str], *args: str) -> str:
     return result.output
 
 
+def evaluator_command(port: int, *, workers: int = 1) -> list[str]:
+    """What ``ppsgate evaluator serve`` runs, as a process: uvicorn with the app factory."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "evaluator.app:app_from_environment",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+
+
 def start_evaluator(
     base: Path,
     name: str,
@@ -132,26 +156,8 @@ def start_evaluator(
     env = _env(directory, name, issuer, quotas or {}, url if own_audience else "", clients_file)
     _run_cli(env, "init-seed", "--epoch", str(EPOCH))
     entry = json.loads(_run_cli(env, "public-key", "--url", url))
-    # The served process is what `ppsgate evaluator serve` runs: uvicorn with the factory.
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "evaluator.app:app_from_environment",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
+        evaluator_command(port),
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
