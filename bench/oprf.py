@@ -63,7 +63,8 @@ def cpu_seconds(pid: int) -> float:
 def start_evaluator(
     base: Path, name: str, issuer: GatewayTokenIssuer, workers: int, client: ConnectorKeys
 ):
-    """One evaluator as in production: the bench partner's key pinned, proofs required."""
+    """One evaluator as in production: its own URL as token audience, the bench partner's key
+    pinned, proofs required. ``issuer`` mints tokens for this evaluator alone (RFC 8707)."""
     directory = base / name
     directory.mkdir()
     add_epoch(directory / "seeds", EPOCH)
@@ -72,6 +73,8 @@ def start_evaluator(
     clients["clients"] = [client_entry(CLIENT_ID, PARTNER_ID, client.public_jwks())]
     (directory / "clients.json").write_text(json.dumps(clients))
     port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    issuer.audience = url
     env = {k: v for k, v in os.environ.items() if not k.startswith("PPSGATE_")}
     env.update(
         PPSGATE_EVALUATOR_ENV="test",
@@ -82,9 +85,9 @@ def start_evaluator(
         PPSGATE_EVALUATOR_TOKEN_JWKS_FILE=str(directory / "jwks.json"),
         PPSGATE_EVALUATOR_LOG_LEVEL="WARNING",
         PPSGATE_EVALUATOR_CLIENT_KEYS_FILE=str(directory / "clients.json"),
+        PPSGATE_EVALUATOR_TOKEN_AUDIENCE=url,
     )
     process = subprocess.Popen(evaluator_command(port, workers=workers), env=env)
-    url = f"http://127.0.0.1:{port}"
     entry = {"name": name, "url": url, "public_keys": KeyRing(directory / "seeds").public_keys()}
     return process, url, entry
 
@@ -164,12 +167,13 @@ def main() -> None:
 
     raw_seconds = raw_voprf([oprf_input(kind, value) for kind, value in items], args.batch_size)
 
-    issuer = GatewayTokenIssuer()
+    issuers = {name: GatewayTokenIssuer() for name in ("a", "b")}  # one audience each
     partner_keys = ConnectorKeys.generate()
     with tempfile.TemporaryDirectory() as temp:
         base = Path(temp)
         started_processes = [
-            start_evaluator(base, name, issuer, args.workers, partner_keys) for name in ("a", "b")
+            start_evaluator(base, name, issuers[name], args.workers, partner_keys)
+            for name in ("a", "b")
         ]
         try:
             for _process, url, _entry in started_processes:
@@ -185,9 +189,12 @@ def main() -> None:
                     }
                 )
             )
-            tokens = PartnerTokens(issuer, PARTNER_ID)
             clients = [
-                EvaluatorClient(pin, tokens, proof_key=partner_keys.signing_key)
+                EvaluatorClient(
+                    pin,
+                    PartnerTokens(issuers[pin.name], PARTNER_ID),
+                    proof_key=partner_keys.signing_key,
+                )
                 for pin in load_pins(pins_file)
             ]
             with VoprfTokeniserV2(
