@@ -21,17 +21,13 @@ from tests.support.databases import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED_TESTDATA = REPO_ROOT.parent / "shared" / "testdata"
+TEST_VECTORS = REPO_ROOT / "tests" / "vectors"
 
 
 @pytest.fixture(scope="session")
-def shared_testdata() -> Path:
-    """The public test vectors in ../shared/testdata (skipped when absent, outside CI)."""
-    if not SHARED_TESTDATA.is_dir():
-        if in_ci():
-            pytest.fail(f"{SHARED_TESTDATA} is missing; CI requires the shared test vectors")
-        pytest.skip(f"{SHARED_TESTDATA} is absent (shared test vectors not available)")
-    return SHARED_TESTDATA
+def test_vectors() -> Path:
+    """The public test vectors kept in tests/vectors (sources and licences in its README)."""
+    return TEST_VECTORS
 
 
 @pytest.fixture(scope="session")

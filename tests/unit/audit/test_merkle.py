@@ -30,8 +30,8 @@ def _vectors(root: Path, kind: str) -> list[Any]:
 
 
 @pytest.fixture(scope="module")
-def reference(shared_testdata: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((shared_testdata / "merkle" / "roots.json").read_text())
+def reference(test_vectors: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((test_vectors / "merkle" / "roots.json").read_text())
     return data
 
 
@@ -78,25 +78,20 @@ def _run_consistency(case: dict[str, Any]) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    from tests.conftest import SHARED_TESTDATA
+    from tests.conftest import TEST_VECTORS
 
     for kind in ("inclusion", "consistency"):
         if f"{kind}_vector" in metafunc.fixturenames:
-            params = _vectors(SHARED_TESTDATA, kind) if SHARED_TESTDATA.is_dir() else []
-            metafunc.parametrize(f"{kind}_vector", params or [pytest.param(None, id="absent")])
+            metafunc.parametrize(f"{kind}_vector", _vectors(TEST_VECTORS, kind))
 
 
-def _load(path: Path | None, shared_testdata: Path) -> dict[str, Any]:
-    assert path is not None
-    assert shared_testdata.is_dir()
+def _load(path: Path) -> dict[str, Any]:
     case: dict[str, Any] = json.loads(path.read_text())
     return case
 
 
-def test_transparency_dev_inclusion_vector(
-    inclusion_vector: Path | None, shared_testdata: Path
-) -> None:
-    case = _load(inclusion_vector, shared_testdata)
+def test_transparency_dev_inclusion_vector(inclusion_vector: Path) -> None:
+    case = _load(inclusion_vector)
     if case["wantErr"]:
         with pytest.raises(MerkleProofError):
             _run_inclusion(case)
@@ -104,10 +99,8 @@ def test_transparency_dev_inclusion_vector(
         _run_inclusion(case)
 
 
-def test_transparency_dev_consistency_vector(
-    consistency_vector: Path | None, shared_testdata: Path
-) -> None:
-    case = _load(consistency_vector, shared_testdata)
+def test_transparency_dev_consistency_vector(consistency_vector: Path) -> None:
+    case = _load(consistency_vector)
     if case["wantErr"]:
         with pytest.raises(MerkleProofError):
             _run_consistency(case)
@@ -115,17 +108,17 @@ def test_transparency_dev_consistency_vector(
         _run_consistency(case)
 
 
-def test_vector_sets_are_complete(shared_testdata: Path) -> None:
-    inclusion = list((shared_testdata / "merkle" / "inclusion").rglob("*.json"))
-    consistency = list((shared_testdata / "merkle" / "consistency").rglob("*.json"))
+def test_vector_sets_are_complete(test_vectors: Path) -> None:
+    inclusion = list((test_vectors / "merkle" / "inclusion").rglob("*.json"))
+    consistency = list((test_vectors / "merkle" / "consistency").rglob("*.json"))
     tampered = [p for p in inclusion + consistency if json.loads(p.read_text())["wantErr"]]
     assert len(inclusion) > 50
     assert len(consistency) > 50
     assert len(tampered) > 80
 
 
-def test_argon2020_real_ct_log_proofs(shared_testdata: Path) -> None:
-    folder = shared_testdata / "merkle" / "argon2020"
+def test_argon2020_real_ct_log_proofs(test_vectors: Path) -> None:
+    folder = test_vectors / "merkle" / "argon2020"
     sth = json.loads((folder / "sth.json").read_text())
     entry = json.loads((folder / "entries.json").read_text())["entries"][0]
     proof = json.loads((folder / "proof.json").read_text())

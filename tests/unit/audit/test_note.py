@@ -29,8 +29,8 @@ ENOCH_SIG = (
 
 
 @pytest.fixture(scope="module")
-def kat(shared_testdata: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((shared_testdata / "signed-note" / "kat.json").read_text())
+def kat(test_vectors: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((test_vectors / "signed-note" / "kat.json").read_text())
     return data
 
 

@@ -40,8 +40,8 @@ XMD_ANSWERS = [
 ]
 
 
-def _suite(shared_testdata: Path, mode: Mode) -> dict[str, Any]:
-    vectors = json.loads((shared_testdata / "rfc9497" / "allVectors.json").read_text())
+def _suite(test_vectors: Path, mode: Mode) -> dict[str, Any]:
+    vectors = json.loads((test_vectors / "rfc9497" / "allVectors.json").read_text())
     (found,) = [s for s in vectors if s["identifier"] == SUITE and s["mode"] == mode]
     return dict(found)
 
@@ -50,14 +50,14 @@ def _list(value: str) -> list[bytes]:
     return [bytes.fromhex(part) for part in value.split(",")]
 
 
-def _cases(shared_testdata: Path, mode: Mode) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    suite = _suite(shared_testdata, mode)
+def _cases(test_vectors: Path, mode: Mode) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    suite = _suite(test_vectors, mode)
     return [(suite, vector) for vector in suite["vectors"]]
 
 
 @pytest.fixture(scope="module")
-def vectors(shared_testdata: Path) -> dict[Mode, dict[str, Any]]:
-    return {mode: _suite(shared_testdata, mode) for mode in Mode}
+def vectors(test_vectors: Path) -> dict[Mode, dict[str, Any]]:
+    return {mode: _suite(test_vectors, mode) for mode in Mode}
 
 
 @pytest.mark.parametrize(("message", "length", "expected"), XMD_ANSWERS)
