@@ -1,4 +1,4 @@
-"""Audit entry format v1: the canonical JSON that each Merkle leaf commits to.
+"""Audit entry format (v2; v1 still read): the canonical JSON that each Merkle leaf commits to.
 
 An entry records *that* something happened and under which decision, never *about whom*:
 it holds pseudonymous actor ids, a purpose, a legal basis, reason codes and counts, and the
@@ -9,7 +9,13 @@ no proof. A random salt inside every detail record keeps the digest from confirm
 about a purged record.
 
 Field formats are deliberately narrow (no spaces, no ``@``) so that a careless caller cannot
-slip an e-mail address or a free-text identifier into the permanent, public log.
+slip an e-mail address or a free-text identifier into the permanent log.
+
+Leaf hashes are public, entry contents are not. An entry's fields are low-entropy (a partner,
+a purpose, a time, a few counts), so anyone could hash guessed contents and compare; format
+v2 therefore adds ``nonce``, 128 random bits inside the hashed bytes, which makes the leaf a
+hiding commitment: its hash discloses nothing about the entry. Entries written in v1 keep
+their v1 bytes (their leaves are signed) and still decode and verify.
 """
 
 from __future__ import annotations
@@ -25,7 +31,9 @@ from typing import Any
 from audit.canonical import MAX_SAFE_INTEGER, canonical_json, parse_canonical
 from audit.errors import CanonicalJSONError, EntryError
 
-ENTRY_VERSION = 1
+ENTRY_VERSION = 2
+ENTRY_VERSIONS = (1, 2)
+NONCE_BYTES = 16
 MAX_COUNTS = 32
 MAX_REASONS = 32
 MAX_DETAIL_TOKENS = 100_000
@@ -39,8 +47,9 @@ _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _HEX_RUN = re.compile(r"[0-9a-f]*")
 _SHA256_HEX = _HEX64
+_NONCE = re.compile(r"[0-9a-f]{32}")
 
-ENTRY_KEYS = frozenset(
+V1_KEYS = frozenset(
     {
         "actor",
         "counts",
@@ -57,7 +66,14 @@ ENTRY_KEYS = frozenset(
         "v",
     }
 )
+ENTRY_KEYS = V1_KEYS | {"nonce"}
+KEYS_BY_VERSION = {1: V1_KEYS, 2: ENTRY_KEYS}
 ACTOR_KEYS = frozenset({"client", "partner", "user"})
+
+
+def new_nonce() -> str:
+    """A fresh commitment nonce: 128 random bits as 32 lowercase hex."""
+    return secrets.token_hex(NONCE_BYTES)
 
 
 def _text(value: Any, name: str, pattern: re.Pattern[str], *, optional: bool = True) -> None:
@@ -69,7 +85,10 @@ def _text(value: Any, name: str, pattern: re.Pattern[str], *, optional: bool = T
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One audit log entry (format v1)."""
+    """One audit log entry; new entries are v2 with a fresh random ``nonce``.
+
+    A v1 entry (read back from an older log) has ``version=1`` and ``nonce=None``.
+    """
 
     seq: int
     time: str
@@ -85,8 +104,11 @@ class Entry:
     policy_digest: str | None = None
     counts: Mapping[str, int] = field(default_factory=dict)
     detail_sha256: str | None = None
+    version: int = ENTRY_VERSION
+    nonce: str | None = field(default_factory=new_nonce)
 
     def __post_init__(self) -> None:
+        self._check_version()
         if not isinstance(self.seq, int) or not 0 <= self.seq <= MAX_SAFE_INTEGER:
             raise EntryError(f"seq: {self.seq!r} is not a sequence number")
         _text(self.time, "time", _TIME, optional=False)
@@ -112,9 +134,23 @@ class Entry:
                 raise EntryError(f"counts.{key}: {value} is outside 0..2**53-1")
         _text(self.detail_sha256, "detail_sha256", _SHA256_HEX)
 
+    def _check_version(self) -> None:
+        if type(self.version) is not int or self.version not in ENTRY_VERSIONS:
+            raise EntryError(f"version: {self.version!r} is not one of {ENTRY_VERSIONS}")
+        if self.version == 1 and self.nonce is not None:
+            raise EntryError("nonce: a v1 entry has no nonce")
+        if self.version > 1:
+            _text(self.nonce, "nonce", _NONCE, optional=False)
+
     def to_json(self) -> dict[str, Any]:
+        value = self._fields()
+        if self.version != 1:
+            value["nonce"] = self.nonce
+        return value
+
+    def _fields(self) -> dict[str, Any]:
         return {
-            "v": ENTRY_VERSION,
+            "v": self.version,
             "seq": self.seq,
             "time": self.time,
             "request_id": self.request_id,
@@ -139,15 +175,18 @@ class Entry:
 
     @classmethod
     def decode(cls, data: bytes) -> Entry:
-        """Parse leaf bytes, refusing anything that is not a canonical v1 entry."""
+        """Parse leaf bytes, refusing anything that is not a canonical v1 or v2 entry."""
         try:
             value = parse_canonical(data)
         except CanonicalJSONError as exc:
             raise EntryError(f"entry is not canonical JSON: {exc.reason}") from None
-        if not isinstance(value, dict) or set(value) != ENTRY_KEYS:
-            raise EntryError("entry does not have exactly the v1 fields")
-        if value["v"] != ENTRY_VERSION:
-            raise EntryError(f"entry version {value['v']!r} is not {ENTRY_VERSION}")
+        if not isinstance(value, dict) or "v" not in value:
+            raise EntryError("entry is not an object with a version field v")
+        version = value["v"]
+        if type(version) is not int or version not in KEYS_BY_VERSION:
+            raise EntryError(f"entry version {version!r} is not one of {ENTRY_VERSIONS}")
+        if set(value) != KEYS_BY_VERSION[version]:
+            raise EntryError(f"entry does not have exactly the v{version} fields")
         actor = value["actor"]
         if not isinstance(actor, dict) or set(actor) != ACTOR_KEYS:
             raise EntryError("actor must have exactly partner, client and user")
@@ -169,6 +208,8 @@ class Entry:
             policy_digest=value["policy_digest"],
             counts=counts,
             detail_sha256=value["detail_sha256"],
+            version=version,
+            nonce=value.get("nonce"),
         )
 
 

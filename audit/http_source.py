@@ -1,8 +1,13 @@
-"""Reads a log through the gateway's public transparency API (modelled on RFC 6962 §4).
+"""Reads a log through the gateway's transparency API (modelled on RFC 6962 §4).
 
 Nothing it returns is trusted: :class:`audit.verify.LogVerifier` recomputes and checks
 everything against signatures. The client is injected so tests can hand in an in-process
-client and operators can configure TLS, proxies and timeouts as they need.
+client and operators can configure TLS, proxies, timeouts and credentials as they need.
+
+Anyone reads checkpoints, proofs and leaf hashes (``/v1/audit/leaves``): enough to check the
+hash-level tree. Entry contents (``/v1/audit/entries``) need an audit reader's credentials on
+the client: a partner's reader gets its own partner's entries (the others as leaf hashes),
+the partnership's DPO all of them.
 """
 
 from __future__ import annotations
@@ -23,9 +28,12 @@ PAGE = 1000
 class HttpLogSource:
     """A :class:`audit.verify.LogSource` over ``/v1/audit/...``."""
 
-    def __init__(self, client: httpx.Client, *, page_size: int = PAGE) -> None:
+    def __init__(
+        self, client: httpx.Client, *, page_size: int = PAGE, contents: bool = False
+    ) -> None:
         self.client = client
         self.page_size = page_size
+        self.contents = contents
 
     def _get(self, path: str, **params: int) -> Any:
         try:
@@ -62,16 +70,20 @@ class HttpLogSource:
             start = int(items[-1]["tree_size"]) + 1
 
     def entries(self, start: int, end: int) -> Iterable[SourceEntry]:
+        path, key = (
+            ("/v1/audit/entries", "entries") if self.contents else ("/v1/audit/leaves", "leaves")
+        )
         position = start
         while position < end:
             last = min(end, position + self.page_size) - 1
-            page = self._get("/v1/audit/entries", start=position, end=last)["entries"]
+            page = self._get(path, start=position, end=last)[key]
             if not page:
                 return
             for item in page:
+                entry = item.get("entry")
                 yield SourceEntry(
                     index=int(item["leaf_index"]),
-                    data=str(item["entry"]).encode("utf-8"),
+                    data=None if entry is None else str(entry).encode("utf-8"),
                     leaf_hash=self._hash(item["leaf_hash"], "leaf hash")
                     if item.get("leaf_hash")
                     else None,

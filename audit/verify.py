@@ -7,12 +7,19 @@ recomputed tree, and checks that the log still extends the last checkpoint this 
 accepted (kept in a local state file). Trusting nothing the log computed, it then names the
 *first* entry at fault:
 
-- structure: an entry that is not canonical v1 JSON, or whose ``seq`` is not its position
+- structure: an entry that is not canonical v1/v2 JSON, or whose ``seq`` is not its position
   (rows deleted, inserted or reordered);
 - content: the first leaf whose hash differs from what the signed tree commits to, found
   with the log's stored leaf hashes once those are themselves authenticated by the signed
   root, or else by bisection with the log's consistency proofs, or else narrowed to the range
   between two signed checkpoints.
+
+Entry contents are private (only a partner's audit readers and the partnership's DPO may read
+them); anyone may read leaf hashes. A source may therefore present an entry as its leaf hash
+alone (``data=None``): the verifier then checks the *hash-level* tree, i.e. that those leaf
+hashes make up every signed root and that the log only grew, without reading what the
+entries say. Where contents are given, their hashes are recomputed and their structure
+checked as above.
 """
 
 from __future__ import annotations
@@ -35,10 +42,14 @@ from audit.tree import append_leaf, frontier_keys, frontier_root
 
 @dataclass(frozen=True, slots=True)
 class SourceEntry:
-    """One entry as a source presents it; ``leaf_hash`` is the log's own (unverified) hash."""
+    """One entry as a source presents it; ``leaf_hash`` is the log's own (unverified) hash.
+
+    ``data`` is None when the source withholds the contents (a public reader, or another
+    partner's entry): the leaf hash then stands for the entry.
+    """
 
     index: int
-    data: bytes
+    data: bytes | None
     leaf_hash: bytes | None = None
     detail: bytes | None = None
 
@@ -126,6 +137,7 @@ class VerifyReport:
     details_checked: int
     previous_size: int | None
     cosigners: tuple[str, ...]
+    leaves_checked: int = 0
 
 
 @dataclass
@@ -141,6 +153,7 @@ class _Scan:
     rewritten: bool = False
     details: int = 0
     checked: int = 0
+    hash_only: int = 0
 
 
 def _split_hashes(packed: bytearray) -> list[bytes]:
@@ -204,11 +217,12 @@ class LogVerifier:
             origin=self.origin,
             size=latest.size,
             root_hash=latest.root_hash,
-            entries_checked=scan.checked,
+            entries_checked=scan.checked - scan.hash_only,
             checkpoints_checked=len({cp.size for cp in history if cp.size > start} | {latest.size}),
             details_checked=scan.details,
             previous_size=state.size if state is not None else None,
             cosigners=signed.cosigners,
+            leaves_checked=scan.hash_only,
         )
         new_state = MonitorState(
             self.origin, latest.size, latest.root_hash, tuple(scan.frontier), latest_note
@@ -259,8 +273,7 @@ class LogVerifier:
         for item in source.entries(scan.size, latest.size):
             if position >= latest.size:
                 break
-            self._check_entry(item, position, scan)
-            value = leaf_hash(item.data)
+            value = self._leaf(item, position, scan)
             scan.hashes += value
             if scan.stored is not None:
                 if item.leaf_hash is not None and len(item.leaf_hash) == HASH_SIZE:
@@ -291,18 +304,34 @@ class LogVerifier:
                 f"{latest.size} entries its checkpoint covers",
             )
 
-    @staticmethod
-    def _check_entry(item: SourceEntry, position: int, scan: _Scan) -> None:
-        if scan.structural is not None:
-            return
-        if item.index != position:
+    @classmethod
+    def _leaf(cls, item: SourceEntry, position: int, scan: _Scan) -> bytes:
+        """The leaf hash at ``position``: recomputed from contents, or the one served."""
+        if item.index != position and scan.structural is None:
             scan.structural = (
                 position,
                 f"entry {position} is missing: the log returned entry {item.index} in its place",
             )
+        if item.data is not None:
+            cls._check_entry(item, item.data, position, scan)
+            return leaf_hash(item.data)
+        scan.hash_only += 1
+        if item.leaf_hash is None or len(item.leaf_hash) != HASH_SIZE:
+            if scan.structural is None:
+                scan.structural = (
+                    position,
+                    f"entry {position} is missing: the log sent neither its contents nor a "
+                    "32-byte leaf hash",
+                )
+            return bytes(HASH_SIZE)
+        return item.leaf_hash
+
+    @staticmethod
+    def _check_entry(item: SourceEntry, data: bytes, position: int, scan: _Scan) -> None:
+        if scan.structural is not None:
             return
         try:
-            entry = Entry.decode(item.data)
+            entry = Entry.decode(data)
         except EntryError as exc:
             scan.structural = (position, f"entry {position} is malformed: {exc.reason}")
             return

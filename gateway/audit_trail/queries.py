@@ -59,8 +59,17 @@ class AuditFilter:
 
     @property
     def is_empty(self) -> bool:
-        return all(value is None for value in (self.partner, self.tag, self.purpose,
-                                               self.decision, self.since, self.until))
+        return all(
+            value is None
+            for value in (
+                self.partner,
+                self.tag,
+                self.purpose,
+                self.decision,
+                self.since,
+                self.until,
+            )
+        )
 
     def as_detail(self) -> dict[str, str]:
         """The filters as recorded in the audit entry of the search itself."""
@@ -97,6 +106,43 @@ def _scoped(
     if filters.until is not None:
         query = query.where(AuditEntry.time < filters.until)
     return query
+
+
+def entries_in_range(
+    session: Session, start: int, end: int, *, scope: str | None
+) -> list[tuple[int, bytes, bytes | None]]:
+    """Entries ``start..end-1`` in the tree: (index, leaf hash, entry bytes or None).
+
+    The bytes are given only for entries within ``scope`` (all for None); any other entry is
+    represented by its leaf hash, which discloses nothing about it. A stored entry that is
+    gone is left out, so that a verifier names it as missing.
+    """
+    hashes = leaf_hashes(session, start, end)
+    rows = session.execute(
+        select(AuditEntry.seq, AuditEntry.actor_partner, AuditEntry.body)
+        .where(AuditEntry.seq >= start, AuditEntry.seq < end)
+        .order_by(AuditEntry.seq)
+    )
+    return [
+        (int(seq), hashes[seq], bytes(body) if scope is None or partner == scope else None)
+        for seq, partner, body in rows
+        if seq in hashes
+    ]
+
+
+def check_entry_scope(session: Session, seq: int, *, scope: str | None) -> None:
+    """Refuse to show entry ``seq`` to a reader whose scope does not cover it."""
+    if scope is None:
+        return
+    partner = session.execute(
+        select(AuditEntry.actor_partner).where(AuditEntry.seq == seq)
+    ).one_or_none()
+    if partner is not None and partner[0] != scope:
+        raise PermissionDeniedError(
+            f"entry {seq} is not an entry of partner {scope}; you may only read your own "
+            "partner's entries",
+            field="leaf_index",
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,15 @@
 """HTTP API of the audit log, modelled on RFC 6962 §4.
 
 Public (no authentication, like a Certificate Transparency log): the signed tree head,
-consistency and inclusion proofs, entries, checkpoint history, receipts, the public key, and
-cosignature submission by configured witnesses. Anyone can verify the log from these alone.
+consistency and inclusion proofs, leaf hashes, checkpoint history, the public key, and
+cosignature submission by configured witnesses. Anyone can check from these alone that the
+log only grows; none of them says who did what, when or how often (entries are v2 with a
+random commitment nonce, so a leaf hash reveals nothing about its entry).
 
-For privacy officers (an :class:`~gateway.audit_trail.deps.AuditReader` is required):
-search, export (JSONL verifiable offline, or CSV) and subject access. Every such read is
-itself an audit entry, so the log also shows who watched the watchers.
+For audit readers (an :class:`~gateway.audit_trail.deps.AuditReader` is required): entry
+contents (a partner's readers their own partner's entries, the partnership's DPO all),
+receipts, search, export (JSONL verifiable offline, or CSV) and subject access. Every such
+read is itself an audit entry, so the log also shows who watched the watchers.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from gateway.audit_trail.schemas import (
     ConsistencyProof,
     CosignaturesAccepted,
     InclusionProof,
+    LeafHash,
+    LeafHashes,
     LogEntries,
     LogEntry,
     PublicKey,
@@ -106,28 +111,63 @@ def get_inclusion(
     )
 
 
-@router.get("/entries", response_model=LogEntries, summary="Entries (canonical JSON)")
-def get_entries(
+@router.get("/leaves", response_model=LeafHashes, summary="Leaf hashes (public)")
+def get_leaves(
     services: ServicesDep,
     start: Annotated[int, Query(ge=0, le=MAX_INDEX)],
     end: Annotated[int, Query(ge=0, le=MAX_INDEX, description="inclusive, as in RFC 6962")],
+) -> LeafHashes:
+    """Leaf hashes ``start..end`` (at most 1000): enough to recompute every signed root."""
+    if end < start:
+        raise InvalidRequestError(f"end {end} is before start {start}", field="end")
+    last = min(end, start + MAX_ENTRIES - 1)
+    with transaction(services.session_factory) as session:
+        hashes = store.leaf_hashes(session, start, last + 1)
+    return LeafHashes(
+        leaves=[LeafHash(leaf_index=seq, leaf_hash=_b64(hashes[seq])) for seq in sorted(hashes)]
+    )
+
+
+@router.get("/entries", response_model=LogEntries, summary="Entries (audit readers)")
+def get_entries(
+    *,
+    services: ServicesDep,
+    reader: AuditReaderDep,
+    request_id: RequestIdDep,
+    start: Annotated[int, Query(ge=0, le=MAX_INDEX)],
+    end: Annotated[int, Query(ge=0, le=MAX_INDEX, description="inclusive, as in RFC 6962")],
 ) -> LogEntries:
-    """Entries ``start..end`` (at most 1000); recompute each leaf as SHA-256(0x00 || entry)."""
+    """Entries ``start..end`` (at most 1000) with their leaf hashes; audited.
+
+    Contents only of the entries within the reader's scope; any other entry comes as
+    ``entry: null`` with its leaf hash, so the whole tree still verifies.
+    """
     if end < start:
         raise InvalidRequestError(f"end {end} is before start {start}", field="end")
     last = min(end, start + MAX_ENTRIES - 1)
     with transaction(services.session_factory) as session:
         size = store.read_head(session).size
-        bodies = store.entry_bodies(session, start, min(last + 1, size))
-        hashes = store.leaf_hashes(session, start, min(last + 1, size))
+        rows = queries.entries_in_range(session, start, min(last + 1, size), scope=reader.scope)
+        shown = sum(1 for _, _, body in rows if body is not None)
+        services.audit.record(
+            session,
+            _event(
+                reader,
+                request_id,
+                AuditTag.AUDIT_ENTRIES_READ,
+                decision="allow",
+                counts={"returned": shown, "leaves": len(rows)},
+                detail={"start": start, "end": last},
+            ),
+        )
     return LogEntries(
         entries=[
             LogEntry(
                 leaf_index=seq,
-                entry=body.decode("utf-8"),
-                leaf_hash=_b64(hashes[seq]) if seq in hashes else None,
+                entry=None if body is None else body.decode("utf-8"),
+                leaf_hash=_b64(leaf),
             )
-            for seq, body in bodies
+            for seq, leaf, body in rows
         ]
     )
 
@@ -154,15 +194,36 @@ def get_checkpoints(
 @router.get(
     "/receipt",
     response_class=PlainTextResponse,
-    summary="Receipt for an entry (C2SP tlog-proof)",
+    summary="Receipt for an entry (C2SP tlog-proof; audit readers)",
     responses={200: {"content": {"text/plain": {}}}},
 )
 def get_receipt(
-    services: ServicesDep, leaf_index: Annotated[int, Query(ge=0, le=MAX_INDEX)]
+    *,
+    services: ServicesDep,
+    reader: AuditReaderDep,
+    request_id: RequestIdDep,
+    leaf_index: Annotated[int, Query(ge=0, le=MAX_INDEX)],
 ) -> PlainTextResponse:
-    """Offline proof that entry ``leaf_index`` is logged, once a checkpoint covers it."""
-    with transaction(services.session_factory) as session:
-        receipt = services.audit.receipt(session, leaf_index)
+    """Offline proof that entry ``leaf_index`` is logged, once a checkpoint covers it.
+
+    The receipt carries the entry itself, so only a reader whose scope covers it gets it.
+    """
+    try:
+        with transaction(services.session_factory) as session:
+            queries.check_entry_scope(session, leaf_index, scope=reader.scope)
+            receipt = services.audit.receipt(session, leaf_index)
+            services.audit.record(
+                session,
+                _event(
+                    reader,
+                    request_id,
+                    AuditTag.AUDIT_RECEIPT_DOWNLOAD,
+                    decision="allow",
+                    detail={"leaf_index": leaf_index},
+                ),
+            )
+    except PermissionDeniedError as exc:
+        _deny(services, reader, request_id, exc)
     return PlainTextResponse(receipt.encode(), media_type="text/plain; charset=utf-8")
 
 

@@ -32,8 +32,20 @@ class InclusionProof(BaseModel):
 
 class LogEntry(BaseModel):
     leaf_index: int
-    entry: str = Field(description="canonical JSON; SHA-256(0x00 || UTF-8 bytes) is the leaf")
+    entry: str | None = Field(
+        description="canonical JSON; SHA-256(0x00 || UTF-8 bytes) is the leaf; null for an "
+        "entry outside the reader's scope (its leaf hash stands for it)"
+    )
     leaf_hash: str | None = Field(description="the log's stored leaf hash (recompute it)")
+
+
+class LeafHash(BaseModel):
+    leaf_index: int
+    leaf_hash: str = Field(description="base64 SHA-256(0x00 || entry): reveals nothing about it")
+
+
+class LeafHashes(BaseModel):
+    leaves: list[LeafHash]
 
 
 class LogEntries(BaseModel):

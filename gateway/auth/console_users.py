@@ -4,7 +4,9 @@ Passwords are stored as libsodium ``crypto_pwhash_str`` strings (Argon2id, param
 embedded); the TOTP seed is needed in the clear to check codes (RFC 6238, 30 s steps, one
 step of drift allowed, and never the same step twice). After
 ``console_max_failed_signins`` failures in a row the account locks for
-``console_lockout_seconds`` and answers 429 without checking the password. Sessions are
+``console_lockout_seconds`` and refuses every password meanwhile. Every failed sign-in (an
+unknown name, a wrong password or code, a locked account) costs the same password-hash work
+and gets the same answer, so no answer tells whether a user name exists. Sessions are
 random 256-bit tokens kept only as their SHA-256, with an absolute and an idle lifetime; the
 CSRF token of a session is an HMAC of the session token, so it needs no storage and cannot
 be computed without the cookie.
@@ -17,6 +19,7 @@ commits and then raises it.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import re
@@ -44,7 +47,6 @@ from gateway.errors import (
     InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
-    TooManyRequestsError,
 )
 from gateway.partners.models import Partner, PartnerStatus, Sector
 
@@ -55,6 +57,8 @@ TOTP_STEP_SECONDS = 30
 TOTP_ISSUER = "ppsgate"
 SESSION_TOUCH_SECONDS = 60
 CSRF_LABEL = b"ppsgate:console:csrf"
+SIGNIN_FAILED = "signin-failed"
+SIGNIN_FAILED_TEXT = "wrong username, password or code"
 
 # Which organisations a role's users belong to.
 ROLE_SECTORS: dict[Role, frozenset[str]] = {
@@ -81,11 +85,16 @@ class PasswordHashing:
     @staticmethod
     def verify(password_hash: str, password: str) -> bool:
         try:
-            return bool(
-                nacl.pwhash.verify(password_hash.encode("ascii"), password.encode("utf-8"))
-            )
+            return bool(nacl.pwhash.verify(password_hash.encode("ascii"), password.encode("utf-8")))
         except nacl.exceptions.InvalidkeyError:
             return False
+
+
+@functools.cache
+def _dummy_hash(hashing: PasswordHashing) -> str:
+    """A hash to check unknown names against: made once per process and cost, so that an
+    unknown name costs one verification like a real account, not a hash and a verification."""
+    return hashing.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -158,7 +167,6 @@ class ConsoleAccounts:
         self.clock = clock
         self.request_id = request_id
         self.hashing = hashing or PasswordHashing()
-        self._dummy_hash: str | None = None
 
     # -- accounts --------------------------------------------------------------------------
 
@@ -241,19 +249,14 @@ class ConsoleAccounts:
         user = self._user(username) if USERNAME.match(username) else None
         if user is None:
             # Same work as for a real account, so timing does not reveal which names exist.
-            self.hashing.verify(self._dummy(), password)
-            return self._refuse(None, "signin-failed", "wrong username, password or code")
+            self.hashing.verify(_dummy_hash(self.hashing), password)
+            return self._refuse(None, SIGNIN_FAILED)
         locked_until = _aware(user.locked_until)
         if locked_until is not None and locked_until > now:
-            seconds = int((locked_until - now).total_seconds()) + 1
-            self._deny_event(user, "account-locked")
-            return SignInOutcome(
-                error=TooManyRequestsError(
-                    "too many failed sign-ins; the account is locked for now",
-                    retry_after=seconds,
-                    field="username",
-                )
-            )
+            # Refused whatever the password, but after the same work and with the same
+            # answer as a wrong password: a lockout must not tell that the name exists.
+            self.hashing.verify(user.password_hash, password)
+            return self._refuse(user, "account-locked")
         step = self._totp_step(user, totp_code, now)
         if not self.hashing.verify(user.password_hash, password) or step is None:
             return self._failed(user, now)
@@ -293,11 +296,6 @@ class ConsoleAccounts:
             csrf_token=csrf_token_for(token),
         )
 
-    def _dummy(self) -> str:
-        if self._dummy_hash is None:
-            self._dummy_hash = self.hashing.hash(secrets.token_urlsafe(16))
-        return self._dummy_hash
-
     def _totp_step(self, user: ConsoleUser, code: str, now: datetime) -> int | None:
         """The time step ``code`` belongs to (now or one step either side), if unused."""
         code = code.strip().replace(" ", "")
@@ -316,19 +314,20 @@ class ConsoleAccounts:
             user.failed_attempts = 0
             user.locked_until = now + timedelta(seconds=self.settings.console_lockout_seconds)
             self.session.flush()
-            self._deny_event(user, "account-locked-now")
-            return SignInOutcome(
-                error=TooManyRequestsError(
-                    "too many failed sign-ins; the account is now locked",
-                    retry_after=self.settings.console_lockout_seconds,
-                    field="username",
-                )
-            )
+            return self._refuse(user, "account-locked-now")
         self.session.flush()
-        return self._refuse(user, "signin-failed", "wrong username, password or code")
+        return self._refuse(user, SIGNIN_FAILED)
 
-    def _refuse(self, user: ConsoleUser | None, code: str, text: str) -> SignInOutcome:
+    def _refuse(
+        self, user: ConsoleUser | None, code: str, text: str | None = None
+    ) -> SignInOutcome:
+        """Audit the refusal under ``code``; answer it as ``text``, or else as the one
+        answer shared by unknown names, wrong passwords or codes and locked accounts."""
         self._deny_event(user, code)
+        if text is None:
+            return SignInOutcome(
+                error=CredentialRefusedError(SIGNIN_FAILED, SIGNIN_FAILED_TEXT, field="credentials")
+            )
         return SignInOutcome(error=CredentialRefusedError(code, text, field="credentials"))
 
     def _deny_event(self, user: ConsoleUser | None, code: str) -> None:

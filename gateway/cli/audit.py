@@ -1,14 +1,19 @@
 """``ppsgate audit``: verify the log, print proofs, sign checkpoints, run a witness.
 
-``verify`` and ``proof --url`` need nothing but the log's public key and its URL (or an
-export file): a privacy officer or regulator runs them without access to the gateway's
-database. ``checkpoint``, ``export`` and ``proof`` without ``--url`` are operator commands
-that read the configured database.
+``verify`` needs nothing but the log's public key and its URL (or an export file): anyone
+checks the hash-level tree from the public leaf hashes, and an audit reader who gives their
+client's credentials (``--client-id``, ``--keystore``) also has the contents they may read
+recomputed (the partnership's DPO: every entry). ``proof --url`` fetches a receipt, which
+holds the entry, so it needs those credentials too. Neither needs the gateway's database.
+``checkpoint``, ``export`` and ``proof`` without ``--url`` are operator commands that read
+the configured database.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +30,9 @@ from audit.note import Signer, Verifier, generate_signer, parse_verifier_key, sp
 from audit.receipt import Receipt, verify_receipt
 from audit.verify import LogSource, LogVerifier, read_monitor_state, write_monitor_state
 from audit.witness import Witness, add_checkpoint_request
+from connectors.client import GatewayClient
+from connectors.errors import ConnectorError
+from connectors.keystore import load_keystore
 from gateway.audit_trail import queries
 from gateway.audit_trail.errors import AuditVerificationError
 from gateway.audit_trail.keys import load_key_file, write_key_file
@@ -47,6 +55,72 @@ TIMEOUT_SECONDS = 30.0
 def make_client(url: str) -> httpx.Client:
     """The HTTP client used against a gateway (tests substitute an in-process one)."""
     return httpx.Client(base_url=url.rstrip("/"), timeout=TIMEOUT_SECONDS)
+
+
+class ReaderAuth(httpx.Auth):
+    """Bearer tokens of an audit reader's client (``audit:read``), renewed as they expire."""
+
+    def __init__(self, gateway: GatewayClient) -> None:
+        self.gateway = gateway
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        try:
+            token = self.gateway.access_token()
+        except ConnectorError as exc:
+            raise InvalidRequestError(
+                f"cannot sign in as {self.gateway.client_id}: {exc}", field="--client-id"
+            ) from None
+        request.headers["Authorization"] = f"Bearer {token}"
+        yield request
+
+
+ClientIdOption = Annotated[
+    str | None,
+    typer.Option(
+        "--client-id",
+        envvar="PPSGATE_CONNECTOR_CLIENT_ID",
+        help="OAuth client id of an audit reader (scope audit:read), to read entry contents.",
+    ),
+]
+KeystoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--keystore",
+        envvar="PPSGATE_CONNECTOR_KEYSTORE",
+        help="That client's connector key store (from `ppsgate-connector keys init`).",
+    ),
+]
+PassphraseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--passphrase",
+        envvar="PPSGATE_CONNECTOR_PASSPHRASE",
+        hidden=True,
+        help="Key store passphrase (prefer the environment variable).",
+    ),
+]
+
+
+@contextmanager
+def reader_client(
+    url: str, client_id: str | None, keystore: Path | None, passphrase: str | None
+) -> Iterator[tuple[httpx.Client, bool]]:
+    """A client for ``url``; with credentials it reads as that audit reader (second item)."""
+    if (client_id is None) != (keystore is None):
+        raise InvalidRequestError(
+            "give both --client-id and --keystore, or neither", field="--keystore"
+        )
+    with make_client(url) as client:
+        if client_id is None or keystore is None:
+            yield client, False
+            return
+        try:
+            keys = load_keystore(keystore, passphrase=passphrase)
+        except ConnectorError as exc:
+            raise InvalidRequestError(str(exc), field="--keystore") from None
+        with GatewayClient(url, client_id, keys, scopes=["audit:read"]) as gateway:
+            client.auth = ReaderAuth(gateway)
+            yield client, True
 
 
 def parse_key(value: str, option: str) -> Verifier:
@@ -100,8 +174,15 @@ def verify_command(
     require_cosigner: Annotated[
         list[str] | None, typer.Option(help="Witness whose cosignature is required.")
     ] = None,
+    client_id: ClientIdOption = None,
+    keystore: KeystoreOption = None,
+    passphrase: PassphraseOption = None,
 ) -> None:
-    """Recompute every leaf and the root, check signatures and consistency with --state."""
+    """Recompute every leaf and the root, check signatures and consistency with --state.
+
+    Anyone checks the tree from the public leaf hashes; with an audit reader's credentials
+    the entries that reader may read are recomputed from their contents as well.
+    """
     if (url is None) == (export is None):
         raise InvalidRequestError("give exactly one of --url or --export", field="--url")
     log_key = parse_key(_key_argument(public_key), "--public-key")
@@ -126,8 +207,9 @@ def verify_command(
             report, new_state = verifier.verify(source, previous, full=full)
         else:
             assert url is not None
-            with make_client(url) as client:
-                report, new_state = verifier.verify(HttpLogSource(client), previous, full=full)
+            with reader_client(url, client_id, keystore, passphrase) as (client, contents):
+                source = HttpLogSource(client, contents=contents)
+                report, new_state = verifier.verify(source, previous, full=full)
     except VerificationError as exc:
         raise AuditVerificationError(exc.reason, index=exc.index) from None
     except AuditError as exc:
@@ -140,10 +222,11 @@ def verify_command(
         else ""
     )
     cosigned = f"; cosigned by {', '.join(report.cosigners)}" if report.cosigners else ""
+    hashes = f", {report.leaves_checked} by leaf hash" if report.leaves_checked else ""
     console.print(
         f"OK: {report.origin} size {report.size}{since}; {report.entries_checked} entries "
-        f"recomputed, {report.checkpoints_checked} checkpoints checked, "
-        f"{report.details_checked} detail records matched{cosigned}"
+        f"recomputed from their contents{hashes}, {report.checkpoints_checked} checkpoints "
+        f"checked, {report.details_checked} detail records matched{cosigned}"
     )
     if state is None:
         console.print("note: without --state a later rollback of the log cannot be detected")
@@ -151,15 +234,22 @@ def verify_command(
 
 @app.command("proof")
 def proof_command(
+    *,
     entry: Annotated[int, typer.Option(min=0, help="Leaf index (sequence number).")],
     url: Annotated[
         str | None, typer.Option(help="Gateway URL; without it the database is read.")
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Write the receipt here.")] = None,
+    client_id: ClientIdOption = None,
+    keystore: KeystoreOption = None,
+    passphrase: PassphraseOption = None,
 ) -> None:
-    """Print a receipt (C2SP tlog-proof): entry, inclusion proof and signed checkpoint."""
+    """Print a receipt (C2SP tlog-proof): entry, inclusion proof and signed checkpoint.
+
+    With --url it needs an audit reader's credentials: a receipt holds the entry.
+    """
     if url is not None:
-        with make_client(url) as client:
+        with reader_client(url, client_id, keystore, passphrase) as (client, _):
             response = client.get("/v1/audit/receipt", params={"leaf_index": entry})
         if response.status_code != 200:
             raise InvalidRequestError(

@@ -46,7 +46,11 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "signin.password": ("Password", "Wachtwoord"),
     "signin.totp": ("Authenticator code", "Authenticatorcode"),
     "signin.submit": ("Sign in", "Aanmelden"),
-    "signin.failed": ("Sign-in failed: {reason}", "Aanmelden mislukt: {reason}"),
+    "signin.failed": (
+        "Sign-in failed: {reason}. After repeated failures an account is locked for a while.",
+        "Aanmelden mislukt: {reason}. Na herhaalde mislukte pogingen wordt een account een "
+        "tijd geblokkeerd.",
+    ),
     "signin.signed_out": ("You are signed out.", "U bent afgemeld."),
     # errors
     "error.title": ("Something went wrong", "Er ging iets mis"),

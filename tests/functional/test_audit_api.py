@@ -97,9 +97,16 @@ def test_public_transparency_endpoints(api: tuple[TestClient, Services]) -> None
     assert verify_receipt(receipt, bodies[indexes[3]], log_key).checkpoint.size == size
     history = client.get("/v1/audit/checkpoints").json()["checkpoints"]
     assert history[-1]["tree_size"] == size
-    # The whole log verifies through the API with the standalone verifier.
+    leaves = client.get("/v1/audit/leaves", params={"start": 0, "end": size - 1}).json()
+    assert [_b64(item["leaf_hash"]) for item in leaves["leaves"]] == [
+        merkle.leaf_hash(body) for body in bodies
+    ]
+    # The whole log verifies through the API with the standalone verifier: from the public
+    # leaf hashes alone, and (as this DPO) from the entries' contents.
     report, _ = LogVerifier(log_key).verify(HttpLogSource(client))
-    assert report.entries_checked == size
+    assert (report.entries_checked, report.leaves_checked) == (0, size)
+    report, _ = LogVerifier(log_key).verify(HttpLogSource(client, contents=True))
+    assert (report.entries_checked, report.leaves_checked) == (size, 0)
 
 
 def test_bad_proof_requests_name_the_field(api: tuple[TestClient, Services]) -> None:
@@ -113,6 +120,7 @@ def test_bad_proof_requests_name_the_field(api: tuple[TestClient, Services]) -> 
     assert answer.status_code == 422
     assert "second" in answer.text
     assert client.get("/v1/audit/entries", params={"start": 5, "end": 1}).status_code == 422
+    assert client.get("/v1/audit/leaves", params={"start": 5, "end": 1}).status_code == 422
     missing = client.get("/v1/audit/receipt", params={"leaf_index": size + 50})
     assert missing.status_code == 404
 
@@ -141,6 +149,8 @@ def test_officer_reads_need_a_reader_and_are_audited(database_url: str, tmp_path
     with TestClient(app) as client:
         assert client.get("/v1/audit/search").status_code == 401
         assert client.get("/v1/audit/export").status_code == 401
+        assert client.get("/v1/audit/entries", params={"start": 0, "end": 9}).status_code == 401
+        assert client.get("/v1/audit/receipt", params={"leaf_index": 0}).status_code == 401
         assert (
             client.post("/v1/audit/subject-access", json={"token": TOKEN, "epoch": 1}).status_code
             == 401

@@ -1,7 +1,8 @@
 """Tampering with audit rows in SQL: ``ppsgate audit verify`` fails and names the entry.
 
 A real gateway serves the (tampered) database over HTTP on a loopback port; the verifier
-only gets the URL and the log's public key, exactly as a privacy officer would. The same
+gets the URL, the log's public key and the partnership DPO's client credentials (entry
+contents are readable only by audit readers), exactly as a privacy officer would. The same
 log is also checked from an export file.
 """
 
@@ -19,27 +20,34 @@ from typer.testing import CliRunner
 
 from audit import merkle
 from gateway.audit_trail import queries
-from gateway.audit_trail.deps import AuditReader
 from gateway.audit_trail.errors import AuditVerificationError
 from gateway.audit_trail.models import AuditEntry
 from gateway.cli.audit import app as audit_cli
+from gateway.clock import SystemClock
 from gateway.db import transaction
-from gateway.server import BackgroundServer
+from gateway.server import BackgroundServer, free_port
 from gateway.services import Services
 from tests.conftest import REPO_ROOT
 from tests.unit.gateway.audit_trail.apps import build_app
-from tests.unit.gateway.audit_trail.helpers import event, make_settings
+from tests.unit.gateway.audit_trail.helpers import event, make_settings, register_reader
 
 SIZE = 40
-DPO = AuditReader(partner_id="pps-dpo", user="dpo-anna", all_partners=True)
 
 
 class Gateway:
-    def __init__(self, url: str, services: Services, tmp_path: Path, indexes: list[int]) -> None:
+    def __init__(
+        self,
+        url: str,
+        services: Services,
+        tmp_path: Path,
+        indexes: list[int],
+        reader: list[str],
+    ) -> None:
         self.url = url
         self.services = services
         self.tmp_path = tmp_path
         self.indexes = indexes  # leaf index of our n-th entry (the app logs its own too)
+        self.reader = reader  # --client-id and --keystore of the partnership's DPO
 
     @property
     def key(self) -> str:
@@ -72,8 +80,10 @@ class Gateway:
 
 @pytest.fixture
 def gateway(database_url: str, tmp_path: Path) -> Iterator[Gateway]:
-    settings = make_settings(database_url, tmp_path)
-    app, services = build_app(settings, reader=DPO)
+    port = free_port()
+    settings = make_settings(database_url, tmp_path, public_url=f"http://127.0.0.1:{port}")
+    app, services = build_app(settings, clock=SystemClock())  # the CLI signs in on real time
+    reader = register_reader(services, tmp_path)
     with transaction(services.session_factory) as session:
         indexes = [
             services.audit.record(session, event(n, counts={"items": n})).leaf_index
@@ -81,12 +91,15 @@ def gateway(database_url: str, tmp_path: Path) -> Iterator[Gateway]:
         ]
     with transaction(services.session_factory) as session:
         services.audit.sign_checkpoint(session)
-    with BackgroundServer(app) as server:
-        yield Gateway(server.url, services, tmp_path, indexes)
+    with BackgroundServer(app, port=port) as server:
+        yield Gateway(server.url, services, tmp_path, indexes, reader)
 
 
-def _expect_failure(gateway: Gateway, index: int, words: str) -> None:
-    for args in (["--url", gateway.url], ["--export", str(gateway.export())]):
+def _expect_failure(gateway: Gateway, index: int, words: str, *, online: bool = True) -> None:
+    sources = [["--export", str(gateway.export())]]
+    if online:
+        sources.append(["--url", gateway.url, *gateway.reader])
+    for args in sources:
         code, output, exc = gateway.verify(*args)
         assert code != 0, output
         assert isinstance(exc, AuditVerificationError), exc
@@ -100,9 +113,15 @@ def _body(session: Session, seq: int) -> bytes:
 
 
 def test_a_consistent_log_verifies(gateway: Gateway) -> None:
-    code, output, exc = gateway.verify("--url", gateway.url)
+    code, output, exc = gateway.verify("--url", gateway.url, *gateway.reader)
     assert code == 0, (output, exc)
     assert f"size {gateway.indexes[-1] + 1}" in output
+    size = gateway.indexes[-1] + 1
+    assert f"{size} entries recomputed from their contents," in " ".join(output.split())
+    code, output, exc = gateway.verify("--url", gateway.url)  # anyone: the hash-level tree
+    assert code == 0, (output, exc)
+    words = " ".join(output.split())
+    assert f"0 entries recomputed from their contents, {size} by leaf hash" in words
     code, output, exc = gateway.verify("--export", str(gateway.export()))
     assert code == 0, (output, exc)
 
@@ -159,7 +178,12 @@ def test_inserted_row_is_named(gateway: Gateway) -> None:
         )
 
     gateway.sql(insert_before_target)
-    _expect_failure(gateway, target, f"entry {target} was altered")
+    _expect_failure(gateway, target, f"entry {target} was altered", online=False)
+    # Online, the shifted rows take the numbers the log would append next: the gateway
+    # cannot record the reader's sign-in or read, so it serves no contents (fails closed).
+    code, _, exc = gateway.verify("--url", gateway.url, *gateway.reader)
+    assert code != 0
+    assert "refusing to append" in str(exc)
 
 
 def test_failure_exits_1_with_the_entry_named(gateway: Gateway) -> None:
@@ -180,6 +204,7 @@ def test_failure_exits_1_with_the_entry_named(gateway: Gateway) -> None:
         gateway.url,
         "--public-key",
         gateway.key,
+        *gateway.reader,
     ]
     done = subprocess.run(
         command, check=False, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120

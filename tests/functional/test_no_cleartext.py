@@ -230,7 +230,7 @@ def test_matching_stories_leave_no_identifier_behind(
         database_url = fresh_database()
         with running_gateway(database_url, tmp_path / f"data-{number}", log_level="DEBUG") as gw:
             play(gw)
-            size = httpx.get(f"{gw.url}/v1/audit/entries", params={"start": 0, "end": 0})
+            size = httpx.get(f"{gw.url}/v1/audit/leaves", params={"start": 0, "end": 0})
             assert size.status_code in {200, 422}
             rows = b"\n".join(database_rows(gw.services.engine))
         assert_clean(f"the database rows after {play.__name__}", rows, forms)

@@ -8,6 +8,7 @@ or there.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 
 from connectors.client import GatewayAPIError
 from connectors.custodian import formats
+from gateway.db import transaction
 from tests.support.gateway import ALL_SCOPES
 
 AUDITOR_SCOPES = (*ALL_SCOPES, "audit:read")
@@ -42,6 +44,37 @@ def probe_audit_scope(gw: Any) -> None:
     assert refused.value.status == 403
     exported = bank.client.request("GET", "/v1/audit/export", params={"format": "jsonl"})
     assert b'"bank-b"' not in exported.content
+
+
+def probe_audit_contents(gw: Any) -> None:
+    """Entry contents and receipts: a partner's reader gets its own entries only; another
+    partner's entries come as leaf hashes, and their receipts are refused."""
+    bank = gw.partner("bank-a", scopes=AUDITOR_SCOPES)
+    other = gw.partner("bank-b", scopes=AUDITOR_SCOPES)
+    leaf = {}
+    for partner in (bank, other):
+        answer = partner.post(
+            "/v1/match",
+            {
+                "purpose": "payment_screening",
+                "legal_basis": "art6_1_c",
+                "items": [partner.item("iban", "NL91ABNA0417164300")],
+            },
+        )
+        leaf[partner.partner_id] = int(answer["receipt"]["leaf_index"])
+    with transaction(gw.services.session_factory) as session:
+        gw.services.audit.sign_checkpoint(session)
+    size = leaf["bank-b"] + 1
+    page = bank.call("GET", "/v1/audit/entries", params={"start": 0, "end": size - 1})
+    assert [item["leaf_index"] for item in page["entries"]] == list(range(size))
+    shown = [json.loads(item["entry"]) for item in page["entries"] if item["entry"]]
+    assert shown, "bank-a sees its own entries"
+    assert {entry["actor"]["partner"] for entry in shown} == {"bank-a"}
+    with pytest.raises(GatewayAPIError) as refused:
+        bank.call("GET", "/v1/audit/receipt", params={"leaf_index": leaf["bank-b"]})
+    assert refused.value.status == 403
+    own = bank.client.request("GET", "/v1/audit/receipt", params={"leaf_index": leaf["bank-a"]})
+    assert own.text.startswith("c2sp.org/tlog-proof@v1\nextra ")
 
 
 def probe_key_custody(gw: Any) -> None:
@@ -74,16 +107,19 @@ def probe_key_custody(gw: Any) -> None:
 
 PUBLIC = "public"
 RULES: dict[tuple[str, str], str | Callable[[Any], None]] = {
-    # Transparency log (RFC 6962 style): anyone verifies; entries carry no identifiers.
+    # Transparency log (RFC 6962 style): anyone verifies from checkpoints, proofs and leaf
+    # hashes, which reveal nothing about the entries.
     ("GET", "/v1/audit/sth"): PUBLIC,
     ("GET", "/v1/audit/sth/consistency"): PUBLIC,
     ("GET", "/v1/audit/proof/inclusion"): PUBLIC,
-    ("GET", "/v1/audit/entries"): PUBLIC,
+    ("GET", "/v1/audit/leaves"): PUBLIC,
     ("GET", "/v1/audit/checkpoints"): PUBLIC,
-    ("GET", "/v1/audit/receipt"): PUBLIC,
     ("GET", "/v1/audit/public-key"): PUBLIC,
     # Witnesses post cosignatures; only those of configured witness keys are accepted.
     ("POST", "/v1/audit/cosignatures"): PUBLIC,
+    # Entry contents are private: a partner's readers see their own, the DPO all.
+    ("GET", "/v1/audit/entries"): probe_audit_contents,
+    ("GET", "/v1/audit/receipt"): probe_audit_contents,
     ("GET", "/v1/audit/search"): probe_audit_scope,
     ("GET", "/v1/audit/export"): probe_audit_scope,
     ("POST", "/v1/audit/subject-access"): probe_audit_scope,

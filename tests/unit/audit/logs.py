@@ -14,7 +14,9 @@ from audit.verify import SourceEntry
 ORIGIN = "log.test/audit"
 
 
-def entry_bytes(seq: int, *, partner: str = "bank-a", items: int = 1) -> bytes:
+def entry_bytes(seq: int, *, partner: str = "bank-a", items: int = 1, version: int = 2) -> bytes:
+    """A real entry; ``version=1`` as logs wrote it before the commitment nonce."""
+    old = {"version": 1, "nonce": None} if version == 1 else {}
     return Entry(
         seq=seq,
         time=f"2026-11-29T09:{seq // 60 % 60:02d}:{seq % 60:02d}.000000Z",
@@ -25,6 +27,7 @@ def entry_bytes(seq: int, *, partner: str = "bank-a", items: int = 1) -> bytes:
         legal_basis="gdpr-6-1-f",
         decision="allow",
         counts={"items": items},
+        **old,  # type: ignore[arg-type]
     ).encode()
 
 
@@ -38,6 +41,7 @@ class MemoryLog:
     notes: dict[int, str] = field(default_factory=dict)
     serve_proofs: bool = True
     serve_leaf_hashes: bool = True
+    withheld: set[int] = field(default_factory=set)  # served as their leaf hash only
 
     def append(self, count: int, *, partner: str = "bank-a") -> None:
         for _ in range(count):
@@ -66,7 +70,7 @@ class MemoryLog:
         for position, (seq, data) in enumerate(self.rows):
             if start <= position < end:
                 stored = self.stored_hashes.get(seq) if self.serve_leaf_hashes else None
-                yield SourceEntry(seq, data, stored)
+                yield SourceEntry(seq, None if seq in self.withheld else data, stored)
 
     def consistency_proof(self, first: int, second: int) -> list[bytes] | None:
         if not self.serve_proofs:

@@ -1,8 +1,9 @@
-"""Entry format v1 and purgeable detail records."""
+"""Entry formats v1 and v2 (with its commitment nonce) and purgeable detail records."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pytest
 from hypothesis import given
@@ -91,10 +92,10 @@ def test_fast_encoding_equals_the_general_canonical_form(entry: Entry) -> None:
 
 def test_decoding_refuses_extra_missing_or_non_canonical() -> None:
     value = _entry().to_json()
-    with pytest.raises(EntryError, match="v1 fields"):
+    with pytest.raises(EntryError, match="v2 fields"):
         Entry.decode(canonical_json({**value, "iban": "NL91ABNA0417164300"}))
     del value["counts"]
-    with pytest.raises(EntryError, match="v1 fields"):
+    with pytest.raises(EntryError, match="v2 fields"):
         Entry.decode(canonical_json(value))
     with pytest.raises(EntryError, match="canonical"):
         Entry.decode(_entry().encode().replace(b":", b": ", 1))
@@ -127,3 +128,57 @@ def test_detail_records_are_salted_and_digested() -> None:
 def test_bad_details_are_refused(detail: dict[str, object]) -> None:
     with pytest.raises(EntryError):
         encode_detail(detail)
+
+
+# A v1 entry as gateways before format v2 wrote it (no nonce); such leaves are signed already.
+V1_BYTES = (
+    b'{"actor":{"client":"bank-a-screening","partner":"bank-a","user":null},'
+    b'"counts":{"hits":1,"items":3},"decision":"allow","detail_sha256":null,'
+    b'"legal_basis":"gdpr-6-1-f","policy_digest":"sha256:' + b"0" * 64 + b'",'
+    b'"purpose":"fraud-prevention","reasons":["purpose-registered"],"request_id":"0123abcd",'
+    b'"seq":7,"tag":"match:query:allow","time":"2026-11-29T09:00:00.000000Z","v":1}'
+)
+
+
+def test_old_v1_entries_keep_their_bytes() -> None:
+    entry = Entry.decode(V1_BYTES)
+    assert (entry.version, entry.nonce) == (1, None)
+    assert entry.encode() == V1_BYTES
+    assert entry == _entry(version=1, nonce=None)
+    with pytest.raises(EntryError, match="v1 fields"):
+        Entry.decode(canonical_json({**json.loads(V1_BYTES), "nonce": "0" * 32}))
+
+
+def test_new_entries_are_v2_with_a_fresh_128_bit_nonce() -> None:
+    first, second = _entry(), _entry()
+    assert first.version == second.version == 2
+    assert first.nonce is not None
+    assert len(bytes.fromhex(first.nonce)) == 16
+    assert first.nonce != second.nonce
+    data = first.encode()
+    assert b'"nonce":"' + first.nonce.encode() + b'"' in data
+    assert b'"v":2' in data
+    assert Entry.decode(data) == first
+    # Equal contents, different leaves: a guessed entry cannot be confirmed by its hash.
+    assert hashlib.sha256(b"\0" + data).digest() != hashlib.sha256(b"\0" + second.encode())
+
+
+@pytest.mark.parametrize(
+    ("overrides", "words"),
+    [
+        ({"version": 2, "nonce": None}, "nonce"),
+        ({"version": 2, "nonce": "AB" * 16}, "nonce"),
+        ({"version": 2, "nonce": "ab" * 15}, "nonce"),
+        ({"version": 1, "nonce": "ab" * 16}, "v1 entry has no nonce"),
+        ({"version": 3}, "version"),
+        ({"version": True}, "version"),
+    ],
+)
+def test_version_and_nonce_must_agree(overrides: dict[str, object], words: str) -> None:
+    with pytest.raises(EntryError, match=words):
+        _entry(**overrides)
+
+
+def test_unknown_versions_are_refused_when_decoding() -> None:
+    with pytest.raises(EntryError, match="version 3"):
+        Entry.decode(V1_BYTES.replace(b'"v":1', b'"v":3'))

@@ -145,3 +145,53 @@ def test_required_cosigner_missing(log: MemoryLog) -> None:
 
 def test_entries_decode(log: MemoryLog) -> None:
     assert Entry.decode(log.rows[0][1]).seq == 0
+
+
+def test_the_hash_level_tree_verifies_without_contents(log: MemoryLog) -> None:
+    """What anyone can check: the public leaf hashes make up every signed root."""
+    log.withheld = set(range(37))
+    report, state = LogVerifier(log.signer.verifier).verify(log)
+    assert (report.entries_checked, report.leaves_checked) == (0, 37)
+    assert report.checkpoints_checked == 2
+    assert state.root_hash == merkle.root(log.leaves())
+
+
+def test_a_reader_recomputes_its_own_entries_and_takes_the_rest_by_hash(log: MemoryLog) -> None:
+    log.withheld = set(range(0, 37, 2))
+    report, _ = LogVerifier(log.signer.verifier).verify(log)
+    assert (report.entries_checked, report.leaves_checked) == (18, 19)
+    seq, _ = log.rows[13]
+    log.rows[13] = (seq, entry_bytes(13, items=999))  # a readable entry was changed
+    _fails_at(log, 13, "entry 13 was altered")
+
+
+def test_a_wrong_public_leaf_hash_is_located(log: MemoryLog) -> None:
+    log.withheld = set(range(37))
+    log.stored_hashes[25] = bytes(32)
+    log.serve_proofs = False
+    _fails_at(log, 20, "among entries 20..36")
+
+
+def test_a_withheld_entry_without_its_leaf_hash_is_missing(log: MemoryLog) -> None:
+    log.withheld = {7}
+    log.serve_leaf_hashes = False
+    _fails_at(log, 7, "entry 7 is missing: the log sent neither its contents nor")
+
+
+def test_a_log_begun_in_format_v1_still_verifies() -> None:
+    """Entries written before the nonce keep their bytes; the log goes on in v2."""
+    log = MemoryLog()
+    for seq in range(12):
+        data = entry_bytes(seq, version=1)
+        assert b'"v":1' in data
+        assert b"nonce" not in data
+        log.rows.append((seq, data))
+        log.stored_hashes[seq] = merkle.leaf_hash(data)
+    log.sign()
+    log.append(9)
+    assert b'"v":2' in log.rows[-1][1]
+    log.sign()
+    report, _ = LogVerifier(log.signer.verifier).verify(log)
+    assert (report.size, report.entries_checked) == (21, 21)
+    log.rows[3] = (3, entry_bytes(3, items=5, version=1))
+    _fails_at(log, 3, "entry 3 was altered")

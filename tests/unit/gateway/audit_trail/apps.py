@@ -10,6 +10,7 @@ from gateway.app import build_services, create_app
 from gateway.audit_trail.api_readers import api_audit_reader
 from gateway.audit_trail.deps import AuditReader
 from gateway.audit_trail.routes import router as audit_router
+from gateway.clock import Clock
 from gateway.config import Settings
 from gateway.services import Services
 from tests.unit.gateway.audit_trail.helpers import TickingClock
@@ -19,7 +20,7 @@ def build_app(
     settings: Settings,
     *,
     reader: AuditReader | None = None,
-    clock: TickingClock | None = None,
+    clock: Clock | None = None,
 ) -> tuple[FastAPI, Services]:
     """The gateway's own app (real services) with the audit router mounted if needed."""
     services = build_services(settings, clock=clock or TickingClock())

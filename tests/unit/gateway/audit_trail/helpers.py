@@ -8,10 +8,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.keystore import ConnectorKeys, save_keystore
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.audit_trail.service import AuditReceipt, AuditTrail
 from gateway.config import Settings, load_settings
 from gateway.db import transaction
+from gateway.partners.models import Partner
+from gateway.partners.service import Actor, PartnerRegistry
+from gateway.services import Services
 
 START = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 TOKEN = "ab" * 32
@@ -57,3 +61,28 @@ def record(
         with transaction(factory) as session:
             receipts.append(trail.record(session, event(number, **overrides)))
     return receipts
+
+
+def register_reader(
+    services: Services,
+    directory: Path,
+    *,
+    partner_id: str = "dpo-pps",
+    sector: str = "partnership_dpo",
+) -> list[str]:
+    """An audit reader's API client (scope ``audit:read``) with its key store on disk.
+
+    Returns the ``ppsgate audit`` options that name it. The partnership's DPO by default,
+    whose registered purpose (oversight) lets it read every partner's entries.
+    """
+    keys = ConnectorKeys.generate()
+    with transaction(services.session_factory) as session:
+        registry = PartnerRegistry(session, services.audit, actor=Actor(request_id="test"))
+        if session.get(Partner, partner_id) is None:
+            registry.add_partner(name=partner_id, sector=sector, partner_id=partner_id)
+        client = registry.add_client(
+            partner_id=partner_id, jwk=keys.public_jwks(), scopes=["audit:read"]
+        )
+    path = directory / f"{client.id}.keystore.json"
+    save_keystore(path, keys)
+    return ["--client-id", client.id, "--keystore", str(path)]

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit import merkle
 from audit.entry import Entry, decode_detail, detail_digest
-from gateway.audit_trail import store
+from audit.export import ExportFileSource
+from audit.verify import LogVerifier
+from gateway.audit_trail import queries, service, store
 from gateway.audit_trail.errors import AuditEventInvalidError
+from gateway.audit_trail.events import AuditEvent
 from gateway.audit_trail.models import AuditDetail, AuditDetailToken, AuditEntry, AuditNode
 from gateway.audit_trail.service import AuditTrail
 from gateway.db import transaction
@@ -165,3 +171,47 @@ def test_record_flushes_the_callers_pending_changes_first(
     with transaction(factory) as session:
         assert session.get(Partner, "bank-a") is not None
         assert session.scalar(select(func.count()).select_from(AuditEntry)) == 1
+
+
+def test_new_entries_are_v2_with_their_own_nonce(
+    factory: sessionmaker[Session], trail: AuditTrail
+) -> None:
+    record(factory, trail, 3)
+    entries = [Entry.decode(body) for body in _bodies(factory)]
+    assert {entry.version for entry in entries} == {2}
+    assert len({entry.nonce for entry in entries}) == 3
+
+
+def test_a_database_begun_in_format_v1_goes_on_in_v2_and_verifies(
+    factory: sessionmaker[Session],
+    trail: AuditTrail,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Entries an older gateway wrote keep their v1 bytes; checkpoints and exports verify."""
+    current = service._entry
+
+    def as_before_the_nonce(event: AuditEvent, digest: str | None, time: str) -> Entry:
+        return replace(current(event, digest, time), version=1, nonce=None)
+
+    monkeypatch.setattr(service, "_entry", as_before_the_nonce)
+    record(factory, trail, 6)
+    with transaction(factory) as session:
+        assert trail.sign_checkpoint(session) is not None
+    monkeypatch.undo()
+    record(factory, trail, 7)
+    with transaction(factory) as session:
+        assert trail.sign_checkpoint(session) is not None
+    assert [Entry.decode(body).version for body in _bodies(factory)] == [1] * 6 + [2] * 7
+    export = tmp_path / "export.jsonl"
+    with transaction(factory) as session:
+        lines = queries.export_jsonl(
+            session,
+            queries.AuditFilter(),
+            scope=None,
+            origin=trail.origin,
+            exported_at="2026-11-29T12:00:00.000000Z",
+        )
+        export.write_text("".join(lines), encoding="utf-8")
+    report, _ = LogVerifier(trail.verifier).verify(ExportFileSource(export))
+    assert (report.size, report.entries_checked, report.checkpoints_checked) == (13, 13, 2)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,6 @@ from gateway.errors import (
     ConflictError,
     InvalidRequestError,
     PermissionDeniedError,
-    TooManyRequestsError,
 )
 from gateway.partners.service import Actor, PartnerRegistry
 
@@ -170,19 +169,67 @@ def test_lockout_after_repeated_failures(env: Env, anna: NewConsoleUser) -> None
             env.sign_in(anna, password="guess guess guess").error, CredentialRefusedError
         )
     locking = env.sign_in(anna, password="guess guess guess")
-    assert isinstance(locking.error, TooManyRequestsError)
-    assert locking.error.retry_after == env.settings.console_lockout_seconds
-    # Even the right password is refused while locked, without being checked.
+    _assert_the_common_refusal(locking)
+    # Even the right password is refused while locked.
     env.clock.current = START + timedelta(seconds=60)
-    locked = env.sign_in(anna)
-    assert isinstance(locked.error, TooManyRequestsError)
-    assert locked.error.status == 429
-    assert 0 < locked.error.retry_after <= env.settings.console_lockout_seconds
+    _assert_the_common_refusal(env.sign_in(anna))
     env.clock.current = START + timedelta(seconds=env.settings.console_lockout_seconds + 1)
     assert env.sign_in(anna).error is None
     reasons = [reasons for _tag, reasons, _user in env.signin_audit()]
     assert ["account-locked-now"] in reasons
     assert ["account-locked"] in reasons
+
+
+def _assert_the_common_refusal(outcome: SignInOutcome) -> None:
+    assert isinstance(outcome.error, CredentialRefusedError)
+    assert (outcome.error.status, outcome.error.reason_code, outcome.error.reason) == (
+        401,
+        "signin-failed",
+        "wrong username, password or code",
+    )
+    assert getattr(outcome.error, "retry_after", None) is None  # no Retry-After either
+
+
+@dataclass(frozen=True)
+class CountingHashing(PasswordHashing):
+    """Fast Argon2id that notes every hash and verification it does."""
+
+    work: list[str] = field(default_factory=list, compare=False, hash=False)
+
+    def hash(self, password: str) -> str:
+        self.work.append("hash")
+        return super().hash(password)
+
+    def verify(self, password_hash: str, password: str) -> bool:  # type: ignore[override]
+        self.work.append("verify")
+        return PasswordHashing.verify(password_hash, password)
+
+
+def test_a_failed_sign_in_never_tells_whether_the_name_exists(
+    env: Env, anna: NewConsoleUser
+) -> None:
+    """Unknown name, wrong password and locked account: one answer, the same hashing work."""
+    hashing = CountingHashing(opslimit=FAST.opslimit, memlimit=FAST.memlimit)
+
+    def attempt(username: str, password: str) -> tuple[SignInOutcome, list[str]]:
+        hashing.work.clear()
+        with transaction(env.factory) as session:
+            outcome = ConsoleAccounts(
+                session, env.audit, env.settings, clock=env.clock, request_id="r", hashing=hashing
+            ).sign_in(username, password, "000000")
+        return outcome, list(hashing.work)
+
+    attempt("warm-up-name", PASSWORD)  # the shared stand-in hash is made once per process
+    for _ in range(env.settings.console_max_failed_signins + 1):
+        known = attempt("anna", "guess guess guess")  # the last ones find the account locked
+        unknown = attempt("nobody-here", "guess guess guess")
+        for outcome, work in (known, unknown):
+            _assert_the_common_refusal(outcome)
+            assert work == ["verify"]
+    with transaction(env.factory) as session:
+        user = session.scalar(select(ConsoleUser).where(ConsoleUser.username == "anna"))
+        assert user is not None
+        assert user.locked_until is not None  # the account did lock, silently
 
 
 def test_session_lifetimes_and_sign_out(env: Env, anna: NewConsoleUser) -> None:
