@@ -109,7 +109,10 @@ def test_only_a_partner_watching_its_customer_may_dispute_and_learns_only_filed(
     assert _screen(intruder, SELLER) == {"row": 0, "hit": True, "disputed": True}
     filed = b"\n".join(_entries(gateway, "dispute:case:file"))
     assert b"disputed_reports" not in filed  # nor in the filer's audit entries
-    assert b'"partner":"bank-b"' in filed  # the refusal is on the record, with its filer
+    dpo = gateway.partner("dpo-pps", scopes=("audit:read",), sector="partnership_dpo")
+    seen = dpo.call("GET", "/v1/audit/search", params={"action": "dispute:case:file"})["entries"]
+    filers = sorted((e["actor"]["partner"], e["decision"]) for e in seen)
+    assert filers == [("bank-a", "allow"), ("bank-a", "allow"), ("bank-b", "deny")]
 
 
 def test_disputes_are_metered_and_mass_filing_alerts_the_dpo(tiny: Gateway) -> None:
