@@ -6,6 +6,8 @@ volume, so the thresholds are per purpose (and per partner where agreed) in the 
 data: at least ``min_distinct`` distinct tokens and at most ``max_hit_ratio`` of the items
 hitting. Tokens are pseudorandom, so sequential guesses (NL..0001, NL..0002) cannot be seen
 in them by design; distinct volume and the hit ratio are what the gateway can observe.
+Disputes are watched the same way, with a hit ratio of 1 in the policy data, so their alert
+(``mass-dispute-filing``) is raised by volume alone.
 
 Distinct tokens are counted exactly with one short fingerprint per token and window
 (:class:`~gateway.abuse.models.ProbeFingerprint`), inserted with ``ON CONFLICT DO NOTHING``;
@@ -184,11 +186,14 @@ def watch_for_enumeration(
     token_hashes: list[bytes],
     hits: int,
     request_id: str,
+    kind: str = DICTIONARY_QUERYING,
 ) -> EnumerationAlert | None:
     """Add this request to the window's statistics; raise the window's alert once.
 
     ``token_hashes`` are the peppered tokens asked (one per item), ``hits`` how many items
     had any evidence (before disclosure rules: the gateway's own view, never returned).
+    ``kind`` names the alert and its reason code: ``dictionary-querying`` for matches,
+    ``mass-dispute-filing`` for disputes (whose threshold ignores hits).
     """
     probe = charge.quota.enumeration
     if probe is None:
@@ -222,7 +227,7 @@ def watch_for_enumeration(
             actor_partner=charge.partner_id,
             actor_client=charge.client_id,
             purpose=charge.purpose,
-            reason_codes=(DICTIONARY_QUERYING,),
+            reason_codes=(kind,),
             counts=counts,
         ),
     )
@@ -230,7 +235,7 @@ def watch_for_enumeration(
         partner_id=charge.partner_id,
         client_id=charge.client_id,
         purpose=charge.purpose,
-        kind=DICTIONARY_QUERYING,
+        kind=kind,
         window_start=charge.window.start,
         window_seconds=charge.window.seconds,
         items=used,
@@ -244,8 +249,9 @@ def watch_for_enumeration(
     session.add(alert)
     session.flush()
     logger.warning(
-        "dictionary-style querying suspected: partner=%s purpose=%s window_start=%d "
+        "%s suspected: partner=%s purpose=%s window_start=%d "
         "items=%d distinct=%d hits=%d (alert %d, audit entry %d)",
+        kind,
         charge.partner_id,
         charge.purpose,
         charge.window.start,

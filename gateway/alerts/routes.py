@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.alerts.disclosures import delivery_counts, delivery_detail
 from gateway.alerts.schemas import AckRequest, AckResponse, AlertsPage
 from gateway.alerts.service import acknowledge, read_alerts
 from gateway.alerts.webhooks import alert_out, register
@@ -48,11 +49,8 @@ def list_alerts(
                 actor_client=principal.client_id,
                 decision="allow",
                 policy_digest=services.policy.digest,
-                counts={
-                    "alerts": len(alerts),
-                    "from": start,
-                    "to": alerts[-1].seq if alerts else start,
-                },
+                counts=delivery_counts(alerts, start),
+                detail=delivery_detail(alerts),  # what each alert told, for subject access
             ),
         )
         page = [alert_out(alert) for alert in alerts]

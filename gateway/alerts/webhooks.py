@@ -27,6 +27,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.alerts.disclosures import record_webhook_delivery
 from gateway.alerts.models import Alert, WebhookEndpoint
 from gateway.alerts.schemas import AlertOut
 from gateway.config import Environment
@@ -171,6 +172,7 @@ def _deliver(
         ok, problem = 200 <= response.status_code < 300, f"HTTP {response.status_code}"
     except httpx.HTTPError as exc:
         ok, problem = False, type(exc).__name__
+    record_webhook_delivery(session, services, endpoint.partner_id, alerts, accepted=ok)
     if ok:
         endpoint.delivered_seq = alerts[-1].seq
         endpoint.attempts = 0

@@ -18,6 +18,7 @@ class AuditTag(StrEnum):
     ABUSE_ENUMERATION_DETECT = "abuse:enumeration:detect"
     ALERT_CURSOR_ACK = "alert:cursor:ack"
     ALERT_DELIVERY_SEND = "alert:delivery:send"
+    ALERT_WEBHOOK_DELIVER = "alert:webhook:deliver"
     ALERT_WEBHOOK_SET = "alert:webhook:set"
     AUDIT_ACCESS_DENY = "audit:access:deny"
     AUDIT_ENTRIES_READ = "audit:entries:read"

@@ -41,7 +41,7 @@ SCOPE_DESCRIPTIONS: Mapping[Scope, str] = MappingProxyType(
         Scope.ADMIN: "Operate the gateway through the API (partner registry, retention runs).",
         Scope.ALERTS_READ: "Read the alerts raised on the partner's own watch list.",
         Scope.AUDIT_READ: "Read the partner's own audit entries and the log's proofs.",
-        Scope.DISPUTES_WRITE: "Dispute a token on behalf of a data subject.",
+        Scope.DISPUTES_WRITE: "Dispute, for the data subject, a token the partner watches.",
         Scope.INDICATORS_WRITE: "Submit and retract the partner's own indicators.",
         Scope.KEYS_CUSTODY: "Act as the key custodian: register its signing key, upload sealed "
         "salt-epoch envelopes, activate and retire epochs (never readable by the gateway).",

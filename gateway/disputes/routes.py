@@ -11,6 +11,7 @@ from gateway.auth.principal import Principal
 from gateway.db import transaction
 from gateway.deps import RequestIdDep, ServicesDep
 from gateway.disputes.service import (
+    DisputeFiled,
     DisputeOut,
     DisputeRequest,
     OpenDispute,
@@ -27,13 +28,12 @@ Reporter = Annotated[Principal, Depends(require_scopes("indicators:write"))]
 
 @router.post(
     "",
-    response_model=DisputeOut,
-    response_model_exclude_none=True,
-    summary="Dispute a token on behalf of a data subject",
+    response_model=DisputeFiled,
+    summary="Dispute a token on behalf of a data subject (needs standing: a watched token)",
 )
 def file(
     body: DisputeRequest, principal: Filer, services: ServicesDep, request_id: RequestIdDep
-) -> DisputeOut:
+) -> DisputeFiled:
     with transaction(services.session_factory) as session:
         return file_dispute(session, services, principal, request_id, body)
 

@@ -4,10 +4,18 @@ Filing marks every live report of the token disputed (whoever reported it), so o
 see only a flagged hit, and tells everyone who already learned more that it is contested.
 Each reporter then confirms or retracts its own reports; the dispute closes when none of
 them is still disputed.
+
+Because a dispute hides other partners' reports, only a party with its own standing for the
+identifier may file one; the policy decides (``policies/gateway/disputes``) from the fact
+the gateway states: whether the filer holds the token on its own watch list. Filing is
+charged to the purpose's quota and watched for mass filing like a match, and its answer is
+only "filed": neither the answer nor the filer's audit entry says whether or how many
+reports exist (the reporters' resolutions do, for them and the DPO).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Literal
 
@@ -15,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from gateway.abuse import charge_quota, watch_for_enumeration
 from gateway.alerts.service import notify_retraction
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.principal import Principal
@@ -26,6 +35,9 @@ from gateway.indicators.schemas import Receipt, Slug
 from gateway.policy.decision import Action, DecisionRequest
 from gateway.policy.guard import decide_or_refuse
 from gateway.services import Services
+from gateway.watchlist.models import WatchEntry
+
+MASS_DISPUTE_FILING = "mass-dispute-filing"
 
 Grounds = Literal["identity-misuse", "account-taken-over", "not-involved", "other"]
 
@@ -42,6 +54,14 @@ class DisputeRequest(BaseModel):
     )
     token: str = Field(min_length=64, max_length=64, pattern=TOKEN_PATTERN)
     grounds: Grounds
+
+
+class DisputeFiled(BaseModel):
+    """All a filer learns: the dispute was filed (never whether reports exist)."""
+
+    dispute_id: int
+    status: Literal["filed"] = "filed"
+    receipt: Receipt
 
 
 class DisputeOut(BaseModel):
@@ -71,13 +91,42 @@ class OpenDispute(BaseModel):
     your_reports: list[OwnDisputedReport]
 
 
+def watches(session: Session, partner_id: str, token_hash: bytes) -> bool:
+    """Whether the partner holds the token on its own watch list (its own customer's)."""
+    found = session.execute(
+        select(WatchEntry.id)
+        .where(WatchEntry.partner_id == partner_id, WatchEntry.token_hash == token_hash)
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def _reported(session: Session, token_hash: bytes) -> bool:
+    """Whether any live report of the token exists (the gateway's own view, never returned)."""
+    found = session.execute(
+        select(Indicator.id)
+        .where(Indicator.token_hash == token_hash, Indicator.status == IndicatorStatus.ACTIVE.value)
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def _mark_disputed(session: Session, token_hash: bytes) -> None:
+    session.execute(
+        update(Indicator)
+        .where(Indicator.token_hash == token_hash, Indicator.status == IndicatorStatus.ACTIVE.value)
+        .values(status=IndicatorStatus.DISPUTED.value)
+    )
+
+
 def file_dispute(
     session: Session,
     services: Services,
     principal: Principal,
     request_id: str,
     body: DisputeRequest,
-) -> DisputeOut:
+) -> DisputeFiled:
+    token_hash = services.pepper.token(body.token, epoch=body.epoch)
     allowed = decide_or_refuse(
         session,
         services,
@@ -90,50 +139,56 @@ def file_dispute(
             legal_basis=body.legal_basis,
             kinds=(body.kind,),
             specs=((body.kind, body.spec),),
+            context={"watching": watches(session, principal.partner_id, token_hash)},
         ),
         tag=AuditTag.DISPUTE_CASE_FILE,
         counts={"items": 1},
     )
     decision, event = allowed.decision, allowed.event
-    token_hash = services.pepper.token(body.token, epoch=body.epoch)
-    now = services.clock.now()
-    result = session.execute(
-        update(Indicator)
-        .where(Indicator.token_hash == token_hash, Indicator.status == IndicatorStatus.ACTIVE.value)
-        .values(status=IndicatorStatus.DISPUTED.value)
+    charge = charge_quota(
+        session,
+        services,
+        principal,
+        request_id=request_id,
+        purpose=body.purpose,
+        legal_basis=body.legal_basis,
+        decision=decision,
+        items=1,
+        deny_tag=AuditTag.DISPUTE_CASE_FILE,
     )
-    disputed = int(getattr(result, "rowcount", 0) or 0)
+    # Counted before the request writes: the statistics commit on another connection, which
+    # on SQLite would wait for this transaction's write lock.
+    watch_for_enumeration(
+        session,
+        services,
+        charge,
+        token_hashes=[token_hash],
+        hits=int(_reported(session, token_hash)),
+        request_id=request_id,
+        kind=MASS_DISPUTE_FILING,
+    )
+    _mark_disputed(session, token_hash)
     dispute = Dispute(
         token_hash=token_hash,
         kind=body.kind,
         filed_by=principal.partner_id,
         grounds=body.grounds,
         status=DisputeStatus.OPEN.value,
-        created_at=now,
+        created_at=services.clock.now(),
     )
     session.add(dispute)
     session.flush()
-    notices = notify_retraction(session, services, {token_hash}, reason="disputed")
+    notify_retraction(session, services, {token_hash}, reason="disputed")
     receipt = services.audit.record(
         session,
-        AuditEvent(
-            tag=event.tag,
-            request_id=request_id,
-            actor_partner=principal.partner_id,
-            actor_client=principal.client_id,
-            purpose=body.purpose,
-            legal_basis=body.legal_basis,
-            decision="allow",
-            reason_codes=decision.reason_codes,
-            policy_digest=decision.policy_digest,
-            counts={"disputed_reports": disputed, "notices": notices, "dispute": dispute.id},
+        replace(
+            event,
+            counts={"items": 1, "dispute": dispute.id},
             detail={"tokens": [token_hash.hex()], "grounds": body.grounds},
         ),
     )
-    return DisputeOut(
+    return DisputeFiled(
         dispute_id=dispute.id,
-        status=dispute.status,
-        disputed_reports=disputed,
         receipt=Receipt(leaf_index=receipt.leaf_index, policy_digest=decision.policy_digest),
     )
 

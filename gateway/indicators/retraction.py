@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from gateway.alerts.service import notify_retraction
 from gateway.audit_trail.events import AuditTag
 from gateway.auth.principal import Principal
+from gateway.freetext import FreeText
 from gateway.identifiers import DEFAULT_SPEC, TOKEN_PATTERN, Kind, Spec
 from gateway.indicators.models import Indicator, IndicatorStatus
 from gateway.indicators.schemas import MAX_BATCH, Receipt, Slug
@@ -29,7 +30,9 @@ class RetractItem(BaseModel):
     )
     token: str = Field(min_length=64, max_length=64, pattern=TOKEN_PATTERN)
     category: str | None = Field(default=None, max_length=64, description="Only this category")
-    reference: str | None = Field(default=None, max_length=200, description="Only this report")
+    reference: FreeText | None = Field(
+        default=None, max_length=200, description="Only this report (no identifier in it)"
+    )
 
 
 class RetractRequest(BaseModel):
@@ -37,7 +40,11 @@ class RetractRequest(BaseModel):
 
     purpose: str = Slug
     legal_basis: str = Slug
-    reason: str = Field(min_length=1, max_length=500, description="Why (kept in the audit log)")
+    reason: FreeText = Field(
+        min_length=1,
+        max_length=500,
+        description="Why (kept in the audit log); text holding an identifier is refused",
+    )
     items: list[RetractItem] = Field(min_length=1, max_length=MAX_BATCH)
 
 

@@ -19,6 +19,7 @@ from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.principal import Principal
 from gateway.dialect import insert_ignoring_conflicts
 from gateway.errors import PermissionDeniedError
+from gateway.freetext import identifier_problem
 from gateway.identifiers import kind_problem, token_problem
 from gateway.indicators import bulk
 from gateway.indicators.models import Indicator, IndicatorStatus, Role
@@ -61,6 +62,8 @@ def _row_problem(item: IndicatorIn, now: datetime) -> tuple[str, str] | None:
         return "token", problem
     if item.role not in ROLES:
         return "role", "unknown role; use suspect, mule or victim"
+    if item.reference and (problem := identifier_problem(item.reference)) is not None:
+        return "reference", problem
     if item.observed_at.tzinfo is None:
         return "observed_at", "must include a time zone (e.g. 2026-11-29T10:00:00Z)"
     if item.observed_at > now + CLOCK_SKEW:

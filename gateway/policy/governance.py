@@ -20,6 +20,7 @@ from gateway.auth.models import ConsoleUser, ConsoleUserStatus
 from gateway.auth.permissions import Role
 from gateway.clock import Clock
 from gateway.errors import ConflictError, InvalidRequestError, NotFoundError, PermissionDeniedError
+from gateway.freetext import refuse_identifiers
 from gateway.policy.bundle import PolicyBundle, bundle_files, bundle_from_files
 from gateway.policy.models import PolicyApproval, PolicyVersion, VersionStatus
 from gateway.policy.rego_tests import Outcome, discover, embedded_evaluator, run_tests
@@ -133,6 +134,7 @@ class PolicyGovernance:
         return version
 
     def propose(self, bundle: PolicyBundle, *, by: str, note: str) -> PolicyVersion:
+        refuse_identifiers(note, "note")
         if self.session.get(PolicyVersion, bundle.digest) is not None:
             raise ConflictError("this exact bundle was proposed before", field="bundle")
         report = test_bundle(bundle)

@@ -145,6 +145,8 @@ def test_dispute_hides_category_until_reporter_decides(gateway: Gateway) -> None
     for n in range(3):
         report(gateway, marketplace, SELLER, reference=f"m{n}")
     assert "categories" in screen(other, SELLER)
+    # The seller is bank-a's customer: its IBAN is on bank-a's watch list (standing to dispute).
+    bank.call("PUT", "/v1/watchlist", {**WATCH, "items": [bank.item("iban", SELLER)]})
     dispute = bank.post(
         "/v1/disputes",
         {
@@ -154,7 +156,8 @@ def test_dispute_hides_category_until_reporter_decides(gateway: Gateway) -> None
             "grounds": "identity-misuse",
         },
     )
-    assert dispute["disputed_reports"] == 3
+    assert dispute["status"] == "filed"
+    assert "disputed_reports" not in dispute  # the filer learns nothing about the reports
     assert screen(other, SELLER) == {"row": 0, "hit": True, "disputed": True}
     # Bank-b was told the category before: it gets a notice that it is now disputed.
     assert [a["type"] for a in alerts(other)] == ["retraction"]

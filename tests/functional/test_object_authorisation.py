@@ -107,6 +107,7 @@ def probe_disputes(gw: Gateway) -> None:
     for n in range(3):
         _report(gw, "marketplace-a", f"b{n}")
     filer = gw.partner("bank-a")
+    filer.call("PUT", "/v1/watchlist", {**WATCH, "items": [filer.item("iban", SELLER)]})
     dispute = filer.post(
         "/v1/disputes", {**DISPUTE, **filer.item("iban", SELLER), "grounds": "not-involved"}
     )

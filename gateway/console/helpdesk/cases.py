@@ -4,23 +4,21 @@ Search is an inverted index kept in the same transaction as the case: every case
 (title, question, answer, asker, status, assignee, and the purposes and reason codes of its
 linked runs) is folded to ASCII words, and a query matches the cases that contain a word
 starting with each of its words. The register must never hold an identifier: free text
-that contains something shaped like an IBAN, a phone number or an e-mail address is refused
-with the field named, since the gateway never stores identifiers in the clear.
+that holds an IBAN, a phone number or an e-mail address is refused with the field and the
+kind named (:mod:`gateway.freetext`, the guard of every free-text field).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from connectors.canonical import Kind, canonicalize
-from connectors.errors import InvalidIdentifier
 from gateway.console.helpdesk.models import (
     CaseStatus,
     HelpdeskCase,
@@ -29,6 +27,7 @@ from gateway.console.helpdesk.models import (
     SimulationRun,
 )
 from gateway.errors import InvalidRequestError, NotFoundError
+from gateway.freetext import refuse_identifiers
 
 MAX_TITLE = 200
 MAX_TEXT = 20_000
@@ -38,10 +37,6 @@ TERM_LENGTH = 64
 RESULTS = 50
 
 _WORD = re.compile(r"[a-z0-9]+")
-_IBAN_START = re.compile(r"^[A-Za-z]{2}[0-9]{2}")
-_PHONE_CHUNK = re.compile(r"^[+(]?[0-9][0-9()./-]*$")
-_EMAIL_LIKE = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+\.[A-Za-z]{2,}")
-_WINDOW = 9  # an IBAN written in groups of four has at most nine groups
 
 
 def reference(case_id: int) -> str:
@@ -53,49 +48,6 @@ def words(text: str) -> list[str]:
     folded = unicodedata.normalize("NFKD", text)
     ascii_text = "".join(ch for ch in folded if not unicodedata.combining(ch)).lower()
     return [word[:TERM_LENGTH] for word in _WORD.findall(ascii_text) if len(word) >= 2]
-
-
-def _canonicalises(kind: Kind, candidate: str) -> bool:
-    try:
-        canonicalize(kind, candidate)
-    except InvalidIdentifier:
-        return False
-    return True
-
-
-def _windows(chunks: list[str], start: int) -> Iterator[str]:
-    for end in range(start + 1, min(len(chunks), start + _WINDOW) + 1):
-        yield "".join(chunks[start:end])
-
-
-def refuse_identifiers(text: str, field: str) -> None:
-    """Refuse free text that holds an identifier (the register is not a place for one).
-
-    Identifiers are written with spaces (``NL91 ABNA 0417 1643 00``, ``06 1234 5678``), so
-    runs of up to nine words are tried; a candidate counts only if it canonicalises.
-    """
-    found: str | None = None
-    if any(_canonicalises(Kind.EMAIL, m.group(0)) for m in _EMAIL_LIKE.finditer(text)):
-        found = "an e-mail address"
-    chunks = [chunk.strip(".,;:!?\"'") for chunk in text.split()]
-    for start, chunk in enumerate(chunks):
-        if found:
-            break
-        if _IBAN_START.match(chunk) and any(
-            _canonicalises(Kind.IBAN, candidate) for candidate in _windows(chunks, start)
-        ):
-            found = "an IBAN"
-        elif _PHONE_CHUNK.match(chunk) and any(
-            sum(ch.isdigit() for ch in candidate) >= 9 and _canonicalises(Kind.PHONE, candidate)
-            for candidate in _windows(chunks, start)
-        ):
-            found = "a phone number"
-    if found:
-        raise InvalidRequestError(
-            f"contains what is {found}; the register must not hold identifiers, "
-            "describe the case without it",
-            field=field,
-        )
 
 
 @dataclass(frozen=True, slots=True)

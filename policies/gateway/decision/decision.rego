@@ -23,9 +23,9 @@ package gateway.decision
 #   text_nl: De beleidsengine kon geen geldig besluit nemen; het verzoek wordt daarom geweigerd (fail closed).
 default allow := false
 
-area_deny := ((((((((data.gateway.partners.deny | data.gateway.purposes.deny) | data.gateway.legal.deny) | data.gateway.minimisation.deny) | data.gateway.disclosure.deny) | data.gateway.retention.deny) | data.gateway.suppression.deny) | data.gateway.quotas.deny) | data.gateway.specs.deny)
+area_deny := (((((((((data.gateway.partners.deny | data.gateway.purposes.deny) | data.gateway.legal.deny) | data.gateway.minimisation.deny) | data.gateway.disclosure.deny) | data.gateway.retention.deny) | data.gateway.suppression.deny) | data.gateway.quotas.deny) | data.gateway.specs.deny) | data.gateway.disputes.deny)
 
-area_grounds := (((((data.gateway.partners.grounds | data.gateway.purposes.grounds) | data.gateway.legal.grounds) | data.gateway.minimisation.grounds) | data.gateway.disclosure.grounds) | data.gateway.retention.grounds)
+area_grounds := ((((((data.gateway.partners.grounds | data.gateway.purposes.grounds) | data.gateway.legal.grounds) | data.gateway.minimisation.grounds) | data.gateway.disclosure.grounds) | data.gateway.retention.grounds) | data.gateway.disputes.grounds)
 
 required_grounds contains "purpose-registered"
 
@@ -40,6 +40,8 @@ required_grounds contains "retention-limited"
 required_grounds contains "art10-condition-met" if data.ppsgate.purposes[input.purpose].criminal_data
 
 required_grounds contains "disclosure-granted" if input.action in data.gateway.disclosure.disclosing_actions
+
+required_grounds contains "dispute-standing" if data.gateway.disputes.filing
 
 grounds_complete if {
 	every ground in required_grounds {

@@ -1,7 +1,7 @@
 # METADATA
 # title: Quotas
 # description: >-
-#   Metered actions (queries, submissions, watch-list writes) are bounded per partner and
+#   Metered actions (queries, submissions, watch-list writes, disputes) are bounded per partner and
 #   per connector client in fixed time windows, per purpose. Under hashing spec v1 a partner
 #   holding a type key can compute the token of any identifier it guesses; the quota bounds
 #   how many guesses it can test, and the enumeration thresholds tell the gateway when to

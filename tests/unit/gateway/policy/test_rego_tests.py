@@ -17,6 +17,7 @@ def test_discovers_every_test_rule(bundle: PolicyBundle) -> None:
         for area in (
             "decision",
             "disclosure",
+            "disputes",
             "legal",
             "minimisation",
             "partners",
