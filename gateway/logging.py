@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -37,6 +40,37 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
         return json.dumps(payload, sort_keys=True, default=str)
+
+
+class RateLimitedLog:
+    """At most one line per ``interval_seconds``; the lines in between are only counted.
+
+    For events an unauthenticated caller can trigger at will (refused token requests): the
+    audit log records every one, the process log must not become a flooding lever.
+    """
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        *,
+        interval_seconds: float = 60.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.logger = logger
+        self.interval_seconds = interval_seconds
+        self.monotonic = monotonic
+        self._lock = threading.Lock()
+        self._last: float | None = None
+        self._suppressed = 0
+
+    def log(self, level: int, message: str, *args: object) -> None:
+        with self._lock:
+            now = self.monotonic()
+            if self._last is not None and now - self._last < self.interval_seconds:
+                self._suppressed += 1
+                return
+            suppressed, self._suppressed, self._last = self._suppressed, 0, now
+        self.logger.log(level, message + " (%d more since the last such line)", *args, suppressed)
 
 
 def configure_logging(level: str, *, as_json: bool) -> None:
