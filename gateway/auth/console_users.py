@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 import nacl.exceptions
 import nacl.pwhash
 import pyotp
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from gateway.audit_trail.events import AuditEvent, AuditTag
@@ -81,9 +82,7 @@ class PasswordHashing:
     @staticmethod
     def verify(password_hash: str, password: str) -> bool:
         try:
-            return bool(
-                nacl.pwhash.verify(password_hash.encode("ascii"), password.encode("utf-8"))
-            )
+            return bool(nacl.pwhash.verify(password_hash.encode("ascii"), password.encode("utf-8")))
         except nacl.exceptions.InvalidkeyError:
             return False
 
@@ -243,20 +242,14 @@ class ConsoleAccounts:
             # Same work as for a real account, so timing does not reveal which names exist.
             self.hashing.verify(self._dummy(), password)
             return self._refuse(None, "signin-failed", "wrong username, password or code")
-        locked_until = _aware(user.locked_until)
-        if locked_until is not None and locked_until > now:
-            seconds = int((locked_until - now).total_seconds()) + 1
-            self._deny_event(user, "account-locked")
-            return SignInOutcome(
-                error=TooManyRequestsError(
-                    "too many failed sign-ins; the account is locked for now",
-                    retry_after=seconds,
-                    field="username",
-                )
-            )
+        attempt = self._count_attempt(user, now)
+        if attempt is None:
+            return self._locked(user, now)
+        if attempt > self.settings.console_max_failed_signins:
+            return self._lock(user, now)  # others are being checked right now: no more
         step = self._totp_step(user, totp_code, now)
         if not self.hashing.verify(user.password_hash, password) or step is None:
-            return self._failed(user, now)
+            return self._failed(user, now, attempt)
         if user.status != ConsoleUserStatus.ACTIVE:
             return self._refuse(user, "user-disabled", "this console account is disabled")
         if user_partner(self.session, user).status != PartnerStatus.ACTIVE:
@@ -310,22 +303,56 @@ class ConsoleAccounts:
                 return step if step > user.last_totp_step else None
         return None
 
-    def _failed(self, user: ConsoleUser, now: datetime) -> SignInOutcome:
-        user.failed_attempts += 1
-        if user.failed_attempts >= self.settings.console_max_failed_signins:
-            user.failed_attempts = 0
-            user.locked_until = now + timedelta(seconds=self.settings.console_lockout_seconds)
-            self.session.flush()
-            self._deny_event(user, "account-locked-now")
-            return SignInOutcome(
-                error=TooManyRequestsError(
-                    "too many failed sign-ins; the account is now locked",
-                    retry_after=self.settings.console_lockout_seconds,
-                    field="username",
-                )
+    def _count_attempt(self, user: ConsoleUser, now: datetime) -> int | None:
+        """Count this attempt as failed before checking it; None while the account is locked.
+
+        One ``UPDATE ... RETURNING``: the row lock (PostgreSQL) or the write lock (SQLite)
+        it takes is held until the request commits, so concurrent attempts on one account
+        are counted one after the other and never more than the limit is checked. A success
+        resets the counter.
+        """
+        counted = self.session.execute(
+            update(ConsoleUser)
+            .where(
+                ConsoleUser.id == user.id,
+                or_(ConsoleUser.locked_until.is_(None), ConsoleUser.locked_until <= now),
             )
-        self.session.flush()
+            .values(failed_attempts=ConsoleUser.failed_attempts + 1)
+            .returning(ConsoleUser.failed_attempts)
+            .execution_options(synchronize_session=False)
+        ).scalar_one_or_none()
+        self.session.refresh(user)
+        return None if counted is None else int(counted)
+
+    def _locked(self, user: ConsoleUser, now: datetime) -> SignInOutcome:
+        locked_until = _aware(user.locked_until) or now
+        seconds = max(1, math.ceil((locked_until - now).total_seconds()))
+        self._deny_event(user, "account-locked")
+        return SignInOutcome(
+            error=TooManyRequestsError(
+                "too many failed sign-ins; the account is locked for now",
+                retry_after=seconds,
+                field="username",
+            )
+        )
+
+    def _failed(self, user: ConsoleUser, now: datetime, attempt: int) -> SignInOutcome:
+        if attempt >= self.settings.console_max_failed_signins:
+            return self._lock(user, now)
         return self._refuse(user, "signin-failed", "wrong username, password or code")
+
+    def _lock(self, user: ConsoleUser, now: datetime) -> SignInOutcome:
+        user.failed_attempts = 0
+        user.locked_until = now + timedelta(seconds=self.settings.console_lockout_seconds)
+        self.session.flush()
+        self._deny_event(user, "account-locked-now")
+        return SignInOutcome(
+            error=TooManyRequestsError(
+                "too many failed sign-ins; the account is now locked",
+                retry_after=self.settings.console_lockout_seconds,
+                field="username",
+            )
+        )
 
     def _refuse(self, user: ConsoleUser | None, code: str, text: str) -> SignInOutcome:
         self._deny_event(user, code)

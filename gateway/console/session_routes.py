@@ -26,7 +26,7 @@ from gateway.console.i18n import LANGUAGE_COOKIE, LANGUAGES, Translator
 from gateway.console.web import PREFIX, ConsoleRoute, language_of, render, safe_next
 from gateway.db import transaction
 from gateway.deps import RequestIdDep, ServicesDep
-from gateway.errors import PermissionDeniedError
+from gateway.errors import PermissionDeniedError, TooManyRequestsError
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 
@@ -95,12 +95,15 @@ def signin(
         error = outcome.error
         t = Translator(language_of(request))
         reason = error.reason if error else "unknown"
-        return _signin_page(
+        page = _signin_page(
             request,
             next_path=safe_next(next),
             error=t("signin.failed", reason=reason),
             status_code=error.status if error else 401,
         )
+        if isinstance(error, TooManyRequestsError):
+            page.headers["Retry-After"] = str(error.retry_after)
+        return page
     response = RedirectResponse(safe_next(next), status_code=303)
     set_session_cookie(response, outcome.session_token, services.settings)
     response.delete_cookie(SIGNIN_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
