@@ -49,12 +49,20 @@ class GatewayAPIError(ConnectorError):
         code: str | None = None,
         reasons: tuple[str, ...] = (),
         request_id: str | None = None,
+        references: tuple[tuple[str, tuple[str, ...]], ...] = (),
     ) -> None:
         super().__init__(f"HTTP {status}: {reason}", field=field)
         self.status = status
         self.code = code
         self.reasons = reasons
         self.request_id = request_id
+        self.references = references
+
+    def diagnostics(self) -> str:
+        """The refusal, and the legal references each of its reasons rests on."""
+        cited = "; ".join(f"{code}: {', '.join(refs)}" for code, refs in self.references)
+        line = super().diagnostics()
+        return f"{line} (rests on {cited})" if cited else line
 
     @classmethod
     def from_response(cls, response: httpx.Response) -> GatewayAPIError:
@@ -72,7 +80,19 @@ class GatewayAPIError(ConnectorError):
             code=body.get("code") or body.get("error"),
             reasons=tuple(str(reason) for reason in reasons),
             request_id=response.headers.get("x-request-id") or body.get("request_id"),
+            references=_references(body.get("legal_references")),
         )
+
+
+def _references(member: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The problem's ``legal_references`` member, read defensively."""
+    if not isinstance(member, list):
+        return ()
+    return tuple(
+        (str(entry["code"]), tuple(str(ref) for ref in entry["references"]))
+        for entry in member
+        if isinstance(entry, dict) and "code" in entry and isinstance(entry.get("references"), list)
+    )
 
 
 class GatewayUnavailableError(ConnectorError):

@@ -167,6 +167,12 @@ class Settings(BaseSettings):
     console_lockout_seconds: Annotated[int, Field(ge=1, le=86400)] = Field(
         default=900, description="How long a locked console account stays locked, in seconds."
     )
+    unsafe_webhook_loopback: bool = Field(
+        default=False,
+        description="UNSAFE, for tests only: let webhooks point at loopback addresses "
+        "(http or https). Every other non-public address stays refused; production refuses "
+        "this setting.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -189,13 +195,24 @@ class Settings(BaseSettings):
     @classmethod
     def _http_url(cls, value: str) -> str:
         parts = urlsplit(value)
-        if parts.scheme not in {"https", "http"} or not parts.hostname or parts.query \
-                or parts.fragment:
+        if (
+            parts.scheme not in {"https", "http"}
+            or not parts.hostname
+            or parts.query
+            or parts.fragment
+        ):
             raise ValueError("must be an http(s) URL without query or fragment")
         if parts.scheme == "http" and not _is_loopback(parts.hostname):
-            raise ValueError("must use https unless it names a loopback address (OAuth 2 "
-                             "needs TLS)")
+            raise ValueError(
+                "must use https unless it names a loopback address (OAuth 2 needs TLS)"
+            )
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _no_unsafe_in_production(self) -> Settings:
+        if self.env is Environment.PRODUCTION and self.unsafe_webhook_loopback:
+            raise ValueError("PPSGATE_UNSAFE_WEBHOOK_LOOPBACK is for tests; production refuses it")
+        return self
 
     @field_validator("token_resources")
     @classmethod
@@ -203,18 +220,26 @@ class Settings(BaseSettings):
         checked = []
         for value in values:
             parts = urlsplit(value)
-            if parts.scheme not in {"https", "http"} or not parts.hostname or parts.fragment \
-                    or parts.query:
-                raise ValueError(f"{value!r}: a resource is an absolute http(s) URL without "
-                                 "query or fragment (RFC 8707)")
+            if (
+                parts.scheme not in {"https", "http"}
+                or not parts.hostname
+                or parts.fragment
+                or parts.query
+            ):
+                raise ValueError(
+                    f"{value!r}: a resource is an absolute http(s) URL without "
+                    "query or fragment (RFC 8707)"
+                )
             checked.append(value.rstrip("/"))
         return checked
 
     @model_validator(mode="after")
     def _resources_are_not_the_gateway(self) -> Settings:
         if self.public_url in self.token_resources:
-            raise ValueError("PPSGATE_TOKEN_RESOURCES lists the gateway's own URL; it names "
-                             "the evaluators (tokens for the gateway need no resource)")
+            raise ValueError(
+                "PPSGATE_TOKEN_RESOURCES lists the gateway's own URL; it names "
+                "the evaluators (tokens for the gateway need no resource)"
+            )
         return self
 
     @model_validator(mode="after")

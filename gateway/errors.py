@@ -8,6 +8,8 @@ never carries an identifier or token.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 
 class GatewayError(Exception):
     """Base of every expected failure; unexpected ones are bugs and surface as 500."""
@@ -62,7 +64,11 @@ class AuthenticationError(GatewayError):
 
 
 class PermissionDeniedError(GatewayError):
-    """The caller is known but not allowed; ``reasons`` carry the policy's reason codes."""
+    """The caller is known but not allowed; ``reasons`` carry the policy's reason codes.
+
+    ``references`` maps a policy reason code to the legal references (GDPR articles,
+    national law, agreements) its METADATA cites, so every refusal shows what it rests on.
+    """
 
     status = 403
     code = "forbidden"
@@ -75,10 +81,26 @@ class PermissionDeniedError(GatewayError):
         field: str | None = None,
         reasons: tuple[str, ...] = (),
         audited: bool = False,
+        references: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         super().__init__(reason, field=field)
         self.reasons = reasons
         self.audited = audited
+        self.references = {code: tuple(refs) for code, refs in (references or {}).items()}
+
+    def cited(self) -> list[tuple[str, tuple[str, ...]]]:
+        """(code, references) in the order of ``reasons``, for codes that cite any."""
+        ordered = list(self.reasons) + [c for c in self.references if c not in self.reasons]
+        return [(code, self.references[code]) for code in ordered if self.references.get(code)]
+
+    def legal_references(self) -> list[dict[str, object]]:
+        """The problem+json member: ``[{"code": ..., "references": [...]}]``."""
+        return [{"code": code, "references": list(refs)} for code, refs in self.cited()]
+
+    def diagnostics(self) -> str:
+        line = super().diagnostics()
+        cited = "; ".join(f"{code}: {', '.join(refs)}" for code, refs in self.cited())
+        return f"{line} (rests on {cited})" if cited else line
 
 
 class NotFoundError(GatewayError):

@@ -11,6 +11,7 @@ import json
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from gateway.logging import request_id_var
 
@@ -71,6 +72,10 @@ class GatewayMiddleware:
             if declared is not None and declared > self.max_body_bytes:
                 await self._too_large(send, request_id)
                 return
+            nul_field = _nul_field(scope)
+            if nul_field is not None:
+                await _refuse(send, request_id, _nul_problem(nul_field))
+                return
             received = 0
 
             async def limited_receive() -> Message:
@@ -106,7 +111,9 @@ class GatewayMiddleware:
             request_id_var.reset(token)
 
     async def _too_large(self, send: Send, request_id: str) -> None:
-        body = json.dumps(
+        await _refuse(
+            send,
+            request_id,
             {
                 "type": "https://ppsgate.local/problems/payload-too-large",
                 "title": "Payload too large",
@@ -114,22 +121,54 @@ class GatewayMiddleware:
                 "code": "payload-too-large",
                 "detail": f"request body exceeds the limit of {self.max_body_bytes} bytes",
                 "field": "body",
-                "request_id": request_id,
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"x-request-id", request_id.encode()),
-                    *SECURITY_HEADERS,
-                ],
-            }
+            },
         )
-        await send({"type": "http.response.body", "body": body})
+
+
+def _nul_field(scope: Scope) -> str | None:
+    """The path or the first query parameter holding a NUL character, if any.
+
+    No text the gateway handles may contain NUL (PostgreSQL cannot store it, and no
+    identifier, purpose or name has one); refusing it at the door keeps both databases alike.
+    """
+    if "\x00" in str(scope.get("path", "")):
+        return "path"
+    raw = bytes(scope.get("query_string", b""))
+    if b"%00" not in raw and b"\x00" not in raw:
+        return None
+    for name, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            return name.replace("\x00", "") or "query"
+    return "query"
+
+
+def _nul_problem(field: str) -> dict[str, Any]:
+    return {
+        "type": "https://ppsgate.local/problems/invalid-request",
+        "title": "Invalid request",
+        "status": 400,
+        "code": "invalid-request",
+        "detail": f"{field}: must not contain a NUL character",
+        "field": field,
+    }
+
+
+async def _refuse(send: Send, request_id: str, problem: dict[str, Any]) -> None:
+    """Answer a problem+json before the app sees the request."""
+    body = json.dumps({**problem, "request_id": request_id}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": problem["status"],
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"x-request-id", request_id.encode()),
+                *SECURITY_HEADERS,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -43,6 +43,19 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
             "items": {"type": "string"},
             "description": "Policy reason codes of a refusal (see docs/policies.md).",
         },
+        "legal_references": {
+            "type": "array",
+            "description": "What each reason of a policy refusal rests on (GDPR articles, "
+            "national law, agreements), from the reason's METADATA, in the order of `reasons`.",
+            "items": {
+                "type": "object",
+                "required": ["code", "references"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "references": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
     },
     "additionalProperties": True,
 }

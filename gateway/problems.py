@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gateway.errors import GatewayError, TooManyRequestsError
+from gateway.errors import GatewayError, PermissionDeniedError, TooManyRequestsError
 from gateway.logging import request_id_var
 
 PROBLEM_JSON = "application/problem+json"
@@ -61,6 +61,8 @@ async def _gateway_error(_request: Request, exc: Exception) -> JSONResponse:
     reasons = getattr(exc, "reasons", ())
     if reasons:
         extra["reasons"] = list(reasons)
+    if isinstance(exc, PermissionDeniedError) and exc.references:
+        extra["legal_references"] = exc.legal_references()
     if isinstance(exc, TooManyRequestsError):
         headers["Retry-After"] = str(exc.retry_after)
     if exc.status == 401:

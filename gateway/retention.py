@@ -7,13 +7,14 @@ to the audit log; the purge is one transaction, so a crash purges nothing rather
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, or_
 from sqlalchemy.orm import Session
 
 from gateway.abuse.housekeeping import forget_ended_windows
 from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.auth.models import ConsoleSigninThrottle
 from gateway.indicators.models import IdempotentResponse, Indicator
 from gateway.keys.validity import retire_expired
 from gateway.services import Services
@@ -53,6 +54,7 @@ def purge(session: Session, services: Services, *, request_id: str, actor: str) 
         ),
     )
     counts.add("audit_details", services.audit.purge_details(session, before=now))
+    counts.add("console_signin_throttle", _forget_signin_failures(session, services, now))
     for name, value in forget_ended_windows(session, now.timestamp()).items():
         counts.add(name, value)
     # Epochs whose overlap window ended: their indicators and watch entries go, each epoch's
@@ -72,3 +74,16 @@ def purge(session: Session, services: Services, *, request_id: str, actor: str) 
         ),
     )
     return counts
+
+
+def _forget_signin_failures(session: Session, services: Services, now: datetime) -> int:
+    """Failed sign-in counters of names neither locked nor tried within a lockout period."""
+    quiet = now - timedelta(seconds=services.settings.console_lockout_seconds)
+    stale = delete(ConsoleSigninThrottle).where(
+        ConsoleSigninThrottle.updated_at <= quiet,
+        or_(
+            ConsoleSigninThrottle.locked_until.is_(None),
+            ConsoleSigninThrottle.locked_until <= now,
+        ),
+    )
+    return _rowcount(session.execute(stale))

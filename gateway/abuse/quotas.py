@@ -44,8 +44,8 @@ from gateway.abuse.errors import QuotaExceededError
 from gateway.abuse.models import QuotaScope, QuotaUsage
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.principal import Principal
-from gateway.errors import PermissionDeniedError
 from gateway.policy.decision import Decision, Quota
+from gateway.policy.refusals import gateway_refusal
 from gateway.services import Services
 
 QUOTA_EXCEEDED = "quota-exceeded"
@@ -243,11 +243,11 @@ def charge_quota(
             code=QUOTA_UNDEFINED,
             counts={"items": items},
         )
-        raise PermissionDeniedError(
+        raise gateway_refusal(
+            services.policy,
+            QUOTA_UNDEFINED,
             "the policy decision carries no quota for this metered action (fail closed)",
             field="purpose",
-            reasons=(QUOTA_UNDEFINED,),
-            audited=True,
         )
     now = services.clock.now()
     window = Window.containing(now, quota.window_seconds)

@@ -12,27 +12,23 @@ stale timestamps. The secret is derived from K_gw, so it is never stored.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import threading
 import time
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.alerts.destinations import DestinationRefusedError, resolve
 from gateway.alerts.disclosures import record_webhook_delivery
 from gateway.alerts.models import Alert, WebhookEndpoint
 from gateway.alerts.schemas import AlertOut
-from gateway.config import Environment
 from gateway.db import transaction
-from gateway.errors import InvalidRequestError
 from gateway.services import Services
 
 logger = logging.getLogger(__name__)
@@ -72,24 +68,9 @@ def alert_out(alert: Alert) -> AlertOut:
     )
 
 
-def _check_url(url: str, env: Environment) -> str:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.scheme == "https" and host:
-        return url
-    loopback = host == "localhost"
-    with contextlib.suppress(ValueError):
-        loopback = loopback or ipaddress.ip_address(host).is_loopback
-    if parts.scheme == "http" and loopback and env is not Environment.PRODUCTION:
-        return url
-    raise InvalidRequestError(
-        "must be an https URL (http only to loopback outside production)", field="url"
-    )
-
-
 def register(session: Session, services: Services, partner_id: str, url: str) -> tuple[str, int]:
     """Set the partner's endpoint; a new registration rotates the secret. Returns it."""
-    url = _check_url(url, services.settings.env)
+    resolve(url, allow_loopback=services.settings.unsafe_webhook_loopback)
     now = services.clock.now()
     endpoint = session.get(WebhookEndpoint, partner_id)
     if endpoint is None:
@@ -167,11 +148,7 @@ def _deliver(
         TIMESTAMP_HEADER: timestamp,
         SIGNATURE_HEADER: signature(secret, timestamp, body),
     }
-    try:
-        response = http.post(endpoint.url, content=body, headers=headers)
-        ok, problem = 200 <= response.status_code < 300, f"HTTP {response.status_code}"
-    except httpx.HTTPError as exc:
-        ok, problem = False, type(exc).__name__
+    ok, problem = _post(services, http, endpoint.url, body, headers)
     record_webhook_delivery(session, services, endpoint.partner_id, alerts, accepted=ok)
     if ok:
         endpoint.delivered_seq = alerts[-1].seq
@@ -182,13 +159,33 @@ def _deliver(
         endpoint.attempts += 1
         backoff = min(timedelta(seconds=2 ** min(endpoint.attempts, 12)), MAX_BACKOFF)
         endpoint.next_attempt_at = now + backoff
-        endpoint.last_error = problem
+        endpoint.last_error = problem[:200]
         logger.warning(
             "webhook delivery to %s failed (%s); retry in %s", endpoint.partner_id, problem, backoff
         )
     endpoint.updated_at = now
     session.flush()
     return len(alerts) if ok else 0
+
+
+def _post(
+    services: Services, http: httpx.Client, url: str, body: bytes, headers: dict[str, str]
+) -> tuple[bool, str]:
+    """Resolve and check the destination again, then post to the checked address."""
+    try:
+        target = resolve(url, allow_loopback=services.settings.unsafe_webhook_loopback)
+    except DestinationRefusedError as exc:
+        return False, f"destination refused: {exc.reason}"
+    try:
+        response = http.post(
+            target.url,
+            content=body,
+            headers={**headers, "Host": target.host_header},
+            extensions={"sni_hostname": target.hostname},
+        )
+    except httpx.HTTPError as exc:
+        return False, type(exc).__name__
+    return 200 <= response.status_code < 300, f"HTTP {response.status_code}"
 
 
 class WebhookDispatcher:

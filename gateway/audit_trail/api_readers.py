@@ -19,8 +19,8 @@ from gateway.auth.deps import require_scopes
 from gateway.auth.principal import Principal
 from gateway.console.access import OWN_ENTRIES_ONLY, decide, record_refusal
 from gateway.deps import RequestIdDep, ServicesDep
-from gateway.errors import PermissionDeniedError
 from gateway.policy.decision import Action
+from gateway.policy.refusals import refusal
 
 Auditor = Annotated[Principal, Depends(require_scopes("audit:read"))]
 
@@ -45,7 +45,7 @@ def api_audit_reader(
             detail={"target_partner": partner} if partner else None,
         )
         text = "; ".join(r.text_en for r in grant.decision.reasons) or "denied by policy"
-        raise PermissionDeniedError(text, field="partner", reasons=codes, audited=True)
+        raise refusal(grant.decision, text, field="partner", reasons=codes)
     everything = OWN_ENTRIES_ONLY not in grant.decision.obligations
     return AuditReader(
         partner_id=principal.partner_id, client_id=principal.client_id, all_partners=everything

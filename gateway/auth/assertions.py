@@ -120,12 +120,21 @@ class PrivateKeyJWTAssertion(JWTBearerClientAssertion):  # type: ignore[misc]
     def extract_assertion(self, assertion: str) -> tuple[dict[str, Any], dict[str, Any]]:
         try:
             headers, claims = super().extract_assertion(assertion)
-        except InvalidClientError:
+        except (InvalidClientError, RecursionError):
+            # RecursionError: JSON nested deeper than the parser's stack (a cheap crash lever).
             raise AssertionRefused(
                 "assertion-malformed",
                 "client_assertion is not a compact JWS with a JSON object payload",
                 field="client_assertion",
             ) from None
+        for part, values in (("header", headers), ("claims", claims)):
+            holder = _nul_holder(values)
+            if holder is not None:
+                raise AssertionRefused(
+                    "assertion-malformed",
+                    f"the assertion's {part} contain a NUL character",
+                    field=f"client_assertion.{holder}",
+                )
         algorithm = headers.get("alg")
         if algorithm not in CLIENT_ASSERTION_ALGORITHMS:
             raise AssertionRefused(
@@ -145,6 +154,12 @@ class PrivateKeyJWTAssertion(JWTBearerClientAssertion):  # type: ignore[misc]
     def process_assertion_claims(self, assertion: str, resolve_key: Any) -> dict[str, Any]:
         try:
             token = jwt.decode(assertion, resolve_key, algorithms=list(CLIENT_ASSERTION_ALGORITHMS))
+        except RecursionError:
+            raise AssertionRefused(
+                "assertion-malformed",
+                "client_assertion is nested too deeply",
+                field="client_assertion",
+            ) from None
         except BadSignatureError:
             raise AssertionRefused(
                 "assertion-signature",
@@ -230,6 +245,30 @@ class PrivateKeyJWTAssertion(JWTBearerClientAssertion):  # type: ignore[misc]
             code, text = refusal
             raise AssertionRefused(code, text, field="sub")
         return super().authenticate_client(client)
+
+
+def _nul_holder(values: Any) -> str | None:
+    """The top-level name whose value (at any depth) holds a NUL character, if any."""
+    if not isinstance(values, dict):
+        return None
+    for name, value in values.items():
+        if _holds_nul([name, value]):
+            return str(name).replace("\x00", "") or "claims"
+    return None
+
+
+def _holds_nul(value: Any) -> bool:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str) and "\x00" in item:
+            return True
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def _invalid_claim(claim: str, audience: str) -> AssertionRefused:

@@ -4,9 +4,7 @@ Passwords are stored as libsodium ``crypto_pwhash_str`` strings (Argon2id, param
 embedded); the TOTP seed is needed in the clear to check codes (RFC 6238, 30 s steps, one
 step of drift allowed, and never the same step twice). After
 ``console_max_failed_signins`` failures in a row the account locks for
-``console_lockout_seconds`` and refuses every password meanwhile. Every failed sign-in (an
-unknown name, a wrong password or code, a locked account) costs the same password-hash work
-and gets the same answer, so no answer tells whether a user name exists. Sessions are
+``console_lockout_seconds`` and answers 429 without checking the password. Sessions are
 random 256-bit tokens kept only as their SHA-256, with an absolute and an idle lifetime; the
 CSRF token of a session is an HMAC of the session token, so it needs no storage and cannot
 be computed without the cookie.
@@ -22,6 +20,7 @@ import base64
 import functools
 import hashlib
 import hmac
+import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -30,23 +29,30 @@ from datetime import UTC, datetime, timedelta
 import nacl.exceptions
 import nacl.pwhash
 import pyotp
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.audit import AuditSink
 from gateway.auth.errors import CredentialRefusedError
-from gateway.auth.models import ConsoleSession, ConsoleUser, ConsoleUserStatus
+from gateway.auth.models import (
+    ConsoleSession,
+    ConsoleSigninThrottle,
+    ConsoleUser,
+    ConsoleUserStatus,
+)
 from gateway.auth.permissions import Role
 from gateway.auth.principal import Principal
 from gateway.clock import Clock
 from gateway.config import Settings
+from gateway.dialect import insert_ignoring_conflicts
 from gateway.errors import (
     ConflictError,
     GatewayError,
     InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
+    TooManyRequestsError,
 )
 from gateway.partners.models import Partner, PartnerStatus, Sector
 
@@ -57,8 +63,6 @@ TOTP_STEP_SECONDS = 30
 TOTP_ISSUER = "ppsgate"
 SESSION_TOUCH_SECONDS = 60
 CSRF_LABEL = b"ppsgate:console:csrf"
-SIGNIN_FAILED = "signin-failed"
-SIGNIN_FAILED_TEXT = "wrong username, password or code"
 
 # Which organisations a role's users belong to.
 ROLE_SECTORS: dict[Role, frozenset[str]] = {
@@ -88,13 +92,6 @@ class PasswordHashing:
             return bool(nacl.pwhash.verify(password_hash.encode("ascii"), password.encode("utf-8")))
         except nacl.exceptions.InvalidkeyError:
             return False
-
-
-@functools.cache
-def _dummy_hash(hashing: PasswordHashing) -> str:
-    """A hash to check unknown names against: made once per process and cost, so that an
-    unknown name costs one verification like a real account, not a hash and a verification."""
-    return hashing.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -139,6 +136,30 @@ def verify_csrf(session_token: str, presented: str | None) -> None:
             field="csrf_token",
             reasons=("csrf-mismatch",),
         )
+
+
+SIGNIN_FAILED_TEXT = "wrong username, password or code"
+
+
+@functools.cache
+def _dummy_hash(hashing: PasswordHashing) -> str:
+    """A hash to check unknown names against: made once per process and cost, so that an
+    unknown name costs one verification like a real account, not a hash and a verification."""
+    return hashing.hash(secrets.token_urlsafe(16))
+
+
+def _too_many(seconds: int) -> TooManyRequestsError:
+    """The one lockout answer, for real and unknown names alike."""
+    return TooManyRequestsError(
+        "too many failed sign-ins with this name; try again later",
+        retry_after=seconds,
+        field="username",
+    )
+
+
+def _unkeyed(username: str) -> bytes:
+    """A name's counter key where no pepper is at hand (tests, tools); the console keys it."""
+    return hashlib.sha256(b"ppsgate:console-signin:" + username.encode("utf-8")).digest()
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -243,27 +264,38 @@ class ConsoleAccounts:
 
     # -- sign-in ---------------------------------------------------------------------------
 
-    def sign_in(self, username: str, password: str, totp_code: str) -> SignInOutcome:
-        """Check password and TOTP code; flush the counters and the audit entry either way."""
+    def sign_in(
+        self, username: str, password: str, totp_code: str, *, name_key: bytes | None = None
+    ) -> SignInOutcome:
+        """Check password and TOTP code; flush the counters and the audit entry either way.
+
+        Failures are counted per attempted name (``name_key``, a keyed hash of it; the
+        console passes one made with the gateway's pepper), existing or not, so an unknown
+        name answers exactly like a real one: the same 401 while failures are few, the same
+        429 with Retry-After once it is locked.
+        """
         now = self.clock.now()
+        key = name_key if name_key is not None else _unkeyed(username)
+        attempt = self._count_attempt(key, now)
         user = self._user(username) if USERNAME.match(username) else None
+        if attempt is None:
+            return self._locked(user, key, now)
+        if attempt > self.settings.console_max_failed_signins:
+            return self._lock(user, key, now)  # others are being checked right now: no more
         if user is None:
             # Same work as for a real account, so timing does not reveal which names exist.
             self.hashing.verify(_dummy_hash(self.hashing), password)
-            return self._refuse(None, SIGNIN_FAILED)
-        locked_until = _aware(user.locked_until)
-        if locked_until is not None and locked_until > now:
-            # Refused whatever the password, but after the same work and with the same
-            # answer as a wrong password: a lockout must not tell that the name exists.
-            self.hashing.verify(user.password_hash, password)
-            return self._refuse(user, "account-locked")
+            return self._failed(None, key, now, attempt)
         step = self._totp_step(user, totp_code, now)
         if not self.hashing.verify(user.password_hash, password) or step is None:
-            return self._failed(user, now)
+            return self._failed(user, key, now, attempt)
         if user.status != ConsoleUserStatus.ACTIVE:
             return self._refuse(user, "user-disabled", "this console account is disabled")
         if user_partner(self.session, user).status != PartnerStatus.ACTIVE:
             return self._refuse(user, "partner-suspended", "the user's organisation is suspended")
+        self.session.execute(
+            delete(ConsoleSigninThrottle).where(ConsoleSigninThrottle.name_key == key)
+        )
         user.failed_attempts = 0
         user.locked_until = None
         user.last_totp_step = step
@@ -308,26 +340,64 @@ class ConsoleAccounts:
                 return step if step > user.last_totp_step else None
         return None
 
-    def _failed(self, user: ConsoleUser, now: datetime) -> SignInOutcome:
-        user.failed_attempts += 1
-        if user.failed_attempts >= self.settings.console_max_failed_signins:
-            user.failed_attempts = 0
-            user.locked_until = now + timedelta(seconds=self.settings.console_lockout_seconds)
-            self.session.flush()
-            return self._refuse(user, "account-locked-now")
-        self.session.flush()
-        return self._refuse(user, SIGNIN_FAILED)
+    def _count_attempt(self, key: bytes, now: datetime) -> int | None:
+        """Count this attempt as failed before checking it; None while the name is locked.
 
-    def _refuse(
-        self, user: ConsoleUser | None, code: str, text: str | None = None
-    ) -> SignInOutcome:
-        """Audit the refusal under ``code``; answer it as ``text``, or else as the one
-        answer shared by unknown names, wrong passwords or codes and locked accounts."""
-        self._deny_event(user, code)
-        if text is None:
-            return SignInOutcome(
-                error=CredentialRefusedError(SIGNIN_FAILED, SIGNIN_FAILED_TEXT, field="credentials")
+        The row is made if missing, then one ``UPDATE ... RETURNING``: the row lock
+        (PostgreSQL) or the write lock (SQLite) it takes is held until the request commits,
+        so concurrent attempts on one name are counted one after the other and never more
+        than the limit is checked. A success deletes the row.
+        """
+        self.session.execute(
+            insert_ignoring_conflicts(self.session, ConsoleSigninThrottle, ["name_key"]),
+            [{"name_key": key, "failed_attempts": 0, "locked_until": None, "updated_at": now}],
+        )
+        counted = self.session.execute(
+            update(ConsoleSigninThrottle)
+            .where(
+                ConsoleSigninThrottle.name_key == key,
+                or_(
+                    ConsoleSigninThrottle.locked_until.is_(None),
+                    ConsoleSigninThrottle.locked_until <= now,
+                ),
             )
+            .values(failed_attempts=ConsoleSigninThrottle.failed_attempts + 1, updated_at=now)
+            .returning(ConsoleSigninThrottle.failed_attempts)
+            .execution_options(synchronize_session=False)
+        ).scalar_one_or_none()
+        return None if counted is None else int(counted)
+
+    def _locked(self, user: ConsoleUser | None, key: bytes, now: datetime) -> SignInOutcome:
+        row = self.session.get(ConsoleSigninThrottle, key, populate_existing=True)
+        locked_until = _aware(row.locked_until) if row is not None else None
+        seconds = max(1, math.ceil(((locked_until or now) - now).total_seconds()))
+        self._deny_event(user, "account-locked")
+        return SignInOutcome(error=_too_many(seconds))
+
+    def _failed(
+        self, user: ConsoleUser | None, key: bytes, now: datetime, attempt: int
+    ) -> SignInOutcome:
+        if attempt >= self.settings.console_max_failed_signins:
+            return self._lock(user, key, now)
+        return self._refuse(user, "signin-failed", SIGNIN_FAILED_TEXT)
+
+    def _lock(self, user: ConsoleUser | None, key: bytes, now: datetime) -> SignInOutcome:
+        until = now + timedelta(seconds=self.settings.console_lockout_seconds)
+        self.session.execute(
+            update(ConsoleSigninThrottle)
+            .where(ConsoleSigninThrottle.name_key == key)
+            .values(failed_attempts=0, locked_until=until, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if user is not None:  # shown to administrators; the throttle row decides
+            user.failed_attempts = 0
+            user.locked_until = until
+        self.session.flush()
+        self._deny_event(user, "account-locked-now")
+        return SignInOutcome(error=_too_many(self.settings.console_lockout_seconds))
+
+    def _refuse(self, user: ConsoleUser | None, code: str, text: str) -> SignInOutcome:
+        self._deny_event(user, code)
         return SignInOutcome(error=CredentialRefusedError(code, text, field="credentials"))
 
     def _deny_event(self, user: ConsoleUser | None, code: str) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gateway.db import Base, BigIntPK
+from gateway.db import Base, BigIntPK, UTCDateTime
 
 
 class UsedClientAssertion(Base):
@@ -73,3 +73,20 @@ class ConsoleSession(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[ConsoleUser] = relationship()
+
+
+class ConsoleSigninThrottle(Base):
+    """Failed console sign-ins per *attempted* user name, existing or not.
+
+    Counting per name, whether or not an account has it, is what lets a lockout answer
+    429 with Retry-After without telling that the name exists: an unknown name locks after
+    the same number of failures as a real one. The name is kept only as a keyed hash (the
+    gateway's pepper), and rows are purged once their lockout and window have passed.
+    """
+
+    __tablename__ = "console_signin_throttle"
+
+    name_key: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

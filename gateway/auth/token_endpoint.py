@@ -8,6 +8,7 @@ leaves without its audit entry.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,10 @@ from gateway.auth.server import TokenResult, TokenServer
 from gateway.clock import Clock
 from gateway.config import Settings
 from gateway.db import transaction
+from gateway.logging import RateLimitedLog
+
+# Anyone can send refused token requests: each is audited, the log shows a sample.
+_refusals = RateLimitedLog(logging.getLogger(__name__))
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,7 @@ def issue_token(
             return TokenOutcome(result.status, result.body, result.headers)
         status, code, field = describe_oauth_error(result.error)
         audit.record(session, _deny_event(result, request_id, code))
+        _refusals.log(logging.INFO, "token request refused: %s", code)
         return TokenOutcome(status, result.body, result.headers, reason_code=code, field=field)
 
 

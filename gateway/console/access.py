@@ -21,6 +21,7 @@ from gateway.console.bundles import live_bundle
 from gateway.db import transaction
 from gateway.errors import PermissionDeniedError
 from gateway.policy.decision import Action, Decision, DecisionRequest
+from gateway.policy.refusals import refusal
 from gateway.services import Services
 
 OWN_ENTRIES_ONLY = "own-entries-only"
@@ -157,7 +158,7 @@ def _refuse(
     codes = grant.decision.reason_codes or ("denied",)
     record_refusal(services, request_id, principal, tag, codes=codes, grant=grant, detail=detail)
     text = "; ".join(reason.text_en for reason in grant.decision.reasons) or "denied by policy"
-    return PermissionDeniedError(text, field="partner", reasons=codes, audited=True)
+    return refusal(grant.decision, text, field="partner", reasons=codes)
 
 
 def audit_access(

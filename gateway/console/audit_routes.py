@@ -87,7 +87,7 @@ def audit_page(
     decision: Field = None,
     since: Field = None,
     until: Field = None,
-    before: Annotated[int | None, Query(ge=0)] = None,
+    before: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
 ) -> HTMLResponse:
     fields = {
         "partner": partner,
@@ -142,7 +142,7 @@ def audit_entry(
     principal: PageUser,
     services: ServicesDep,
     request_id: RequestIdDep,
-    seq: Annotated[int, Path(ge=0)],
+    seq: Annotated[int, Path(ge=0, le=2**63 - 1)],
 ) -> HTMLResponse:
     with transaction(services.session_factory) as session:
         exists, owner = audit_view.entry_partner(session, seq)

@@ -164,7 +164,7 @@ def run_page(
     request: Request,
     principal: CaseReader,
     services: ServicesDep,
-    run_id: Annotated[int, Path(ge=1)],
+    run_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
 ) -> HTMLResponse:
     with transaction(services.session_factory) as session:
         run, question, answers = simulator.load_run(session, run_id)
@@ -235,7 +235,7 @@ def new_case_page(
     request: Request,
     principal: CaseWriter,
     services: ServicesDep,
-    run: Annotated[int | None, Query(ge=1)] = None,
+    run: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
 ) -> HTMLResponse:
     linked = []
     title = ""
@@ -338,7 +338,7 @@ def case_page(
     request: Request,
     principal: CaseReader,
     services: ServicesDep,
-    case_id: Annotated[int, Path(ge=1)],
+    case_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
 ) -> HTMLResponse:
     with transaction(services.session_factory) as session:
         case = register.get_case(session, case_id)
@@ -361,7 +361,7 @@ def update_case(
     principal: CaseWriter,
     services: ServicesDep,
     request_id: RequestIdDep,
-    case_id: Annotated[int, Path(ge=1)],
+    case_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
     title: Annotated[str, Form(max_length=register.MAX_TITLE * 2)],
     question: Text,
     answer: Text = "",

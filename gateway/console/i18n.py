@@ -56,6 +56,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "error.title": ("Something went wrong", "Er ging iets mis"),
     "error.field": ("Field", "Veld"),
     "error.reasons": ("Reasons", "Redenen"),
+    "error.legal_references": ("Rests on", "Berust op"),
     "error.back": ("Back to the overview", "Terug naar het overzicht"),
     "error.request_id": (
         "Request id (quote it to the operator)",

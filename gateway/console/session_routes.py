@@ -26,7 +26,8 @@ from gateway.console.i18n import LANGUAGE_COOKIE, LANGUAGES, Translator
 from gateway.console.web import PREFIX, ConsoleRoute, language_of, render, safe_next
 from gateway.db import transaction
 from gateway.deps import RequestIdDep, ServicesDep
-from gateway.errors import PermissionDeniedError
+from gateway.errors import PermissionDeniedError, TooManyRequestsError
+from gateway.services import Services
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 
@@ -34,6 +35,12 @@ SIGNIN_COOKIE = "__Host-ppsgate-signin"
 SIGNIN_FIELD = "signin_token"
 LANGUAGE_MAX_AGE = 365 * 86400
 MAX_FIELD = 1024
+
+
+def _name_key(services: Services, name: str) -> bytes:
+    """The attempted name as the sign-in throttle keeps it: peppered with K_gw, never plain
+    (a password typed into the name field must not be stored)."""
+    return services.pepper.newest.reference("console-signin:" + name)
 
 
 def _signin_page(
@@ -87,20 +94,24 @@ def signin(
             field=SIGNIN_FIELD,
             reasons=("csrf-mismatch",),
         )
+    name = username.strip().lower()
     with transaction(services.session_factory) as session:
         outcome: SignInOutcome = ConsoleAccounts(
             session, services.audit, services.settings, clock=services.clock, request_id=request_id
-        ).sign_in(username.strip().lower(), password, totp)
+        ).sign_in(name, password, totp, name_key=_name_key(services, name))
     if outcome.error is not None or outcome.session_token is None:
         error = outcome.error
         t = Translator(language_of(request))
         reason = error.reason if error else "unknown"
-        return _signin_page(
+        page = _signin_page(
             request,
             next_path=safe_next(next),
             error=t("signin.failed", reason=reason),
             status_code=error.status if error else 401,
         )
+        if isinstance(error, TooManyRequestsError):
+            page.headers["Retry-After"] = str(error.retry_after)
+        return page
     response = RedirectResponse(safe_next(next), status_code=303)
     set_session_cookie(response, outcome.session_token, services.settings)
     response.delete_cookie(SIGNIN_COOKIE, path="/", secure=True, httponly=True, samesite="strict")

@@ -24,7 +24,7 @@ from gateway.auth.console_users import csrf_token_for
 from gateway.auth.permissions import Permission
 from gateway.auth.principal import Principal
 from gateway.console.i18n import LANGUAGE_COOKIE, Translator, negotiate
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, PermissionDeniedError
 
 PREFIX = "/console"
 SIGNIN_PATH = f"{PREFIX}/signin"
@@ -131,6 +131,7 @@ def error_page(request: Request, exc: GatewayError) -> Response:
             clear_session_cookie(response)
         return response
     reasons = [str(code) for code in getattr(exc, "reasons", ())]
+    cited = exc.cited() if isinstance(exc, PermissionDeniedError) else []
     return render(
         request,
         "error.html",
@@ -140,6 +141,7 @@ def error_page(request: Request, exc: GatewayError) -> Response:
             "reason": exc.reason,
             "field": exc.field,
             "reasons": reasons,
+            "cited": cited,
             "request_id": str(request.scope.get("state", {}).get("request_id", "-")),
         },
         principal=getattr(request.state, "console_principal", None),

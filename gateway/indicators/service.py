@@ -18,7 +18,6 @@ from gateway.alerts.service import evaluate_watchers
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.principal import Principal
 from gateway.dialect import insert_ignoring_conflicts
-from gateway.errors import PermissionDeniedError
 from gateway.freetext import identifier_problem
 from gateway.identifiers import kind_problem, token_problem
 from gateway.indicators import bulk
@@ -34,6 +33,7 @@ from gateway.keys.validity import epoch_validity
 from gateway.policy.active import suppressed_tokens
 from gateway.policy.decision import Action, Decision, DecisionRequest
 from gateway.policy.guard import denial_text
+from gateway.policy.refusals import refusal
 from gateway.policy.specs import denied_field, row_denial_text
 from gateway.services import Services
 
@@ -168,9 +168,7 @@ def submit_batch(
                 counts={"items": len(body.items)},
             ),
         )
-        raise PermissionDeniedError(
-            denial_text(gate), field="purpose", reasons=gate.reason_codes, audited=True
-        )
+        raise refusal(gate, denial_text(gate), field="purpose")
     charge_quota(
         session,
         services,

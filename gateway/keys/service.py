@@ -36,6 +36,7 @@ from gateway.keys.models import (
 )
 from gateway.keys.schemas import EpochOut
 from gateway.keys.validity import aware, retire
+from gateway.policy.refusals import refusal
 from gateway.services import Services
 
 
@@ -371,11 +372,11 @@ class KeyCustody:
                 detail={"kinds": list(kinds)},
                 policy_digest=digest,
             )
-            raise PermissionDeniedError(
+            raise refusal(
+                tuple(decisions.decisions.values()),
                 f"the policy no longer allows these keys: {denial[1]}",
                 field="kinds",
                 reasons=denial[0],
-                audited=True,
             )
         manifest = self.session.get(KeyManifest, envelope.manifest_id)
         assert manifest is not None

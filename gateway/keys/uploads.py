@@ -32,6 +32,7 @@ from gateway.keys.pepper_binding import bind_epoch
 from gateway.keys.schemas import EnvelopeIn, EpochUpload
 from gateway.keys.service import KeyCustody, Upload, refusal_code
 from gateway.partners.models import PartnerClient
+from gateway.policy.refusals import refusal
 
 
 class EpochUploads(KeyCustody):
@@ -113,10 +114,12 @@ class EpochUploads(KeyCustody):
                 decided[client.partner_id] = decisions
             denial = decisions.denial(entry.kinds)
             if denial is not None:
-                raise PermissionDeniedError(
+                raise refusal(
+                    tuple(decisions.decisions.values()),
                     f"the policy refuses keys of these kinds to {client.partner_id}: {denial[1]}",
                     field=f"{where}.kinds",
                     reasons=("kind-not-allowed",) + denial[0],
+                    audited=False,
                 )
             rows.append(
                 KeyEnvelope(

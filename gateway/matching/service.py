@@ -13,13 +13,13 @@ from gateway.abuse import charge_quota, watch_for_enumeration
 from gateway.alerts.service import record_match_disclosures
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.principal import Principal
-from gateway.errors import PermissionDeniedError
 from gateway.indicators.schemas import Receipt
 from gateway.keys.validity import refuse_invalid_epochs
 from gateway.matching.evidence import disclose, lookup_evidence
 from gateway.matching.schemas import MatchRequest, MatchResponse, MatchResult, disclosed_fields
 from gateway.policy.active import suppressed_tokens
 from gateway.policy.decision import Action, DecisionRequest
+from gateway.policy.refusals import refusal
 from gateway.services import Services
 
 
@@ -76,9 +76,7 @@ def match_batch(
             ),
         )
         text = "; ".join(f"{r.code}: {r.text_en}" for d in denied for r in d.reasons)
-        raise PermissionDeniedError(
-            text or "denied by policy", field="purpose", reasons=codes, audited=True
-        )
+        raise refusal(tuple(denied), text or "denied by policy", field="purpose", reasons=codes)
     charge = charge_quota(
         session,
         services,

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.principal import Principal
-from gateway.errors import PermissionDeniedError
 from gateway.policy.decision import Decision, DecisionRequest
+from gateway.policy.refusals import refusal
 from gateway.services import Services
 
 
@@ -57,7 +57,5 @@ def decide_or_refuse(
     )
     if not decision.allow:
         services.audit.record(session, event)
-        raise PermissionDeniedError(
-            denial_text(decision), field="purpose", reasons=decision.reason_codes, audited=True
-        )
+        raise refusal(decision, denial_text(decision), field="purpose")
     return Allowed(decision, event)

@@ -10,12 +10,12 @@ from gateway.alerts.service import evaluate_watchers
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.principal import Principal
 from gateway.dialect import insert_ignoring_conflicts
-from gateway.errors import PermissionDeniedError
 from gateway.identifiers import kind_problem, token_problem
 from gateway.indicators.schemas import Receipt
 from gateway.keys.validity import epoch_validity
 from gateway.policy.decision import Action, DecisionRequest
 from gateway.policy.guard import denial_text
+from gateway.policy.refusals import refusal
 from gateway.policy.specs import denied_field, row_denial_text
 from gateway.services import Services
 from gateway.watchlist.models import WatchEntry
@@ -84,7 +84,7 @@ def add_entries(
             ),
         )
         text = "; ".join(denial_text(d) for d in decisions.values())
-        raise PermissionDeniedError(text, field="purpose", reasons=codes, audited=True)
+        raise refusal(tuple(decisions.values()), text, field="purpose", reasons=codes)
 
     allowed = [d for d in decisions.values() if d.allow]
     if allowed:

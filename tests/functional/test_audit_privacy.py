@@ -459,16 +459,22 @@ def _sign_in(console: ConsoleApp, username: str, password: str) -> tuple[int, st
 def test_a_failed_console_sign_in_never_tells_whether_the_name_exists(
     console: ConsoleApp,
 ) -> None:
-    unknown = _sign_in(console, "nobody-here", "a wrong password, surely")
-    assert unknown[0] == 401
-    assert "wrong username, password or code" in unknown[1]
-    assert "retry-after" not in unknown[2]
+    """A real name and an unknown one get the same answers, step by step, up to the lockout."""
     attempts = console.services.settings.console_max_failed_signins
-    answers = [_sign_in(console, "petra", "a wrong password, surely") for _ in range(attempts)]
-    answers.append(_sign_in(console, "petra", PASSWORD))  # right password, locked account
-    answers.append(_sign_in(console, "nobody-here", PASSWORD))
-    for answer in answers:
-        assert answer == unknown  # same status, text, headers and one audit entry each
+    known = [_sign_in(console, "petra", "a wrong password, surely") for _ in range(attempts)]
+    unknown = [
+        _sign_in(console, "nobody-here", "a wrong password, surely") for _ in range(attempts)
+    ]
+    assert known[0][0] == 401
+    assert "wrong username, password or code" in known[0][1]
+    assert "retry-after" not in known[0][2]
+    assert known[-1][0] == 429  # the limit locks the name
+    assert "retry-after" in known[-1][2]
+    for mine, theirs in zip(known, unknown, strict=True):
+        assert mine == theirs  # same status, text, headers and one audit entry each
+    locked = _sign_in(console, "petra", PASSWORD)  # the right password, on a locked name
+    assert locked == _sign_in(console, "nobody-here", PASSWORD)
+    assert locked[0] == 429
     deny = [
         entry["reasons"]
         for entry in _tagged(console, AuditTag.CONSOLE_SIGNIN_DENY)

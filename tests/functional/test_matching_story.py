@@ -7,8 +7,10 @@ import hmac
 import json
 import threading
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +20,7 @@ from connectors.client import GatewayAPIError
 from gateway.db import transaction
 from gateway.indicators.models import Indicator
 from gateway.retention import purge
-from tests.support.gateway import Gateway, Partner
+from tests.support.gateway import Gateway, Partner, running_gateway
 
 SELLER = "NL91 ABNA 0417 1643 00"
 HONEST = "NL44RABO0123456789"
@@ -258,7 +260,15 @@ def test_bad_rows_are_reported_and_the_rest_stored(gateway: Gateway) -> None:
     assert "NL91" not in str(answer)
 
 
-def test_webhook_receives_signed_alerts_with_retries(gateway: Gateway) -> None:
+@pytest.fixture
+def loopback_hooks(database_url: str, tmp_path: Path) -> Iterator[Gateway]:
+    """A gateway that may deliver webhooks to a receiver on loopback (a test-only setting)."""
+    with running_gateway(database_url, tmp_path / "data", unsafe_webhook_loopback=True) as running:
+        yield running
+
+
+def test_webhook_receives_signed_alerts_with_retries(loopback_hooks: Gateway) -> None:
+    gateway = loopback_hooks
     received: list[tuple[dict[str, str], bytes]] = []
     failures = [1]  # the first delivery fails: the dispatcher must retry
 
@@ -280,8 +290,9 @@ def test_webhook_receives_signed_alerts_with_retries(gateway: Gateway) -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         marketplace, bank = gateway.partner("marketplace-a"), gateway.partner("bank-a")
-        hook = bank.call("PUT", "/v1/alerts/webhook",
-                         {"url": f"http://127.0.0.1:{server.server_port}/hook"})
+        hook = bank.call(
+            "PUT", "/v1/alerts/webhook", {"url": f"http://127.0.0.1:{server.server_port}/hook"}
+        )
         bank.call("PUT", "/v1/watchlist", {**WATCH, "items": [bank.item("iban", SELLER)]})
         for n in range(3):
             report(gateway, marketplace, SELLER, reference=f"m{n}")
@@ -291,9 +302,11 @@ def test_webhook_receives_signed_alerts_with_retries(gateway: Gateway) -> None:
             time.sleep(0.3)
         assert received, "no webhook delivery"
         headers, body = received[0]
-        expected = hmac.new(bytes.fromhex(hook["secret"]),
-                            headers["X-PPSGate-Timestamp"].encode() + b"." + body,
-                            hashlib.sha256).hexdigest()
+        expected = hmac.new(
+            bytes.fromhex(hook["secret"]),
+            headers["X-PPSGate-Timestamp"].encode() + b"." + body,
+            hashlib.sha256,
+        ).hexdigest()
         assert headers["X-PPSGate-Signature"] == f"v1={expected}"
         (alert,) = json.loads(body)["alerts"]
         assert alert["type"] == "alert"

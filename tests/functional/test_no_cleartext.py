@@ -18,11 +18,13 @@ demo, every request its connectors sent: tokens only).
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -120,6 +122,32 @@ def database_files(database_url: str) -> bytes:
         return b""
     path = Path(str(url.database))
     return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+
+
+def credentials(exchanged: dict[str, list[bytes]]) -> list[str]:
+    """The signed parts of every client assertion sent and every access token received.
+
+    A JWS's payload and signature segments are unique to it, so finding either in a log
+    means the credential (or most of it) was logged.
+    """
+    found: set[str] = set()
+    for body in exchanged["requests"]:
+        found.update(parse_qs(body.decode("latin-1")).get("client_assertion", []))
+    for body in exchanged["responses"]:
+        try:
+            answer = json.loads(body)
+        except ValueError:
+            continue
+        if isinstance(answer, dict) and isinstance(answer.get("access_token"), str):
+            found.add(answer["access_token"])
+    return sorted({part for jws in found for part in jws.split(".")[1:] if len(part) > 20})
+
+
+def assert_no_credentials(where: str, blob: bytes, exchanged: dict[str, list[bytes]]) -> None:
+    issued = credentials(exchanged)
+    assert issued, "no credential was exchanged: nothing to look for"
+    found = [part[:12] + "..." for part in issued if part.encode() in blob]
+    assert not found, f"credentials in {where}: {found}"
 
 
 def assert_clean(where: str, blob: bytes, forms: list[str]) -> None:
@@ -236,7 +264,9 @@ def test_matching_stories_leave_no_identifier_behind(
         assert_clean(f"the database rows after {play.__name__}", rows, forms)
         files += database_files(database_url)
     assert_clean("the database files", files, forms)
-    assert_clean("logs and output", captured(caplog, capfd), forms)
+    logs = captured(caplog, capfd)
+    assert_clean("logs and output", logs, forms)
+    assert_no_credentials("logs and output at DEBUG", logs, exchanged)
     # Requests include the stories' deliberate mistakes (an IBAN where a token belongs);
     # what the gateway answered must not repeat them.
     assert_clean("HTTP responses", b"\n".join(exchanged["responses"]), forms)
@@ -304,6 +334,7 @@ def test_gateway_process_logs_no_identifier(
     stderr = log.read_bytes()
     assert stderr, "the gateway process wrote nothing at DEBUG"
     assert_clean("the gateway process's stderr", stderr, forms)
+    assert_no_credentials("the gateway process's stderr at DEBUG", stderr, exchanged)
     engine = build_engine(process.settings())
     try:
         assert_clean("the database rows", b"\n".join(database_rows(engine)), forms)

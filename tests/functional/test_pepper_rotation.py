@@ -41,7 +41,9 @@ SCREEN = {"purpose": "payment_screening", "legal_basis": "art6_1_c"}
 
 @pytest.fixture
 def keyless(database_url: str, tmp_path: Path) -> Iterator[Gateway]:
-    with running_gateway(database_url, tmp_path / "data", bootstrap_epoch=False) as running:
+    with running_gateway(
+        database_url, tmp_path / "data", bootstrap_epoch=False, unsafe_webhook_loopback=True
+    ) as running:
         yield running
 
 

@@ -233,6 +233,7 @@ def test_allowed_decision_without_quota_fails_closed(services: Services) -> None
     with pytest.raises(PermissionDeniedError) as denied:
         charge(services, 1, None)
     assert denied.value.reasons == ("quota-undefined",)
+    assert "GDPR Art. 25(2)" in denied.value.references["quota-undefined"]
     assert denied.value.audited
     assert last_entry(services)["reasons"] == ["quota-undefined"]
     assert usage(services) == {}

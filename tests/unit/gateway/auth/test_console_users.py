@@ -32,6 +32,7 @@ from gateway.errors import (
     ConflictError,
     InvalidRequestError,
     PermissionDeniedError,
+    TooManyRequestsError,
 )
 from gateway.partners.service import Actor, PartnerRegistry
 
@@ -165,14 +166,12 @@ def test_codes_from_the_neighbouring_step_are_accepted(env: Env, anna: NewConsol
 
 def test_lockout_after_repeated_failures(env: Env, anna: NewConsoleUser) -> None:
     for _ in range(env.settings.console_max_failed_signins - 1):
-        assert isinstance(
-            env.sign_in(anna, password="guess guess guess").error, CredentialRefusedError
-        )
+        _assert_the_common_refusal(env.sign_in(anna, password="guess guess guess"))
     locking = env.sign_in(anna, password="guess guess guess")
-    _assert_the_common_refusal(locking)
+    _assert_the_lockout(locking, env.settings.console_lockout_seconds)
     # Even the right password is refused while locked.
     env.clock.current = START + timedelta(seconds=60)
-    _assert_the_common_refusal(env.sign_in(anna))
+    _assert_the_lockout(env.sign_in(anna), env.settings.console_lockout_seconds - 60)
     env.clock.current = START + timedelta(seconds=env.settings.console_lockout_seconds + 1)
     assert env.sign_in(anna).error is None
     reasons = [reasons for _tag, reasons, _user in env.signin_audit()]
@@ -187,7 +186,14 @@ def _assert_the_common_refusal(outcome: SignInOutcome) -> None:
         "signin-failed",
         "wrong username, password or code",
     )
-    assert getattr(outcome.error, "retry_after", None) is None  # no Retry-After either
+    assert getattr(outcome.error, "retry_after", None) is None
+
+
+def _assert_the_lockout(outcome: SignInOutcome, seconds: int) -> None:
+    assert isinstance(outcome.error, TooManyRequestsError)
+    assert outcome.error.status == 429
+    assert outcome.error.reason == "too many failed sign-ins with this name; try again later"
+    assert outcome.error.retry_after == seconds
 
 
 @dataclass(frozen=True)
@@ -220,16 +226,24 @@ def test_a_failed_sign_in_never_tells_whether_the_name_exists(
         return outcome, list(hashing.work)
 
     attempt("warm-up-name", PASSWORD)  # the shared stand-in hash is made once per process
-    for _ in range(env.settings.console_max_failed_signins + 1):
-        known = attempt("anna", "guess guess guess")  # the last ones find the account locked
+    limit = env.settings.console_max_failed_signins
+    for n in range(1, limit + 2):
+        known = attempt("anna", "guess guess guess")
         unknown = attempt("nobody-here", "guess guess guess")
         for outcome, work in (known, unknown):
-            _assert_the_common_refusal(outcome)
-            assert work == ["verify"]
+            if n < limit:  # a wrong password and an unknown name: one answer, one verification
+                _assert_the_common_refusal(outcome)
+                assert work == ["verify"]
+            elif n == limit:  # the limit locks the real name and the unknown one alike
+                _assert_the_lockout(outcome, env.settings.console_lockout_seconds)
+                assert work == ["verify"]
+            else:  # locked: refused before any password work, for both
+                _assert_the_lockout(outcome, env.settings.console_lockout_seconds)
+                assert work == []
     with transaction(env.factory) as session:
         user = session.scalar(select(ConsoleUser).where(ConsoleUser.username == "anna"))
         assert user is not None
-        assert user.locked_until is not None  # the account did lock, silently
+        assert user.locked_until is not None
 
 
 def test_session_lifetimes_and_sign_out(env: Env, anna: NewConsoleUser) -> None:
