@@ -2,6 +2,7 @@
 # Each target creates .venv on first use and installs the locked dependencies into it.
 
 PYTHON ?= python3
+PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -20,8 +21,8 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-demo: $(STAMP) ## Run the gateway with a demo of the whole flow (SQLite, embedded Rego)
-	$(BIN)/ppsgate demo
+demo: $(STAMP) ## Run the gateway with a demo of the whole flow (SQLite, embedded Rego; PORT=8000)
+	$(BIN)/ppsgate demo --port $(PORT)
 
 test: $(STAMP) lint ## Run the whole test suite (lint, types, tests on SQLite and PostgreSQL)
 	$(BIN)/python -m pytest
