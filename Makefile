@@ -40,7 +40,7 @@ bench: $(STAMP) ## Run the benchmarks (they print figures and ratios)
 docs: $(STAMP) ## Regenerate the generated docs (CLI reference)
 	$(BIN)/python -m gateway.cli.reference > docs/cli-reference.md
 
-lock: ## Re-resolve requirements.lock from pyproject.toml
+lock: $(STAMP) ## Re-resolve requirements.lock from pyproject.toml (uv, a dev dependency)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra pg --python-version 3.11 -o requirements.lock
 
 clean: ## Remove the virtual environment and caches
