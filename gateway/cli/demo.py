@@ -77,9 +77,10 @@ def _run(
             services.audit.sign_checkpoint(session)
         sth = httpx.get(f"{server.url}/v1/audit/sth", timeout=10).json()
         _print_summary(console, directory, log, sth)
-        next_steps.show(console, next_steps.build(server.url, accounts, clients.values()))
         if not serve:
+            console.print("Not serving (--no-serve): the console and connector next steps need it.")
             return
+        next_steps.show(console, next_steps.build(server.url, accounts, clients.values()))
         console.print(
             f"\n[bold]Serving the gateway on {server.url}[/] (OpenAPI docs: {server.url}/docs). "
             "Ctrl-C stops."
