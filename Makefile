@@ -21,8 +21,8 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-demo: $(STAMP) ## Run the gateway with a demo of the whole flow (SQLite, embedded Rego; PORT=8000)
-	$(BIN)/ppsgate demo --port $(PORT)
+demo: $(STAMP) ## Run the gateway with a demo of the whole flow (SQLite, embedded Rego; PORT=, DEMO_DIR=)
+	$(BIN)/ppsgate demo --port $(PORT) $(if $(DEMO_DIR),--data-dir $(DEMO_DIR))
 
 test: $(STAMP) lint ## Run the whole test suite (lint, types, tests on SQLite and PostgreSQL)
 	$(BIN)/python -m pytest

@@ -47,7 +47,7 @@ def claimed_directory(path: Path) -> Iterator[Path]:
         except BlockingIOError:
             raise ConfigurationError(
                 f"another demo is running on {path}; stop it first, or give this one its own "
-                "--data-dir (and --port)",
+                "--data-dir and --port (make demo DEMO_DIR=... PORT=...)",
                 field="data_dir",
             ) from None
         yield path
