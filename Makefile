@@ -2,6 +2,7 @@
 # Each target creates .venv on first use and installs the locked dependencies into it.
 
 PYTHON ?= python3
+PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -20,8 +21,8 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-demo: $(STAMP) ## Run the gateway with a demo of the whole flow (SQLite, embedded Rego)
-	$(BIN)/ppsgate demo
+demo: $(STAMP) ## Run the gateway with a demo of the whole flow (SQLite, embedded Rego; PORT=, DEMO_DIR=)
+	$(BIN)/ppsgate demo --port $(PORT) $(if $(DEMO_DIR),--data-dir $(DEMO_DIR))
 
 test: $(STAMP) lint ## Run the whole test suite (lint, types, tests on SQLite and PostgreSQL)
 	$(BIN)/python -m pytest
@@ -39,7 +40,7 @@ bench: $(STAMP) ## Run the benchmarks (they print figures and ratios)
 docs: $(STAMP) ## Regenerate the generated docs (CLI reference)
 	$(BIN)/python -m gateway.cli.reference > docs/cli-reference.md
 
-lock: ## Re-resolve requirements.lock from pyproject.toml
+lock: $(STAMP) ## Re-resolve requirements.lock from pyproject.toml (uv, a dev dependency)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra pg --python-version 3.11 -o requirements.lock
 
 clean: ## Remove the virtual environment and caches

@@ -22,6 +22,7 @@ from gateway.db import build_engine, build_session_factory, transaction
 from gateway.disputes.routes import router as disputes_router
 from gateway.errors import StorageUnavailableError
 from gateway.feedback.routes import router as feedback_router
+from gateway.home import router as home_router
 from gateway.indicators.routes import router as indicators_router
 from gateway.keys.pepper_binding import check_bindings
 from gateway.keys.routes import router as keys_router
@@ -132,6 +133,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         disputes_router,
         feedback_router,
         keys_router,
+        home_router,
     ):
         app.include_router(router)
     mount_console(app)

@@ -6,6 +6,7 @@ server a deployment runs, on a loopback port, so nothing in between is simulated
 
 from __future__ import annotations
 
+import errno
 import socket
 import threading
 import time
@@ -20,6 +21,38 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
         return int(probe.getsockname()[1])
+
+
+def bind_listener(host: str, port: int) -> socket.socket:
+    """The listening socket, bound now: a port in use is a clear error before anything starts.
+
+    Binding before the data directory or database is touched means a second gateway or demo
+    on a busy port stops without harming the one that is serving; the socket is then handed
+    to uvicorn, so nothing else can take the port in between.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+        listener.listen(2048)
+    except OSError as exc:
+        listener.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigurationError(
+                f"port {port} on {host} is in use (another gateway or demo is serving there); "
+                f"choose another with --port (make demo PORT={_another(port)})",
+                field="port",
+            ) from None
+        raise ConfigurationError(
+            f"cannot listen on {host}:{port}: {exc.strerror}", field="host"
+        ) from None
+    listener.set_inheritable(True)
+    return listener
+
+
+def _another(port: int) -> int:
+    return port + 1 if port < 65535 else 8001
 
 
 def _config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
@@ -38,11 +71,24 @@ def _config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
 class BackgroundServer:
     """uvicorn in a daemon thread; ``start`` returns once the socket accepts connections."""
 
-    def __init__(self, app: FastAPI, *, host: str = "127.0.0.1", port: int | None = None) -> None:
+    def __init__(
+        self,
+        app: FastAPI,
+        *,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        listener: socket.socket | None = None,
+    ) -> None:
         self.host = host
-        self.port = port or free_port(host)
+        if listener is not None:
+            self.port = int(listener.getsockname()[1])
+        else:
+            self.port = port or free_port(host)
         self._server = uvicorn.Server(_config(app, self.host, self.port))
-        self._thread = threading.Thread(target=self._server.run, name="ppsgate-server", daemon=True)
+        sockets = [listener] if listener is not None else None
+        self._thread = threading.Thread(
+            target=self._server.run, args=(sockets,), name="ppsgate-server", daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -69,5 +115,9 @@ class BackgroundServer:
 
 
 def serve_forever(app: FastAPI, host: str, port: int) -> None:
-    """Serve in the foreground until Ctrl-C."""
-    uvicorn.Server(_config(app, host, port)).run()
+    """Serve in the foreground until Ctrl-C (a port in use is a clear error first)."""
+    listener = bind_listener(host, port)
+    try:
+        uvicorn.Server(_config(app, host, port)).run(sockets=[listener])
+    finally:
+        listener.close()

@@ -52,7 +52,17 @@ from connectors.workflows.rows import hash_on_the_fly, looks_hashed
 InputFile = Annotated[
     Path, typer.Argument(metavar="FILE", help="`hash` output, or raw with --salt-file.")
 ]
-BatchSize = Annotated[int, typer.Option(min=1, max=10_000, help="Items per request.")]
+BatchSize = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        max=10_000,
+        help="Items per request, at most 10,000 (the gateway's largest batch). Each item "
+        "counts against the purpose's quota per client and partner and window: "
+        "indicator_submission ships 100,000 per client an hour, ten full batches; past it "
+        "the gateway answers 429 until the window ends (docs/policies.md, Quotas).",
+    ),
+]
 
 watch_app = typer.Typer(
     help="Maintain your watch list (your own customers' tokens).", no_args_is_help=True

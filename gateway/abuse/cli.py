@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from gateway.abuse.models import AlertStatus, QuotaScope
 from gateway.abuse.queries import list_alerts, list_usage
-from gateway.config import load_settings
+from gateway.datadir import operator_settings
 from gateway.db import build_engine, build_session_factory, transaction
 
 app = typer.Typer(help="Quotas and enumeration alerts.", no_args_is_help=True)
@@ -30,7 +30,7 @@ def _out() -> Console:
 
 @contextmanager
 def _session() -> Iterator[Session]:
-    engine = build_engine(load_settings())
+    engine = build_engine(operator_settings())
     try:
         with transaction(build_session_factory(engine)) as session:
             yield session

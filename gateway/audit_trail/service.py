@@ -8,7 +8,10 @@ Appending has two halves:
    transaction-scoped advisory lock on that number; nothing is serialised, so audited
    requests commit concurrently (group commit) like any other write. On SQLite the number is
    a counter in the head row, which is transactional and serialised by SQLite's single writer
-   anyway. The action and its entry commit together or not at all.
+   anyway, across processes too (an operator command beside a serving gateway): the
+   ``UPDATE ... RETURNING`` takes the database's write lock, and the driver opens the
+   transaction at its first write, so the counter is never read from an older snapshot. The
+   action and its entry commit together or not at all.
 2. The *sequencer* (:mod:`gateway.audit_trail.sequencer`, run by the background scheduler
    and before every checkpoint) folds committed entries into the Merkle tree in sequence
    order, O(log n) per entry. A number whose reservation was abandoned (the request rolled

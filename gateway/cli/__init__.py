@@ -12,7 +12,9 @@ import sys
 
 import click
 import typer
+import typer.main
 from rich.console import Console
+from typer.core import TyperGroup
 
 from gateway.abuse import cli as abuse_cli
 from gateway.cli import audit as audit_cli
@@ -25,6 +27,7 @@ from gateway.cli import pepper as pepper_cli
 from gateway.cli import policy as policy_cli
 from gateway.cli import purge as purge_cli
 from gateway.cli import user as user_cli
+from gateway.datadir import add_data_dir_option
 from gateway.errors import GatewayError
 
 app = typer.Typer(
@@ -47,12 +50,43 @@ app.command(name="serve")(demo_cli.serve)
 app.command(name="purge")(purge_cli.purge_command)
 
 
+# Commands that work on no gateway data directory of their own: the demo has its own
+# --data-dir, serve reads PPSGATE_* like its workers, evaluators and witnesses are separate
+# parties, these audit commands work from a URL, a receipt or a new key file, and these policy
+# commands from a bundle directory.
+NO_DATA_DIR = (
+    "demo",
+    "serve",
+    "evaluator",
+    "audit verify",
+    "audit check-receipt",
+    "audit keygen",
+    "audit witness",
+    "policy test",
+    "policy explain",
+    "policy bundle",
+    "policy register",
+    "policy diff",
+)
+
+
+def command() -> TyperGroup:
+    """The command tree, with ``--data-dir`` on every command that works on a gateway's data."""
+    tree = typer.main.get_command(app)
+    if not isinstance(tree, TyperGroup):  # pragma: no cover - the app has sub-commands
+        raise TypeError("ppsgate's command tree is not a group")
+    add_data_dir_option(tree, skip=NO_DATA_DIR)
+    return tree
+
+
 def main() -> None:
     """Run the CLI; turn expected errors into one line and exit code 1."""
     try:
-        app(standalone_mode=False)
+        command()(standalone_mode=False)
     except GatewayError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc.diagnostics()}", highlight=False)
+        Console(stderr=True, soft_wrap=True).print(
+            f"[bold red]error:[/] {exc.diagnostics()}", highlight=False
+        )
         sys.exit(1)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

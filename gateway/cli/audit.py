@@ -38,7 +38,7 @@ from gateway.audit_trail.errors import AuditVerificationError
 from gateway.audit_trail.keys import load_key_file, write_key_file
 from gateway.audit_trail.service import build_audit_trail
 from gateway.audit_trail.store import format_time
-from gateway.config import load_settings
+from gateway.datadir import operator_settings
 from gateway.db import build_engine, build_session_factory, transaction
 from gateway.errors import ConfigurationError, InvalidRequestError
 
@@ -258,7 +258,7 @@ def proof_command(
             )
         text = response.text
     else:
-        settings = load_settings()
+        settings = operator_settings()
         trail = build_audit_trail(settings)
         engine = build_engine(settings)
         try:
@@ -300,7 +300,7 @@ def check_receipt_command(
 @app.command("checkpoint")
 def checkpoint_command() -> None:
     """Sign a checkpoint of the configured log now (if it grew since the last one)."""
-    settings = load_settings()
+    settings = operator_settings()
     trail = build_audit_trail(settings)
     engine = build_engine(settings)
     try:
@@ -320,7 +320,7 @@ def export_command(
     details: Annotated[bool, typer.Option(help="Include retained detail records.")] = False,
 ) -> None:
     """Export the whole log (up to its newest checkpoint) for offline verification."""
-    settings = load_settings()
+    settings = operator_settings()
     trail = build_audit_trail(settings)
     engine = build_engine(settings)
     try:
@@ -359,7 +359,7 @@ def keygen_command(
 @app.command("public-key")
 def public_key_command() -> None:
     """Print the configured log's verifier key."""
-    sys.stdout.write(build_audit_trail(load_settings()).verifier_key + "\n")
+    sys.stdout.write(build_audit_trail(operator_settings()).verifier_key + "\n")
 
 
 WitnessKeyOption = Annotated[

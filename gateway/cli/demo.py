@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from pathlib import Path
 from typing import Annotated
@@ -17,12 +18,20 @@ from gateway.app import build_services, create_app
 from gateway.asgi import app_from_environment
 from gateway.config import load_settings
 from gateway.db import transaction
-from gateway.demo import custody, story
-from gateway.demo.cast import CUSTODIAN, PARTNERS
-from gateway.demo.privacy import cast_identifiers, leaked
-from gateway.demo.setup import default_demo_dir, demo_settings, fresh_directory, register_partners
+from gateway.demo import custody, next_steps, story
+from gateway.demo.accounts import create_console_accounts
+from gateway.demo.cast import CUSTODIAN, ORGANISATIONS, PARTNERS
+from gateway.demo.privacy import scan_in_child
+from gateway.demo.setup import (
+    DemoClient,
+    claimed_directory,
+    default_demo_dir,
+    demo_settings,
+    fresh_directory,
+    register_partners,
+)
 from gateway.errors import ConfigurationError
-from gateway.server import BackgroundServer, free_port, serve_forever
+from gateway.server import BackgroundServer, bind_listener, serve_forever
 
 Host = Annotated[str, typer.Option(help="Address to serve on.")]
 Port = Annotated[int, typer.Option(min=1, max=65535, help="Port to serve on.")]
@@ -33,49 +42,45 @@ def demo(
     port: Port = 8000,
     serve: Annotated[bool, typer.Option(help="Keep serving after the demo (Ctrl-C stops).")] = True,
     data_dir: Annotated[
-        Path | None, typer.Option(help="Demo data directory (emptied first).")
+        Path | None,
+        typer.Option(help="Demo data directory (emptied first; refused while a demo uses it)."),
     ] = None,
 ) -> None:
     """Play the fraud scenarios on the embedded defaults, then keep serving the gateway."""
-    console = Console()
     directory = (data_dir or default_demo_dir()).expanduser().resolve()
-    fresh_directory(directory)
-    port = port if serve else free_port(host)
+    # The port and the directory are claimed before anything is removed: a second demo
+    # stops here with a clear error and leaves a serving one untouched.
+    listener = bind_listener(host, port if serve else 0)
+    try:
+        with claimed_directory(directory):
+            fresh_directory(directory)
+            _run(Console(), directory, listener, host=host, serve=serve)
+    finally:
+        listener.close()
+
+
+def _run(
+    console: Console, directory: Path, listener: socket.socket, *, host: str, serve: bool
+) -> None:
+    port = int(listener.getsockname()[1])
     settings = demo_settings(directory, public_url=f"http://{host}:{port}")
     services = build_services(settings)
     app = create_app(settings, services=services)
     clients = register_partners(services, directory, (*PARTNERS, CUSTODIAN))
     custodian = clients.pop(CUSTODIAN.partner_id)
-    server = BackgroundServer(app, host=host, port=port).start()
+    accounts = create_console_accounts(services)
+    server = BackgroundServer(app, host=host, listener=listener).start()
     try:
         keys = custody.distribute(server.url, custodian, clients, directory)
-        log = story.StoryLog()
-        log.add(
-            "0 key custody",
-            CUSTODIAN.partner_id,
-            f"creates and activates epoch {keys.epoch}",
-            f"envelopes for {len(keys.kinds)} partners; key {keys.custodian_key[:24]}…",
-        )
-        for partner_id, kinds in keys.kinds.items():
-            log.add(
-                "0 key custody",
-                partner_id,
-                "fetches and opens its envelope",
-                "type keys: " + ", ".join(kinds),
-            )
-        connections = {
-            partner_id: GatewayClient(server.url, demo_client.client_id, demo_client.keys)
-            for partner_id, demo_client in clients.items()
-        }
-        log = story.play(story.Partners(connections, keys.tokenisers, log))
-        for connection in connections.values():
-            connection.close()
+        log = _play(server.url, keys, clients)
         with transaction(services.session_factory) as session:
             services.audit.sign_checkpoint(session)
         sth = httpx.get(f"{server.url}/v1/audit/sth", timeout=10).json()
         _print_summary(console, directory, log, sth)
         if not serve:
+            console.print("Not serving (--no-serve): the console and connector next steps need it.")
             return
+        next_steps.show(console, next_steps.build(server.url, accounts, clients.values()))
         console.print(
             f"\n[bold]Serving the gateway on {server.url}[/] (OpenAPI docs: {server.url}/docs). "
             "Ctrl-C stops."
@@ -88,13 +93,39 @@ def demo(
         services.engine.dispose()
 
 
+def _play(url: str, keys: custody.Distribution, clients: dict[str, DemoClient]) -> story.StoryLog:
+    log = story.StoryLog()
+    log.add(
+        "0 key custody",
+        CUSTODIAN.partner_id,
+        f"creates and activates epoch {keys.epoch}",
+        f"envelopes for {len(keys.kinds)} partners; key {keys.custodian_key[:24]}…",
+    )
+    for partner_id, kinds in keys.kinds.items():
+        log.add(
+            "0 key custody",
+            partner_id,
+            "fetches and opens its envelope",
+            "type keys: " + ", ".join(kinds),
+        )
+    connections = {
+        partner_id: GatewayClient(url, demo_client.client_id, demo_client.keys)
+        for partner_id, demo_client in clients.items()
+    }
+    try:
+        return story.play(story.Partners(connections, keys.tokenisers, log))
+    finally:
+        for connection in connections.values():
+            connection.close()
+
+
 def _print_summary(
     console: Console, directory: Path, log: story.StoryLog, sth: dict[str, object]
 ) -> None:
     partners = Table(title="Partners (each with its own private_key_jwt client)")
     for column in ("partner", "name", "sector"):
         partners.add_column(column)
-    for partner in (*PARTNERS, CUSTODIAN):
+    for partner in (*PARTNERS, CUSTODIAN, *ORGANISATIONS):
         partners.add_row(partner.partner_id, partner.name, partner.sector)
     console.print(partners)
 
@@ -105,15 +136,13 @@ def _print_summary(
         steps.add_row(step.scenario, step.actor, step.action, step.outcome)
     console.print(steps)
 
-    files = sorted(p for p in directory.rglob("ppsgate.sqlite3*") if p.is_file())
-    found = leaked(files, cast_identifiers())
+    found = scan_in_child(directory)  # never open the serving database's files here
     checks = Table(title="Checks", show_header=False)
     checks.add_row("HTTP requests by partners", str(log.requests))
     checks.add_row("audit log size (signed tree head)", str(sth.get("tree_size")))
     checks.add_row("audit root hash", str(sth.get("root_hash")))
     checks.add_row(
-        "identifiers in the clear in the database",
-        "none" if not found else ", ".join(sorted({str(p.name) for p, _ in found})),
+        "identifiers in the clear in the database", "none" if not found else ", ".join(found)
     )
     checks.add_row("data directory", str(directory))
     console.print(checks)

@@ -17,7 +17,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from gateway.app import build_services
-from gateway.config import load_settings
+from gateway.datadir import operator_settings
 from gateway.db import transaction
 from gateway.errors import InvalidRequestError
 from gateway.keys.models import KeyEnvelope
@@ -38,7 +38,7 @@ def _actor() -> Actor:
 @app.command("list")
 def list_epochs() -> None:
     """Epochs, states, overlap windows, envelopes held and fetched."""
-    services = build_services(load_settings())
+    services = build_services(operator_settings())
     try:
         with transaction(services.session_factory) as session:
             custody = KeyCustody(session, services, _actor())
@@ -97,7 +97,7 @@ def revoke_custodian(
             "confirm with --yes: no epoch can be created until a new custodian registers",
             field="--yes",
         )
-    services = build_services(load_settings())
+    services = build_services(operator_settings())
     try:
         with transaction(services.session_factory) as session:
             revoked = KeyCustody(session, services, _actor()).revoke_custodian()

@@ -18,7 +18,8 @@ from rich.console import Console
 from rich.table import Table
 
 from gateway.audit_trail.service import build_audit_trail
-from gateway.config import Settings, load_settings
+from gateway.config import Settings
+from gateway.datadir import operator_settings
 from gateway.db import build_engine, build_session_factory, transaction
 from gateway.errors import InvalidRequestError
 from gateway.migrate import upgrade
@@ -33,7 +34,7 @@ out = Console(highlight=False, soft_wrap=True)
 @contextmanager
 def registry_context() -> Iterator[tuple[PartnerRegistry, Settings]]:
     """Settings, migrated database and one audited transaction for a registry command."""
-    settings = load_settings()
+    settings = operator_settings()
     engine = build_engine(settings)
     try:
         upgrade(engine)

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gateway.app import build_services
-from gateway.config import load_settings
+from gateway.datadir import operator_settings
 from gateway.keys.pepper_binding import KeyUse
 from gateway.keys.pepper_rotation import add_key, prune_keys, uses
 from gateway.pepper import pepper_path
@@ -29,7 +29,7 @@ app = typer.Typer(help="K_gw, the pepper of tokens at rest: key ring status and 
 
 @contextmanager
 def _services() -> Iterator[Services]:
-    services = build_services(load_settings())
+    services = build_services(operator_settings())
     try:
         yield services
     finally:

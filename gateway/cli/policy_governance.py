@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.audit_trail.service import AuditTrail, build_audit_trail
 from gateway.clock import Clock, SystemClock
-from gateway.config import load_settings
+from gateway.datadir import operator_settings
 from gateway.db import build_engine, build_session_factory, transaction
 from gateway.migrate import upgrade
 from gateway.policy.bundle import load_bundle
@@ -26,7 +26,7 @@ Digest = Annotated[str, typer.Argument(help="Version digest (at least 8 hex char
 
 
 def _governance_session() -> tuple[Engine, sessionmaker[Session], AuditTrail, Clock]:
-    settings = load_settings()
+    settings = operator_settings()
     engine = build_engine(settings)
     upgrade(engine)
     clock = SystemClock()

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gateway.app import build_services
-from gateway.config import load_settings
+from gateway.datadir import operator_settings
 from gateway.db import transaction
 from gateway.retention import purge
 
@@ -17,7 +17,7 @@ from gateway.retention import purge
 def purge_command() -> None:
     """Delete expired indicators, stale idempotency records, audit details past retention
     and quota bookkeeping of ended windows."""
-    services = build_services(load_settings())
+    services = build_services(operator_settings())
     try:
         with transaction(services.session_factory) as session:
             counts = purge(

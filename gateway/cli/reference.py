@@ -19,7 +19,7 @@ HEADER = (
 
 
 def _docs(app: typer.Typer, name: str) -> str:
-    command = typer.main.get_command(app)
+    command = gateway.cli.command() if app is gateway.cli.app else typer.main.get_command(app)
     context = typer.Context(command, info_name=name)
     return typer.cli.get_docs_for_click(obj=command, ctx=context, name=name)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from schwifty import IBAN
 
-from gateway.auth.permissions import Scope
+from gateway.auth.permissions import Role, Scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +39,53 @@ PARTNERS = (
 # The partnership's key custodian: a trusted third party, not the gateway operator.
 CUSTODIAN = DemoPartner(
     "custodian-pps", "Sleutelbeheer Stichting PPS (demo)", "partnership_dpo", (Scope.KEYS_CUSTODY,)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOrganisation:
+    """A member of the partnership without a connector: its people use the console only."""
+
+    partner_id: str
+    name: str
+    sector: str
+
+
+ORGANISATIONS = (
+    DemoOrganisation("dpo-pps", "Functionaris gegevensbescherming PPS (demo)", "partnership_dpo"),
+    DemoOrganisation("helpdesk-pps", "Vragenloket PPS (demo)", "helpdesk"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoUser:
+    """A console account the demo creates, to sign in with at once."""
+
+    username: str
+    role: Role
+    partner_id: str
+    sees: str
+
+
+CONSOLE_USERS = (
+    DemoUser(
+        "dpo.demo",
+        Role.PARTNERSHIP_DPO,
+        "dpo-pps",
+        "the partnership's DPO: every audit entry, policies, the Art. 30 register",
+    ),
+    DemoUser(
+        "fg.bank-a",
+        Role.PRIVACY_OFFICER,
+        "bank-a",
+        "bank-a's privacy officer: bank-a's own audit entries, policies",
+    ),
+    DemoUser(
+        "vragenloket.demo",
+        Role.HELPDESK,
+        "helpdesk-pps",
+        "the legal help desk: the policy simulator and its register of answers",
+    ),
 )
 
 # The seller who never delivers: an account at bank-a.

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import secrets
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,21 +21,62 @@ from gateway.partners.service import Actor, PartnerRegistry
 from gateway.services import Services
 
 MARKER = ".ppsgate-demo"
+LOCK = ".ppsgate-demo.lock"
 
 
 def default_demo_dir() -> Path:
     return default_data_dir() / "demo"
 
 
-def fresh_directory(path: Path) -> None:
-    """Empty ``path`` for a new demo, refusing to wipe anything that is not a demo directory."""
-    if path.exists() and any(path.iterdir()):
-        if not (path / MARKER).exists():
-            raise ConfigurationError(
-                f"{path} is not empty and not a demo directory; choose another --data-dir"
-            )
-        shutil.rmtree(path)
+@contextmanager
+def claimed_directory(path: Path) -> Iterator[Path]:
+    """Hold the demo directory for as long as this demo runs (and serves).
+
+    The lock is an exclusive ``flock`` on a file inside the directory, taken before anything
+    in it is removed and kept by the file's open descriptor until the demo ends (the
+    operating system drops it when the process dies). A second demo on the same directory
+    is refused while the first one holds it, so it can never empty a serving demo's
+    database and keys.
+    """
+    _refuse_foreign(path)
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(path / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigurationError(
+                f"another demo is running on {path}; stop it first, or give this one its own "
+                "--data-dir and --port (make demo DEMO_DIR=... PORT=...)",
+                field="data_dir",
+            ) from None
+        yield path
+    finally:
+        os.close(descriptor)
+
+
+def _refuse_foreign(path: Path) -> None:
+    if (
+        path.exists()
+        and any(entry.name != LOCK for entry in path.iterdir())
+        and not (path / MARKER).exists()
+    ):
+        raise ConfigurationError(
+            f"{path} is not empty and not a demo directory; choose another --data-dir",
+            field="data_dir",
+        )
+
+
+def fresh_directory(path: Path) -> None:
+    """Empty a claimed demo directory for a new run (its lock file stays, still held)."""
+    _refuse_foreign(path)
+    for entry in path.iterdir():
+        if entry.name == LOCK:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
     (path / MARKER).write_text("created by `ppsgate demo`; deleted by the next demo run\n")
 
 
