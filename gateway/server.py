@@ -9,6 +9,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Sequence
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -22,7 +24,22 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
-def _config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
+def proxy_options(forwarded_allow_ips: Sequence[str]) -> dict[str, Any]:
+    """uvicorn's forwarded-header options: trusted only from the listed proxy addresses.
+
+    uvicorn on its own trusts ``X-Forwarded-*`` from 127.0.0.1 (or ``$FORWARDED_ALLOW_IPS``);
+    the gateway trusts them from nobody unless ``PPSGATE_FORWARDED_ALLOW_IPS`` names the
+    TLS-terminating proxy, so a client that reaches the socket directly cannot claim https
+    or another address.
+    """
+    if not forwarded_allow_ips:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(forwarded_allow_ips)}
+
+
+def _config(
+    app: FastAPI, host: str, port: int, forwarded_allow_ips: Sequence[str] = ()
+) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         host=host,
@@ -32,16 +49,24 @@ def _config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
         log_level="warning",
         access_log=False,
         lifespan="on",
+        **proxy_options(forwarded_allow_ips),
     )
 
 
 class BackgroundServer:
     """uvicorn in a daemon thread; ``start`` returns once the socket accepts connections."""
 
-    def __init__(self, app: FastAPI, *, host: str = "127.0.0.1", port: int | None = None) -> None:
+    def __init__(
+        self,
+        app: FastAPI,
+        *,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        forwarded_allow_ips: Sequence[str] = (),
+    ) -> None:
         self.host = host
         self.port = port or free_port(host)
-        self._server = uvicorn.Server(_config(app, self.host, self.port))
+        self._server = uvicorn.Server(_config(app, self.host, self.port, forwarded_allow_ips))
         self._thread = threading.Thread(target=self._server.run, name="ppsgate-server", daemon=True)
 
     @property
@@ -68,6 +93,8 @@ class BackgroundServer:
         self.stop()
 
 
-def serve_forever(app: FastAPI, host: str, port: int) -> None:
+def serve_forever(
+    app: FastAPI, host: str, port: int, forwarded_allow_ips: Sequence[str] = ()
+) -> None:
     """Serve in the foreground until Ctrl-C."""
-    uvicorn.Server(_config(app, host, port)).run()
+    uvicorn.Server(_config(app, host, port, forwarded_allow_ips)).run()

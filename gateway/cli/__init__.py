@@ -19,6 +19,7 @@ from gateway.cli import audit as audit_cli
 from gateway.cli import db as db_cli
 from gateway.cli import demo as demo_cli
 from gateway.cli import evaluator as evaluator_cli
+from gateway.cli import init as init_cli
 from gateway.cli import keys as keys_cli
 from gateway.cli import partner as partner_cli
 from gateway.cli import pepper as pepper_cli
@@ -43,6 +44,7 @@ app.add_typer(pepper_cli.app, name="pepper")
 app.add_typer(policy_cli.app, name="policy")
 app.add_typer(user_cli.app, name="user")
 app.command(name="demo")(demo_cli.demo)
+app.command(name="init")(init_cli.init)
 app.command(name="serve")(demo_cli.serve)
 app.command(name="purge")(purge_cli.purge_command)
 

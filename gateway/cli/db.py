@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from gateway.config import load_settings
+from gateway.config import load_database_settings
 from gateway.db import build_engine
 from gateway.migrate import current_heads, upgrade
 
@@ -14,8 +14,8 @@ app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 
 @app.command("upgrade")
 def upgrade_command() -> None:
-    """Apply all migrations to the configured database (SQLite or PostgreSQL)."""
-    settings = load_settings()
+    """Apply all migrations to the configured database (SQLite or PostgreSQL); needs no key."""
+    settings = load_database_settings()
     engine = build_engine(settings)
     try:
         upgrade(engine)

@@ -22,7 +22,7 @@ from gateway.demo.cast import CUSTODIAN, PARTNERS
 from gateway.demo.privacy import cast_identifiers, leaked
 from gateway.demo.setup import default_demo_dir, demo_settings, fresh_directory, register_partners
 from gateway.errors import ConfigurationError
-from gateway.server import BackgroundServer, free_port, serve_forever
+from gateway.server import BackgroundServer, free_port, proxy_options, serve_forever
 
 Host = Annotated[str, typer.Option(help="Address to serve on.")]
 Port = Annotated[int, typer.Option(min=1, max=65535, help="Port to serve on.")]
@@ -142,7 +142,8 @@ def serve(
             field="workers",
         )
     if workers == 1:
-        serve_forever(app_from_environment(), host, port)  # the same app a worker builds
+        # The same app a worker builds; forwarded headers only from the configured proxy.
+        serve_forever(app_from_environment(), host, port, settings.forwarded_allow_ips)
         return
     # Each worker process builds its own app from the same PPSGATE_* environment; the audit
     # sequencer, checkpoint signer and counters coordinate through the database.
@@ -157,4 +158,5 @@ def serve(
         log_level="warning",
         access_log=False,
         lifespan="on",
+        **proxy_options(settings.forwarded_allow_ips),
     )
