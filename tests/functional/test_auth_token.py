@@ -363,7 +363,7 @@ def test_connector_names_the_url_it_used_and_the_one_the_gateway_expects(world: 
         world.bank.client_id,
         world.bank.keys,
         http_client=world.http,
-        clock=lambda: START.timestamp(),
+        clock=START.timestamp,
         max_attempts=1,
     )
     with pytest.raises(GatewayAPIError) as refusal:
