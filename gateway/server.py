@@ -17,6 +17,11 @@ from fastapi import FastAPI
 
 from gateway.errors import ConfigurationError
 
+# uvicorn's supervisor kills a worker that does not answer its ping within this many seconds
+# (uvicorn's default: 5) and starts another; a cold worker importing and building the app on
+# a busy machine takes longer and was killed and restarted for ever, never serving.
+WORKER_PING_SECONDS = 60
+
 
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:

@@ -22,9 +22,13 @@ from gateway.demo.cast import CUSTODIAN, PARTNERS
 from gateway.demo.privacy import cast_identifiers, leaked
 from gateway.demo.setup import default_demo_dir, demo_settings, fresh_directory, register_partners
 from gateway.errors import ConfigurationError
-from gateway.server import BackgroundServer, free_port, proxy_options, serve_forever
-
-WORKER_PING_SECONDS = 60
+from gateway.server import (
+    WORKER_PING_SECONDS,
+    BackgroundServer,
+    free_port,
+    proxy_options,
+    serve_forever,
+)
 
 Host = Annotated[str, typer.Option(help="Address to serve on.")]
 Port = Annotated[int, typer.Option(min=1, max=65535, help="Port to serve on.")]
@@ -160,9 +164,6 @@ def serve(
         log_level="warning",
         access_log=False,
         lifespan="on",
-        # uvicorn kills a worker that does not answer its supervisor's ping within this time
-        # (default 5 s) and starts another; a cold worker building the app on a busy machine
-        # takes longer, and would be killed and restarted for ever, never serving.
         timeout_worker_healthcheck=WORKER_PING_SECONDS,
         **proxy_options(settings.forwarded_allow_ips),
     )
