@@ -53,6 +53,7 @@ class GatewayAPIError(ConnectorError):
     ) -> None:
         super().__init__(f"HTTP {status}: {reason}", field=field)
         self.status = status
+        self.detail = reason
         self.code = code
         self.reasons = reasons
         self.request_id = request_id
@@ -229,12 +230,30 @@ class GatewayClient:
 
         response = self._send_with_retries("POST", self.token_url, build)
         if response.status_code != 200:
-            raise GatewayAPIError.from_response(response)
+            raise self._token_refusal(GatewayAPIError.from_response(response))
         body = response.json()
         lifetime = float(body.get("expires_in", 0))
         if not body.get("access_token") or lifetime <= 0:
             raise GatewayAPIError(response.status_code, "token response lacks a token or lifetime")
         return _Token(str(body["access_token"]), self._clock() + lifetime, lifetime)
+
+    def _token_refusal(self, error: GatewayAPIError) -> GatewayAPIError:
+        """Name the URL the connector used when the gateway expects another one."""
+        if "assertion-audience" not in (*error.reasons, error.code):
+            return error
+        # The gateway's detail names the URL it expects; the operator needs both side by side
+        # (a connector pointed at an internal address behind a TLS proxy, a wrong host).
+        return GatewayAPIError(
+            error.status,
+            f"the connector signed its assertion for {self.token_url} (gateway URL "
+            f"{self.base_url}) but the gateway expects another token endpoint: "
+            f"{error.detail}; set the gateway URL to the gateway's "
+            "public https URL (PPSGATE_PUBLIC_URL on the gateway)",
+            field=error.field,
+            code=error.code,
+            reasons=error.reasons,
+            request_id=error.request_id,
+        )
 
     # -- requests ---------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import (
     BigInteger,
@@ -85,6 +86,10 @@ class UsedProof(EvaluatorBase):
 def build_engine(url: str) -> Engine:
     """An engine for the evaluator database; SQLite gets WAL and a busy timeout."""
     if url.startswith("sqlite"):
+        database = url.split(":///", 1)[-1]
+        if database and database != ":memory:":
+            # A fresh data directory: made here (owner only), as the gateway does for its own.
+            Path(database).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
@@ -103,9 +108,11 @@ def create_schema(engine: Engine) -> None:
     try:
         EvaluatorBase.metadata.create_all(engine)
     except SQLAlchemyError as exc:
-        raise StorageError(
-            f"cannot prepare the evaluator database ({type(exc).__name__})"
-        ) from None
+        # For the operator starting the service: which database, and the driver's first line
+        # (e.g. "unable to open database file", "password authentication failed").
+        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        where = engine.url.render_as_string(hide_password=True)
+        raise StorageError(f"cannot prepare the evaluator database {where}: {cause}") from None
 
 
 @contextmanager

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ClassVar
 from urllib.parse import urlsplit
 
 import platformdirs
@@ -173,6 +173,16 @@ class Settings(BaseSettings):
         "(http or https). Every other non-public address stays refused; production refuses "
         "this setting.",
     )
+    forwarded_allow_ips: list[str] = Field(
+        default_factory=list,
+        description="Addresses of the TLS-terminating reverse proxy whose X-Forwarded-For and "
+        "X-Forwarded-Proto headers `ppsgate serve` trusts (a JSON list; `*` trusts everyone, "
+        "only for a socket nobody else reaches); empty trusts no forwarded header.",
+    )
+
+    # Whether production requires the key files and public URL; the database-only settings
+    # (``db upgrade``) and ``init`` (which makes the keys) do without them.
+    keys_required: ClassVar[bool] = True
 
     @field_validator("database_url")
     @classmethod
@@ -242,9 +252,21 @@ class Settings(BaseSettings):
             )
         return self
 
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxy_addresses(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if value == "*":
+                continue
+            try:
+                ipaddress.ip_network(value, strict=False)
+            except ValueError:
+                raise ValueError(f"{value!r} is not an IP address or network (or *)") from None
+        return values
+
     @model_validator(mode="after")
     def _auth_production_rules(self) -> Settings:
-        if self.env is Environment.PRODUCTION:
+        if self.env is Environment.PRODUCTION and self.keys_required:
             if not self.public_url.startswith("https://"):
                 raise ValueError("PPSGATE_PUBLIC_URL must use https in production")
             if self.token_signing_key_file is None:
@@ -262,15 +284,13 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:
         if self.env is Environment.PRODUCTION:
-            missing = [
-                name
-                for name, value in (
-                    ("PPSGATE_DATABASE_URL", self.database_url),
+            required: list[tuple[str, object]] = [("PPSGATE_DATABASE_URL", self.database_url)]
+            if self.keys_required:
+                required += [
                     ("PPSGATE_PEPPER_FILE", self.pepper_file),
                     ("PPSGATE_AUDIT_SIGNING_KEY_FILE", self.audit_signing_key_file),
-                )
-                if not value
-            ]
+                ]
+            missing = [name for name, value in required if not value]
             if missing:
                 raise ValueError(
                     "production needs explicit "
@@ -300,10 +320,29 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+class DatabaseSettings(Settings):
+    """The settings of commands that touch only the schema (``ppsgate db upgrade``).
+
+    Production still needs an explicit database URL, but no key file and no public URL:
+    migrating a fresh database comes before the keys are distributed, and never needs them.
+    """
+
+    keys_required: ClassVar[bool] = False
+
+
 def load_settings(**overrides: object) -> Settings:
     """Build settings from the environment, turning validation errors into one clear line."""
+    return _load(Settings, overrides)
+
+
+def load_database_settings(**overrides: object) -> Settings:
+    """Settings for schema-only commands: production needs no key file (see DatabaseSettings)."""
+    return _load(DatabaseSettings, overrides)
+
+
+def _load(kind: type[Settings], overrides: dict[str, object]) -> Settings:
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return kind(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "settings"

@@ -22,7 +22,7 @@ import typer
 import typer.main
 from sqlalchemy.engine import make_url
 
-from gateway.config import Settings, load_settings
+from gateway.config import Settings, load_database_settings, load_settings
 from gateway.errors import ConfigurationError
 
 OPTION = "--data-dir"
@@ -68,12 +68,18 @@ def add_data_dir_option(command: Any, *, skip: Iterable[str] = (), prefix: str =
             sub.params.append(data_dir_option())
 
 
-def operator_settings(*, require_database: bool = True, **overrides: object) -> Settings:
-    """Settings for an operator command; refuse when no gateway database is where it looks."""
+def operator_settings(
+    *, require_database: bool = True, schema_only: bool = False, **overrides: object
+) -> Settings:
+    """Settings for an operator command; refuse when no gateway database is where it looks.
+
+    ``schema_only`` (``db upgrade``): production needs no key file for it.
+    """
     chosen = _chosen.get()
     if chosen is not None:
         overrides = {"data_dir": chosen, **overrides}
-    settings = load_settings(**overrides)
+    loader = load_database_settings if schema_only else load_settings
+    settings = loader(**overrides)
     if require_database:
         check_database_exists(settings, chosen=chosen is not None)
     return settings

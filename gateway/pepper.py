@@ -283,3 +283,17 @@ def load_pepper(settings: Settings) -> PepperRing:
     if settings.pepper_file is None and not path.exists():
         write_key_file(path, secrets.token_bytes(PEPPER_BYTES))
     return read_ring(path)
+
+
+def create_ring(path: Path, key: bytes) -> None:
+    """Create a new ring file holding ``key`` from epoch 1 (mode 0600, never overwriting)."""
+    if len(key) != PEPPER_BYTES:
+        raise ConfigurationError(f"pepper key must be {PEPPER_BYTES} bytes", field="pepper")
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise ConfigurationError(f"{path} exists already; refusing to overwrite a key") from None
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(RING_HEADER)
+        handle.write(f"1:{key.hex()}\n")

@@ -10,11 +10,18 @@ import errno
 import socket
 import threading
 import time
+from collections.abc import Sequence
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
 from gateway.errors import ConfigurationError
+
+# uvicorn's supervisor kills a worker that does not answer its ping within this many seconds
+# (uvicorn's default: 5) and starts another; a cold worker importing and building the app on
+# a busy machine takes longer and was killed and restarted for ever, never serving.
+WORKER_PING_SECONDS = 60
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -55,7 +62,22 @@ def _another(port: int) -> int:
     return port + 1 if port < 65535 else 8001
 
 
-def _config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
+def proxy_options(forwarded_allow_ips: Sequence[str]) -> dict[str, Any]:
+    """uvicorn's forwarded-header options: trusted only from the listed proxy addresses.
+
+    uvicorn on its own trusts ``X-Forwarded-*`` from 127.0.0.1 (or ``$FORWARDED_ALLOW_IPS``);
+    the gateway trusts them from nobody unless ``PPSGATE_FORWARDED_ALLOW_IPS`` names the
+    TLS-terminating proxy, so a client that reaches the socket directly cannot claim https
+    or another address.
+    """
+    if not forwarded_allow_ips:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(forwarded_allow_ips)}
+
+
+def _config(
+    app: FastAPI, host: str, port: int, forwarded_allow_ips: Sequence[str] = ()
+) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         host=host,
@@ -65,6 +87,7 @@ def _config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
         log_level="warning",
         access_log=False,
         lifespan="on",
+        **proxy_options(forwarded_allow_ips),
     )
 
 
@@ -78,13 +101,14 @@ class BackgroundServer:
         host: str = "127.0.0.1",
         port: int | None = None,
         listener: socket.socket | None = None,
+        forwarded_allow_ips: Sequence[str] = (),
     ) -> None:
         self.host = host
         if listener is not None:
             self.port = int(listener.getsockname()[1])
         else:
             self.port = port or free_port(host)
-        self._server = uvicorn.Server(_config(app, self.host, self.port))
+        self._server = uvicorn.Server(_config(app, self.host, self.port, forwarded_allow_ips))
         sockets = [listener] if listener is not None else None
         self._thread = threading.Thread(
             target=self._server.run, args=(sockets,), name="ppsgate-server", daemon=True
@@ -114,10 +138,12 @@ class BackgroundServer:
         self.stop()
 
 
-def serve_forever(app: FastAPI, host: str, port: int) -> None:
+def serve_forever(
+    app: FastAPI, host: str, port: int, forwarded_allow_ips: Sequence[str] = ()
+) -> None:
     """Serve in the foreground until Ctrl-C (a port in use is a clear error first)."""
     listener = bind_listener(host, port)
     try:
-        uvicorn.Server(_config(app, host, port)).run(sockets=[listener])
+        uvicorn.Server(_config(app, host, port, forwarded_allow_ips)).run(sockets=[listener])
     finally:
         listener.close()

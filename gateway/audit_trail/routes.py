@@ -452,8 +452,8 @@ def export(
 
 class SubjectAccessRequest(BaseModel):
     token: str = Field(
-        description="the subject's token (64 lowercase hex), computed by a partner or the "
-        "help desk; it is peppered here and never stored in the clear"
+        description="the subject's token (64 lowercase hex), computed by a partner holding the "
+        "type key of the identifier's type; it is peppered here and never stored in the clear"
     )
     epoch: int = Field(
         ge=1,

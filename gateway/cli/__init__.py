@@ -21,8 +21,10 @@ from gateway.cli import audit as audit_cli
 from gateway.cli import db as db_cli
 from gateway.cli import demo as demo_cli
 from gateway.cli import evaluator as evaluator_cli
+from gateway.cli import init as init_cli
 from gateway.cli import keys as keys_cli
 from gateway.cli import partner as partner_cli
+from gateway.cli import partner_offboard
 from gateway.cli import pepper as pepper_cli
 from gateway.cli import policy as policy_cli
 from gateway.cli import purge as purge_cli
@@ -41,20 +43,24 @@ app.add_typer(audit_cli.app, name="audit")
 app.add_typer(db_cli.app, name="db")
 app.add_typer(evaluator_cli.app, name="evaluator")
 app.add_typer(keys_cli.app, name="keys")
+partner_cli.app.command("offboard")(partner_offboard.offboard_command)
 app.add_typer(partner_cli.app, name="partner")
 app.add_typer(pepper_cli.app, name="pepper")
 app.add_typer(policy_cli.app, name="policy")
 app.add_typer(user_cli.app, name="user")
 app.command(name="demo")(demo_cli.demo)
+app.command(name="init")(init_cli.init)
 app.command(name="serve")(demo_cli.serve)
 app.command(name="purge")(purge_cli.purge_command)
 
 
-# Commands that work on no gateway data directory of their own: the demo has its own
+# Commands that work on no gateway data directory of their own: init makes key files only,
+# the demo has its own
 # --data-dir, serve reads PPSGATE_* like its workers, evaluators and witnesses are separate
 # parties, these audit commands work from a URL, a receipt or a new key file, and these policy
 # commands from a bundle directory.
 NO_DATA_DIR = (
+    "init",
     "demo",
     "serve",
     "evaluator",

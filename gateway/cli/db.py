@@ -14,8 +14,8 @@ app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 
 @app.command("upgrade")
 def upgrade_command() -> None:
-    """Apply all migrations to the configured database (SQLite or PostgreSQL)."""
-    settings = operator_settings(require_database=False)
+    """Apply all migrations to the configured database (SQLite or PostgreSQL); needs no key."""
+    settings = operator_settings(require_database=False, schema_only=True)
     engine = build_engine(settings)
     try:
         upgrade(engine)

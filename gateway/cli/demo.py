@@ -31,7 +31,13 @@ from gateway.demo.setup import (
     register_partners,
 )
 from gateway.errors import ConfigurationError
-from gateway.server import BackgroundServer, bind_listener, serve_forever
+from gateway.server import (
+    WORKER_PING_SECONDS,
+    BackgroundServer,
+    bind_listener,
+    proxy_options,
+    serve_forever,
+)
 
 Host = Annotated[str, typer.Option(help="Address to serve on.")]
 Port = Annotated[int, typer.Option(min=1, max=65535, help="Port to serve on.")]
@@ -171,7 +177,8 @@ def serve(
             field="workers",
         )
     if workers == 1:
-        serve_forever(app_from_environment(), host, port)  # the same app a worker builds
+        # The same app a worker builds; forwarded headers only from the configured proxy.
+        serve_forever(app_from_environment(), host, port, settings.forwarded_allow_ips)
         return
     # Each worker process builds its own app from the same PPSGATE_* environment; the audit
     # sequencer, checkpoint signer and counters coordinate through the database.
@@ -186,4 +193,6 @@ def serve(
         log_level="warning",
         access_log=False,
         lifespan="on",
+        timeout_worker_healthcheck=WORKER_PING_SECONDS,
+        **proxy_options(settings.forwarded_allow_ips),
     )

@@ -17,6 +17,9 @@ from typing import Annotated, Any
 import typer
 import uvicorn
 
+from connectors.oprf.errors import EvaluatorConfigError
+from connectors.oprf.pins import PINS_FORMAT, PINS_VERSION, parse_pins, pins_document
+from connectors.oprf.suite import SUITE
 from evaluator.app import create_app
 from evaluator.client_keys import client_entry, empty_document, parse_client_keys
 from evaluator.config import EvaluatorSettings, load_evaluator_settings
@@ -24,6 +27,7 @@ from evaluator.errors import EvaluatorServiceError
 from evaluator.keyring import KeyRing
 from evaluator.seeds import add_epoch, destroy_epoch
 from gateway.errors import ConfigurationError
+from gateway.server import WORKER_PING_SECONDS
 
 app = typer.Typer(
     help="Run one RFC 9497 VOPRF evaluator (hashing spec v2) and manage its epoch seeds.",
@@ -79,6 +83,7 @@ def serve(
         http="httptools",
         log_level=settings.log_level.lower(),
         access_log=False,
+        timeout_worker_healthcheck=WORKER_PING_SECONDS,
     )
 
 
@@ -101,6 +106,46 @@ def public_key(
     """Print this evaluator's pins entry (name, URL, public key per epoch and type) as JSON."""
     settings = _settings()
     typer.echo(json.dumps(_entry(settings, epoch or None, url), indent=2))
+
+
+def _read_entry(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(
+            f"cannot read {path} as JSON ({type(exc).__name__}); give the output of "
+            "`ppsgate evaluator public-key --url URL`",
+            field="entries",
+        ) from None
+
+
+@app.command("pins")
+def pins(
+    entries: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Each evaluator's `public-key --url URL` output, in chain order (the "
+            "first evaluator first)."
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="The pins document to write.")],
+) -> None:
+    """Write the pins document partners point PPSGATE_CONNECTOR_EVALUATORS at."""
+    document = {
+        "format": PINS_FORMAT,
+        "version": PINS_VERSION,
+        "suite": SUITE,
+        "evaluators": [_read_entry(path) for path in entries],
+    }
+    try:
+        # The connector's own reader: what it refuses (one evaluator, a shared key, an entry
+        # without a URL) is refused here, before the document is published.
+        checked = pins_document(parse_pins(document))
+    except EvaluatorConfigError as exc:
+        raise ConfigurationError(exc.reason, field=exc.field) from None
+    out.write_text(json.dumps(checked, indent=2) + "\n", encoding="utf-8")
+    names = ", ".join(entry["name"] for entry in checked["evaluators"])
+    typer.echo(f"wrote {out}: evaluators {names} (chain order)")
 
 
 @app.command("destroy-epoch")

@@ -134,6 +134,14 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "Reports of {partner}: {false_positive} of {total} verdicts were false positives.",
         "Meldingen van {partner}: {false_positive} van {total} oordelen waren vals-positief.",
     ),
+    "overview.partner_left": (
+        "{partner} left the partnership on {since}: its clients are suspended and it receives "
+        "no further salt epoch; {kept} of its indicators are kept by the partnership's "
+        "decision.",
+        "{partner} heeft het samenwerkingsverband verlaten op {since}: de koppelingen zijn "
+        "geschorst en het ontvangt geen nieuw zouttijdvak meer; {kept} van zijn meldingen "
+        "blijven bewaard op besluit van het samenwerkingsverband.",
+    ),
     "overview.epoch_retiring": (
         "Salt epoch {epoch} is retiring: its overlap window ends on "
         "{until}; partners must have re-hashed with the new epoch.",

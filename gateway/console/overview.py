@@ -31,7 +31,9 @@ from gateway.console.sql import body_count
 from gateway.disputes.models import Dispute, DisputeStatus
 from gateway.disputes.service import open_disputes_for_reporter
 from gateway.feedback.service import reporter_precision
+from gateway.indicators.models import Indicator
 from gateway.keys.models import EpochState, KeyEpoch
+from gateway.partners.models import Partner, PartnerStatus
 
 MISS_Z = 3.0
 MIN_ITEMS_FOR_MISSES = 20
@@ -236,6 +238,29 @@ def _retiring_epochs(session: Session) -> list[Attention]:
     ]
 
 
+def _partners_left(session: Session, now: datetime) -> list[Attention]:
+    """Partners offboarded (``ppsgate partner offboard``), with the indicators still kept."""
+    kept = (
+        select(Indicator.partner_id, func.count().label("kept"))
+        .where(Indicator.expires_at > now)
+        .group_by(Indicator.partner_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Partner.id, Partner.status_changed_at, func.coalesce(kept.c.kept, 0))
+        .outerjoin(kept, kept.c.partner_id == Partner.id)
+        .where(Partner.status == PartnerStatus.LEFT.value)
+        .order_by(Partner.status_changed_at.desc(), Partner.id)
+    )
+    return [
+        Attention(
+            "overview.partner_left",
+            {"partner": partner, "since": left_at.date() if left_at else "?", "kept": int(n)},
+        )
+        for partner, left_at, n in rows
+    ]
+
+
 def _enumeration(session: Session, scope: str | None) -> list[Attention]:
     """Dictionary-style querying the gateway detected (for the partnership's DPO: scope all)."""
     if scope is not None:
@@ -276,6 +301,7 @@ def build_overview(session: Session, *, scope: str | None, until: datetime, days
         attention.append(disputes)
     attention.extend(_precision(session, scope))
     attention.extend(_retiring_epochs(session))
+    attention.extend(_partners_left(session, until))
     attention.extend(_enumeration(session, scope))
     return Overview(
         days=per_day,

@@ -197,6 +197,12 @@ class PartnerRegistry:
         partner = self.get(partner_id)
         if partner.status == PartnerStatus.ACTIVE:
             raise ConflictError(f"partner {partner.id!r} is active already", field="partner")
+        if partner.status == PartnerStatus.LEFT:
+            raise ConflictError(
+                f"partner {partner.id!r} left the partnership; offboarding is final "
+                "(onboard the organisation again under a new id)",
+                field="partner",
+            )
         partner.status = PartnerStatus.ACTIVE.value
         partner.status_changed_at = self.clock.now()
         self.session.flush()
@@ -229,8 +235,9 @@ class PartnerRegistry:
         client = self.get_client(client_id)
         keys = parse_client_keys(jwk if isinstance(jwk, str | bytes) else dict(jwk))
         if keys.key_id == client.key_id:
-            raise InvalidRequestError("is the key already registered; rotate to a new key",
-                                      field="jwk")
+            raise InvalidRequestError(
+                "is the key already registered; rotate to a new key", field="jwk"
+            )
         holder = self.session.scalar(
             select(PartnerClient.id).where(PartnerClient.key_id == keys.key_id)
         )
@@ -270,7 +277,27 @@ class PartnerRegistry:
             )
         return granted
 
-    def _record(self, tag: AuditTag, partner_id: str, detail: dict[str, object]) -> None:
+    def record(
+        self,
+        tag: AuditTag,
+        partner_id: str,
+        detail: dict[str, object],
+        counts: dict[str, int] | None = None,
+    ) -> None:
+        """Audit a registry act on ``partner_id`` as this registry's actor (flushes only).
+
+        ``counts`` go into the entry itself (kept for good); ``detail`` into its detail
+        record (purged after ``PPSGATE_AUDIT_DETAIL_RETENTION_DAYS``).
+        """
+        self._record(tag, partner_id, detail, counts)
+
+    def _record(
+        self,
+        tag: AuditTag,
+        partner_id: str,
+        detail: dict[str, object],
+        counts: dict[str, int] | None = None,
+    ) -> None:
         self.audit.record(
             self.session,
             AuditEvent(
@@ -279,6 +306,7 @@ class PartnerRegistry:
                 actor_partner=self.actor.partner_id,
                 actor_client=self.actor.client_id,
                 actor_user=self.actor.user,
+                counts=counts or {},
                 detail={"partner_id": partner_id, **detail},
             ),
         )

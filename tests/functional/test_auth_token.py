@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
+from connectors.client import GatewayAPIError, GatewayClient
 from gateway.auth.keys import load_token_signing_key
 from gateway.clock import FixedClock
 from gateway.services import Services
@@ -353,3 +354,22 @@ def test_jwks_and_metadata_publish_the_public_key(world: World) -> None:
     assert metadata["token_endpoint_auth_methods_supported"] == ["private_key_jwt"]
     assert metadata["token_endpoint_auth_signing_alg_values_supported"] == ["ES256"]
     assert metadata["grant_types_supported"] == ["client_credentials"]
+
+
+def test_connector_names_the_url_it_used_and_the_one_the_gateway_expects(world: World) -> None:
+    # A connector pointed at the gateway's internal address instead of its public URL.
+    connector = GatewayClient(
+        "http://127.0.0.1:8102",
+        world.bank.client_id,
+        world.bank.keys,
+        http_client=world.http,
+        clock=START.timestamp,
+        max_attempts=1,
+    )
+    with pytest.raises(GatewayAPIError) as refusal:
+        connector.access_token()
+    message = refusal.value.diagnostics()
+    assert refusal.value.status == 401
+    assert "http://127.0.0.1:8102/oauth/token" in message
+    assert f"{PUBLIC_URL}/oauth/token" in message
+    assert "PPSGATE_PUBLIC_URL" in message

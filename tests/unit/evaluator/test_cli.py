@@ -108,3 +108,58 @@ def test_clients_add_list_remove_pin_partner_keys(
     assert ClientKeys(clients).get("bank-a-c1") is None
     missing = runner.invoke(app, ["evaluator", "clients", "remove", "--client-id", "bank-a-c1"])
     assert isinstance(missing.exception, ConfigurationError)
+
+
+def _entry_of(tmp_path: Path, name: str, url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """One evaluator's own machine: its seed file, its `public-key --url` output."""
+    monkeypatch.setenv("PPSGATE_EVALUATOR_SEED_FILE", str(tmp_path / name / "seeds"))
+    monkeypatch.setenv("PPSGATE_EVALUATOR_NAME", name)
+    runner = CliRunner()
+    assert runner.invoke(app, ["evaluator", "init-seed", "--epoch", "3"]).exit_code == 0
+    printed = runner.invoke(app, ["evaluator", "public-key", "--url", url])
+    assert printed.exit_code == 0, printed.output
+    entry = tmp_path / f"{name}.json"
+    entry.write_text(printed.output)
+    return entry
+
+
+def test_pins_writes_the_document_connectors_read(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _entry_of(tmp_path, "evaluator-a", "https://a.example", monkeypatch)
+    second = _entry_of(tmp_path, "evaluator-b", "https://b.example", monkeypatch)
+    out = tmp_path / "evaluators.json"
+    made = CliRunner().invoke(
+        app, ["evaluator", "pins", str(first), str(second), "--out", str(out)]
+    )
+    assert made.exit_code == 0, made.output
+    document = json.loads(out.read_text())
+    assert {key: document[key] for key in ("format", "version", "suite")} == {
+        "format": "ppsgate-oprf-evaluators",
+        "version": 1,
+        "suite": "ristretto255-SHA512",
+    }
+    pins = parse_pins(document)
+    assert [(pin.name, pin.url) for pin in pins] == [
+        ("evaluator-a", "https://a.example"),
+        ("evaluator-b", "https://b.example"),
+    ]
+    assert pins[0].kinds(3) == pins[1].kinds(3)
+
+
+def test_pins_refuses_what_connectors_would_refuse(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    only = _entry_of(tmp_path, "evaluator-a", "https://a.example", monkeypatch)
+    out = tmp_path / "evaluators.json"
+    alone = CliRunner().invoke(app, ["evaluator", "pins", str(only), "--out", str(out)])
+    assert isinstance(alone.exception, ConfigurationError)
+    assert "at least 2 evaluators" in alone.exception.reason
+    assert not out.exists()
+    broken = tmp_path / "broken.json"
+    broken.write_text("not json")
+    refused = CliRunner().invoke(
+        app, ["evaluator", "pins", str(only), str(broken), "--out", str(out)]
+    )
+    assert isinstance(refused.exception, ConfigurationError)
+    assert "public-key --url" in refused.exception.reason

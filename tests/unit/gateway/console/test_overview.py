@@ -73,3 +73,54 @@ def test_retiring_epoch_needs_attention(database_url: str) -> None:
         ]
     finally:
         engine.dispose()
+
+
+def test_a_partner_that_left_is_shown_with_the_indicators_kept(database_url: str) -> None:
+    import secrets
+    from datetime import UTC, datetime, timedelta
+
+    from gateway.config import load_settings
+    from gateway.console.overview import build_overview
+    from gateway.db import build_engine, build_session_factory, transaction
+    from gateway.indicators.models import Indicator
+    from gateway.partners.models import Partner
+
+    engine = build_engine(load_settings(database_url=database_url))
+    now = datetime(2026, 12, 7, 12, tzinfo=UTC)
+    left = now - timedelta(days=2)
+    try:
+        with transaction(build_session_factory(engine)) as session:
+            session.add(
+                Partner(
+                    id="shop",
+                    name="Shop",
+                    sector="marketplace",
+                    status="left",
+                    status_changed_at=left,
+                )
+            )
+            session.add(Partner(id="bank", name="Bank", sector="bank", status="active"))
+            session.flush()
+            for expires in (now + timedelta(days=30), now - timedelta(days=1)):
+                session.add(
+                    Indicator(
+                        partner_id="shop",
+                        kind="iban",
+                        epoch=1,
+                        token_hash=secrets.token_bytes(32),
+                        category="purchase_fraud",
+                        role="suspect",
+                        reference_hash=secrets.token_bytes(32),
+                        purpose="indicator_submission",
+                        legal_basis="art6_1_f",
+                        observed_at=left,
+                        expires_at=expires,
+                    )
+                )
+            session.flush()
+            overview = build_overview(session, scope="bank", until=now, days=7)
+        assert [(a.key, a.values) for a in overview.attention] == [
+            ("overview.partner_left", {"partner": "shop", "since": left.date(), "kept": 1})
+        ]
+    finally:
+        engine.dispose()
