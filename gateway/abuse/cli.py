@@ -44,7 +44,7 @@ def alerts_command(
     show_all: Annotated[bool, typer.Option("--all", help="Closed alerts too.")] = False,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
 ) -> None:
-    """Dictionary-style querying detected, newest first (open alerts unless --all)."""
+    """Enumeration alerts (dictionary querying, mass disputes), newest first; open unless --all."""
     with _session() as session:
         rows = list_alerts(
             session,

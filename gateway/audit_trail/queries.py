@@ -307,7 +307,7 @@ def subject_access(
     if scope is not None:
         query = query.where(AuditEntry.actor_partner == scope)
     key = token_hash.hex()
-    records = []
+    records: list[SubjectRecord] = []
     for seq, time, body, detail_body in session.execute(query):
         entry = json.loads(bytes(body))
         detail = decode_detail(bytes(detail_body))
@@ -325,4 +325,79 @@ def subject_access(
                 disclosed=disclosed.get(key) if isinstance(disclosed, dict) else None,
             )
         )
-    return records
+    return records + _exports_of(session, records, scope=scope)
+
+
+EXPORT_TAG = "audit:export:download"
+
+
+def _since_until(filters: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
+    since, until = filters.get("since"), filters.get("until")
+    return (
+        as_utc(datetime.fromisoformat(since)) if isinstance(since, str) else None,
+        as_utc(datetime.fromisoformat(until)) if isinstance(until, str) else None,
+    )
+
+
+def _export_covers(export: dict[str, Any], seq: int, record: SubjectRecord) -> bool:
+    """Whether an export with detail records (recorded at ``seq``) carried ``record``'s."""
+    if record.leaf_index >= seq:
+        return False
+    if export.get("scope") is not None and export["scope"] != record.partner:
+        return False
+    filters = export.get("filters", {})
+    wanted = {
+        "partner": record.partner,
+        "tag": record.tag,
+        "purpose": record.purpose,
+        "decision": record.decision,
+    }
+    if any(filters.get(name) not in (None, value) for name, value in wanted.items()):
+        return False
+    since, until = _since_until(filters)
+    return (since is None or record.time >= since) and (until is None or record.time < until)
+
+
+def _exports_of(
+    session: Session, records: Sequence[SubjectRecord], *, scope: str | None
+) -> list[SubjectRecord]:
+    """The audit exports that handed ``records``' detail records (naming the token) to a reader.
+
+    An export with detail records (``details=true``) records its filters, scope and that it
+    carried details; it may have carried every retained record before it that matched them
+    (it stops at the newest checkpoint, so it can list a record the export did not reach: the
+    answer errs on the side of naming a possible recipient).
+    """
+    if not records:
+        return []
+    query = (
+        select(AuditEntry.seq, AuditEntry.time, AuditEntry.body, AuditDetail.body)
+        .join(AuditDetail, AuditDetail.seq == AuditEntry.seq)
+        .where(AuditEntry.tag == EXPORT_TAG, AuditEntry.seq > min(r.leaf_index for r in records))
+        .order_by(AuditEntry.seq)
+    )
+    if scope is not None:
+        query = query.where(AuditEntry.actor_partner == scope)
+    found = []
+    for seq, time, body, detail_body in session.execute(query):
+        export = decode_detail(bytes(detail_body))
+        if export.get("details") is not True:
+            continue
+        carried = [r.leaf_index for r in records if _export_covers(export, int(seq), r)]
+        if not carried:
+            continue
+        entry = json.loads(bytes(body))
+        found.append(
+            SubjectRecord(
+                leaf_index=int(seq),
+                time=as_utc(time),
+                tag=entry["tag"],
+                partner=entry["actor"]["partner"],
+                client=entry["actor"]["client"],
+                purpose=entry["purpose"],
+                legal_basis=entry["legal_basis"],
+                decision=entry["decision"],
+                disclosed={"exported_records": carried},
+            )
+        )
+    return found

@@ -424,7 +424,14 @@ def export(
                     request_id,
                     AuditTag.AUDIT_EXPORT_DOWNLOAD,
                     decision="allow",
-                    detail={"filters": filters.as_detail(), "format": export_format},
+                    # Scope and details too: subject access lists the readers an export
+                    # with detail records handed a token to (queries._exports_of).
+                    detail={
+                        "filters": filters.as_detail(),
+                        "format": export_format,
+                        "details": details,
+                        "scope": reader.scope,
+                    },
                 ),
             )
     except PermissionDeniedError as exc:

@@ -107,3 +107,21 @@ def test_recipients_of_alerts_webhooks_and_retraction_notices_are_listed(
     assert pushed[0][0]["categories"] == ["money_mule"]
     assert all(r["time"] for r in records)
     assert "marketplace-a" not in str(polled + pushed)  # never the reporter's name
+
+
+def test_readers_of_audit_exports_with_detail_records_are_listed(gateway: Gateway) -> None:
+    marketplace, bank = gateway.partner("marketplace-a"), gateway.partner("bank-a")
+    bank.call("PUT", "/v1/watchlist", {**WATCH, "items": [bank.item("iban", MULE)]})
+    for n in range(3):
+        _report(gateway, marketplace, f"case-{n}")
+    assert len(bank.call("GET", "/v1/alerts")["alerts"]) == 1
+    dpo = gateway.partner("dpo-pps", scopes=("audit:read",), sector="partnership_dpo")
+    for details in ("true", "false"):
+        params = {"details": details, "action": "alert:delivery:send"}
+        assert dpo.client.request("GET", "/v1/audit/export", params=params).status_code == 200
+    records = _subject_access(gateway)
+    (delivery,) = [r for r in records if r["tag"] == "alert:delivery:send"]
+    exports = [r for r in records if r["tag"] == "audit:export:download"]
+    assert [(r["partner"], r["disclosed"]) for r in exports] == [
+        ("dpo-pps", {"exported_records": [delivery["leaf_index"]]})
+    ]

@@ -135,3 +135,16 @@ def test_a_bundle_that_fails_its_tests_cannot_be_proposed(
         with pytest.raises(InvalidRequestError, match="policy tests fail"):
             gov.propose(load_bundle(target), by="alice", note="")
     services.engine.dispose()
+
+
+def test_a_note_holding_an_identifier_is_refused(database_url: str, tmp_path: Path) -> None:
+    services = _services(database_url, tmp_path)
+    with transaction(services.session_factory) as session:
+        gov = PolicyGovernance(session, services.audit, services.clock, request_id="t")
+        with pytest.raises(InvalidRequestError, match="kind email") as refused:
+            gov.propose(
+                load_bundle(_changed_bundle(tmp_path)), by="alice", note="asked by jan@example.nl"
+            )
+    assert refused.value.field == "note"
+    assert "jan@" not in refused.value.reason
+    services.engine.dispose()
