@@ -38,7 +38,7 @@ class CheckpointError(AuditError, ValueError):
 
 
 class EntryError(AuditError, ValueError):
-    """An audit entry or detail record breaks the v1 entry format."""
+    """An audit entry or detail record breaks the entry format (v1 or v2)."""
 
 
 class WitnessError(AuditError):

@@ -78,7 +78,6 @@ ClientIdOption = Annotated[
     str | None,
     typer.Option(
         "--client-id",
-        envvar="PPSGATE_CONNECTOR_CLIENT_ID",
         help="OAuth client id of an audit reader (scope audit:read), to read entry contents.",
     ),
 ]
@@ -86,7 +85,6 @@ KeystoreOption = Annotated[
     Path | None,
     typer.Option(
         "--keystore",
-        envvar="PPSGATE_CONNECTOR_KEYSTORE",
         help="That client's connector key store (from `ppsgate-connector keys init`).",
     ),
 ]
