@@ -286,6 +286,14 @@ class ConsoleAccounts:
             csrf_token=csrf_token_for(token),
         )
 
+    def refuse_signin_form(self, username: str) -> None:
+        """Audit a sign-in whose form token did not match (login CSRF); password unchecked.
+
+        The account is named when the form names an existing one.
+        """
+        user = self._user(username) if USERNAME.match(username) else None
+        self._deny_event(user, "csrf-mismatch")
+
     def _dummy(self) -> str:
         if self._dummy_hash is None:
             self._dummy_hash = self.hashing.hash(secrets.token_urlsafe(16))

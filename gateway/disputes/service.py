@@ -86,6 +86,7 @@ def file_dispute(
         request=DecisionRequest(
             action=Action.DISPUTE_FILE,
             partner_id=principal.partner_id,
+            context={"partner_sector": principal.sector},
             purpose=body.purpose,
             legal_basis=body.legal_basis,
             kinds=(body.kind,),
