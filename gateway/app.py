@@ -8,13 +8,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from gateway.alerts.routes import router as alerts_router
 from gateway.alerts.webhooks import WebhookDispatcher
 from gateway.audit_trail.routes import router as audit_router
 from gateway.audit_trail.scheduler import CheckpointScheduler
 from gateway.audit_trail.service import AuditTrail, build_audit_trail
+from gateway.auth.routes import TOKEN_PATH
 from gateway.auth.routes import router as auth_router
+from gateway.auth.token_endpoint import audit_request_refusal
 from gateway.clock import Clock, SystemClock
 from gateway.config import Settings
 from gateway.console.routes import mount_console
@@ -32,6 +35,7 @@ from gateway.matching.routes import router as matching_router
 from gateway.middleware import GatewayMiddleware
 from gateway.migrate import is_up_to_date
 from gateway.openapi import install_problem_responses
+from gateway.partners.sectors import check_registry, policy_sectors
 from gateway.pepper import load_pepper
 from gateway.policy import build_policy_engine
 from gateway.policy.active import SwitchableEngine
@@ -57,6 +61,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
         check_bindings(session, pepper)
     audit = build_audit_trail(settings, clock=clock)
     policy = _policy_engine(settings, session_factory, audit, clock)
+    with transaction(session_factory) as session:
+        check_registry(session, policy_sectors(session, settings.policy_dir))
     return Services(
         settings=settings,
         engine=engine,
@@ -137,7 +143,15 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     ):
         app.include_router(router)
     mount_console(app)
-    app.add_middleware(GatewayMiddleware, max_body_bytes=settings.max_body_bytes)
+
+    async def audit_door_refusal(path: str, request_id: str, code: str) -> None:
+        # The token endpoint audits every refusal, those the middleware answers too.
+        if path == TOKEN_PATH:
+            await run_in_threadpool(audit_request_refusal, services, request_id, code, claimed={})
+
+    app.add_middleware(
+        GatewayMiddleware, max_body_bytes=settings.max_body_bytes, on_refused=audit_door_refusal
+    )
 
     @app.get("/health", tags=["operations"], summary="Liveness and readiness")
     def health() -> dict[str, str]:

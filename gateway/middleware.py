@@ -20,6 +20,8 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+#: Told of every request the middleware itself refuses: (path, request id, reason code).
+RefusalHook = Callable[[str, str, str], Awaitable[None]]
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -54,9 +56,12 @@ class _BodyTooLargeError(BaseException):
 class GatewayMiddleware:
     """Request id, security headers and the body-size limit, in one pass."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, on_refused: RefusalHook | None = None
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.on_refused = on_refused
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -70,10 +75,11 @@ class GatewayMiddleware:
         try:
             declared = _content_length(scope)
             if declared is not None and declared > self.max_body_bytes:
-                await self._too_large(send, request_id)
+                await self._too_large(send, request_id, path)
                 return
             nul_field = _nul_field(scope)
             if nul_field is not None:
+                await self._refused(path, request_id, "invalid-request")
                 await _refuse(send, request_id, _nul_problem(nul_field))
                 return
             received = 0
@@ -106,11 +112,16 @@ class GatewayMiddleware:
                 await self.app(scope, limited_receive, send_with_headers)
             except _BodyTooLargeError:
                 if not started:
-                    await self._too_large(send, request_id)
+                    await self._too_large(send, request_id, path)
         finally:
             request_id_var.reset(token)
 
-    async def _too_large(self, send: Send, request_id: str) -> None:
+    async def _refused(self, path: str, request_id: str, code: str) -> None:
+        if self.on_refused is not None:
+            await self.on_refused(path, request_id, code)
+
+    async def _too_large(self, send: Send, request_id: str, path: str) -> None:
+        await self._refused(path, request_id, "payload-too-large")
         await _refuse(
             send,
             request_id,

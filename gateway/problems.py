@@ -8,12 +8,14 @@ because that value could be an identifier a partner sent by mistake.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute
 
 from gateway.errors import GatewayError, PermissionDeniedError, TooManyRequestsError
 from gateway.logging import request_id_var
@@ -119,8 +121,34 @@ _UNPARSABLE_BODY = "There was an error parsing the body"
 _HTTP_ERROR_FIELDS = {400: "body", 401: "Authorization", 404: "path", 405: "method"}
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+def _flat_routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+    """Every route, including those of included routers."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _flat_routes(inner.routes)
+        else:
+            yield route
+
+
+def allowed_methods(app: Any, path: str) -> list[str]:
+    """Every method some route of ``path`` answers (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in _flat_routes(app.router.routes):
+        pattern = getattr(route, "path_regex", None)
+        route_methods = getattr(route, "methods", None)
+        if pattern is not None and route_methods and pattern.match(path):
+            methods.update(route_methods)
+    return sorted(methods)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        allowed = allowed_methods(request.app, request.url.path)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
     code = {404: "not-found", 405: "method-not-allowed", 401: "unauthenticated"}.get(
         exc.status_code, "http-error"
     )
@@ -133,7 +161,7 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
         str(exc.detail),
         detail,
         field=_HTTP_ERROR_FIELDS.get(exc.status_code),
-        headers=dict(exc.headers or {}),
+        headers=headers,
     )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from gateway.alerts.models import Alert, AlertCursor, AlertType
 from gateway.dialect import copy_rows, insert_ignoring_conflicts
 from gateway.matching.evidence import disclose, hash_in, is_corroborated, lookup_evidence
+from gateway.partners.models import Partner
 from gateway.policy.decision import Action, Decision, DecisionRequest
 from gateway.services import Services
 from gateway.watchlist.models import Disclosure, WatchEntry
@@ -76,6 +77,10 @@ def evaluate_watchers(
     decisions: dict[tuple[str, str, str, str], Decision] = {}
     created = 0
     for partner_id, own_entries in sorted(by_partner.items()):  # fixed lock order
+        registered = session.get(Partner, partner_id)
+        sector: dict[str, object] = (
+            {"partner_sector": registered.sector} if registered is not None else {}
+        )
         evidence = lookup_evidence(
             session,
             sorted({entry.token_hash for entry in own_entries}),
@@ -95,6 +100,7 @@ def evaluate_watchers(
                         purpose=entry.purpose,
                         legal_basis=entry.legal_basis,
                         kinds=(entry.kind,),
+                        context=sector,
                     )
                 )
             decision = decisions[key]

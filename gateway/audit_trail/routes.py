@@ -46,6 +46,7 @@ from gateway.audit_trail.schemas import (
     SubjectDisclosure,
 )
 from gateway.audit_trail.store import as_utc, format_time
+from gateway.clock import IsoDateTime
 from gateway.db import transaction
 from gateway.deps import RequestIdDep, ServicesDep
 from gateway.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
@@ -341,8 +342,8 @@ def search(
     action: AuditTag | None = None,
     purpose: Purpose = None,
     decision: Literal["allow", "deny"] | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: IsoDateTime | None = None,
+    until: IsoDateTime | None = None,
     before: Annotated[int | None, Query(ge=0, le=MAX_INDEX)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> SearchResult:
@@ -402,8 +403,8 @@ def export(
     action: AuditTag | None = None,
     purpose: Purpose = None,
     decision: Literal["allow", "deny"] | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: IsoDateTime | None = None,
+    until: IsoDateTime | None = None,
 ) -> StreamingResponse:
     """A JSONL export verifies with ``ppsgate audit verify --export FILE``."""
     filters = _filters(

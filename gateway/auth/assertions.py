@@ -16,6 +16,7 @@ Failures raise :class:`~gateway.auth.errors.AssertionRefused` with a stable reas
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -245,6 +246,19 @@ class PrivateKeyJWTAssertion(JWTBearerClientAssertion):  # type: ignore[misc]
             code, text = refusal
             raise AssertionRefused(code, text, field="sub")
         return super().authenticate_client(client)
+
+
+def unverified_subject(assertion: str | None) -> str | None:
+    """The ``sub`` an assertion claims, unverified (only to name a registered client)."""
+    if not assertion or assertion.count(".") != 2:
+        return None
+    payload = assertion.split(".")[1]
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (ValueError, RecursionError):
+        return None
+    sub = claims.get("sub") if isinstance(claims, dict) else None
+    return sub if isinstance(sub, str) else None
 
 
 def _nul_holder(values: Any) -> str | None:

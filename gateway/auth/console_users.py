@@ -328,6 +328,14 @@ class ConsoleAccounts:
             csrf_token=csrf_token_for(token),
         )
 
+    def refuse_signin_form(self, username: str) -> None:
+        """Audit a sign-in whose form token did not match (login CSRF); password unchecked.
+
+        The account is named when the form names an existing one.
+        """
+        user = self._user(username) if USERNAME.match(username) else None
+        self._deny_event(user, "csrf-mismatch")
+
     def _totp_step(self, user: ConsoleUser, code: str, now: datetime) -> int | None:
         """The time step ``code`` belongs to (now or one step either side), if unused."""
         code = code.strip().replace(" ", "")

@@ -36,6 +36,20 @@ class Scope(StrEnum):
     WATCHLIST_WRITE = "watchlist:write"
 
 
+#: What a partner exchanges with; the key custodian, who holds every master salt and could
+#: compute the token of any identifier, must never hold one of these beside keys:custody.
+PARTNER_SCOPES = frozenset(
+    {
+        Scope.ALERTS_READ,
+        Scope.DISPUTES_WRITE,
+        Scope.INDICATORS_WRITE,
+        Scope.KEYS_READ,
+        Scope.MATCH_QUERY,
+        Scope.OPRF_EVALUATE,
+        Scope.WATCHLIST_WRITE,
+    }
+)
+
 SCOPE_DESCRIPTIONS: Mapping[Scope, str] = MappingProxyType(
     {
         Scope.ADMIN: "Operate the gateway through the API (partner registry, retention runs).",

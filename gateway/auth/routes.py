@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from gateway.auth.deps import TokenKeyDep
 from gateway.auth.permissions import Scope
 from gateway.auth.server import AUTH_METHOD, GRANT_TYPE
-from gateway.auth.token_endpoint import TokenOutcome, issue_token
+from gateway.auth.token_endpoint import TokenOutcome, audit_request_refusal, issue_token
 from gateway.deps import RequestIdDep, ServicesDep
 from gateway.errors import InvalidRequestError
 from gateway.problems import problem
@@ -29,26 +29,43 @@ TOKEN_FORM_FIELDS = frozenset(
     {"grant_type", "scope", "client_id", "client_assertion", "client_assertion_type", "resource"}
 )
 MAX_FIELD_LENGTH = 8192
+TOKEN_PATH = "/oauth/token"  # noqa: S105 (a path, not a secret)
 
 
-async def _token_form(request: Request) -> dict[str, str]:
+async def _read_token_form(request: Request, seen: dict[str, str]) -> dict[str, str]:
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if content_type != FORM_CONTENT_TYPE:
         raise InvalidRequestError(
             f"the token request must be {FORM_CONTENT_TYPE}", field="Content-Type"
         )
     form = await request.form()
-    values: dict[str, str] = {}
     for name, value in form.multi_items():
         if not isinstance(value, str):
             raise InvalidRequestError("file uploads are not accepted", field=name)
-        if name in values:
+        if name in seen:
             raise InvalidRequestError("parameters must not be repeated", field=name)
         if len(value) > MAX_FIELD_LENGTH:
             raise InvalidRequestError(f"longer than {MAX_FIELD_LENGTH} characters", field=name)
+        if "\x00" in value:
+            raise InvalidRequestError("must not contain a NUL character", field=name)
         if name in TOKEN_FORM_FIELDS:
-            values[name] = value
-    return values
+            seen[name] = value
+    return seen
+
+
+async def _token_form(
+    request: Request, services: ServicesDep, request_id: RequestIdDep
+) -> dict[str, str]:
+    """The token request's form; a refused form is audited like any token refusal."""
+    seen: dict[str, str] = {}
+    try:
+        return await _read_token_form(request, seen)
+    except InvalidRequestError as exc:
+        await run_in_threadpool(
+            audit_request_refusal, services, request_id, "invalid-request", claimed=seen
+        )
+        exc.audited = True
+        raise
 
 
 TokenForm = Annotated[dict[str, str], Depends(_token_form)]
@@ -74,7 +91,7 @@ def _response(outcome: TokenOutcome) -> JSONResponse:
 
 
 @router.post(
-    "/oauth/token",
+    TOKEN_PATH,
     summary="Get an access token (client credentials, private_key_jwt)",
     openapi_extra={
         "requestBody": {

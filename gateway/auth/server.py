@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from gateway.auth.assertions import PrivateKeyJWTAssertion
 from gateway.auth.errors import ScopeRefused, TargetRefused
 from gateway.auth.keys import SIGNING_ALGORITHM, TokenSigningKey
-from gateway.auth.permissions import Scope, scope_string
+from gateway.auth.permissions import PARTNER_SCOPES, Scope, scope_string
 from gateway.config import Settings
 from gateway.errors import ConfigurationError
 from gateway.partners.models import ClientStatus, Partner, PartnerClient, PartnerStatus
@@ -95,11 +95,18 @@ class GatewayClientCredentialsGrant(ClientCredentialsGrant):  # type: ignore[mis
         unknown = sorted(requested - known)
         if unknown:
             raise ScopeRefused("scope-unknown", f"unknown scope(s): {' '.join(unknown)}")
-        excess = sorted(requested - self.request.client.registered_scopes)
+        registered = self.request.client.registered_scopes
+        excess = sorted(requested - registered)
         if excess:
             raise ScopeRefused(
                 "scope-not-registered",
                 f"the client is not registered for scope(s): {' '.join(excess)}",
+            )
+        mixed = sorted((requested or registered) & PARTNER_SCOPES)
+        if Scope.KEYS_CUSTODY in registered and mixed:
+            raise ScopeRefused(
+                "scope-custodian",
+                f"a key custodian client gets no partner scopes ({' '.join(mixed)})",
             )
         self._validate_resource(requested)
 
@@ -156,9 +163,7 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
         self.now = now
         self.resource = resource
 
-    def access_token_generator(
-        self, client: Any, grant_type: str, user: Any, scope: str
-    ) -> str:
+    def access_token_generator(self, client: Any, grant_type: str, user: Any, scope: str) -> str:
         issued_at = int(self.now().timestamp())
         claims: dict[str, Any] = {
             "iss": self.issuer,

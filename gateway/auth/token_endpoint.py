@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.auth.assertions import unverified_subject
 from gateway.auth.audit import AuditSink
 from gateway.auth.errors import describe_oauth_error
 from gateway.auth.keys import TokenSigningKey
@@ -24,6 +25,8 @@ from gateway.clock import Clock
 from gateway.config import Settings
 from gateway.db import transaction
 from gateway.logging import RateLimitedLog
+from gateway.partners.models import PartnerClient
+from gateway.services import Services
 
 # Anyone can send refused token requests: each is audited, the log shows a sample.
 _refusals = RateLimitedLog(logging.getLogger(__name__))
@@ -62,6 +65,42 @@ def issue_token(
         audit.record(session, _deny_event(result, request_id, code))
         _refusals.log(logging.INFO, "token request refused: %s", code)
         return TokenOutcome(status, result.body, result.headers, reason_code=code, field=field)
+
+
+def audit_request_refusal(
+    services: Services, request_id: str, code: str, *, claimed: Mapping[str, str]
+) -> None:
+    """Audit a token request refused before the grant ran (422 form, 413 body).
+
+    The client is named when the request claims a registered one (``client_id`` or the
+    unverified ``sub`` of the assertion): free text from an unauthenticated caller never
+    enters the audit log.
+    """
+    with transaction(services.session_factory) as session:
+        client = _claimed_client(session, claimed)
+        services.audit.record(
+            session,
+            AuditEvent(
+                tag=AuditTag.AUTH_TOKEN_DENY,
+                request_id=request_id,
+                actor_partner=client.partner_id if client else None,
+                actor_client=client.id if client else None,
+                decision="deny",
+                reason_codes=(code,),
+                detail={"stage": "request", "assertion_verified": False},
+            ),
+        )
+    _refusals.log(logging.INFO, "token request refused: %s", code)
+
+
+def _claimed_client(session: Session, claimed: Mapping[str, str]) -> PartnerClient | None:
+    candidates = [claimed.get("client_id"), unverified_subject(claimed.get("client_assertion"))]
+    for candidate in candidates:
+        if candidate and 0 < len(candidate) <= 64 and "\x00" not in candidate:
+            row = session.get(PartnerClient, candidate)
+            if row is not None:
+                return row
+    return None
 
 
 def _issue_event(result: TokenResult, request_id: str) -> AuditEvent:

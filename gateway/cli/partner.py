@@ -24,6 +24,7 @@ from gateway.db import build_engine, build_session_factory, transaction
 from gateway.errors import InvalidRequestError
 from gateway.migrate import upgrade
 from gateway.partners.models import Partner, PartnerClient
+from gateway.partners.sectors import policy_sectors
 from gateway.partners.service import Actor, PartnerRegistry
 
 app = typer.Typer(help="Partner registry: onboard, suspend, clients and their keys.",
@@ -40,7 +41,9 @@ def registry_context() -> Iterator[tuple[PartnerRegistry, Settings]]:
         upgrade(engine)
         audit = build_audit_trail(settings)
         with transaction(build_session_factory(engine)) as session:
-            yield PartnerRegistry(session, audit, actor=Actor.command_line()), settings
+            sectors = policy_sectors(session, settings.policy_dir)
+            registry = PartnerRegistry(session, audit, actor=Actor.command_line(), sectors=sectors)
+            yield registry, settings
     finally:
         engine.dispose()
 
@@ -81,8 +84,10 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 @app.command("add")
 def add(
     name: Annotated[str, typer.Option(help="Organisation name.")],
-    sector: Annotated[str, typer.Option(help="bank, telecom, marketplace, psp, registry, "
-                                       "police, helpdesk, partnership_dpo or operator.")],
+    sector: Annotated[str, typer.Option(help="A sector of the policy data (bank, telecom, "
+                                       "marketplace, psp, registry, police, bailiff, helpdesk, "
+                                       "partnership_dpo, ...) or operator; must match the "
+                                       "partner's sector in the policy data.")],
     partner_id: Annotated[str | None, typer.Option("--id", help="Slug id (default: from "
                                                    "the name).")] = None,
 ) -> None:

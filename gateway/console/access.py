@@ -87,6 +87,7 @@ def record_refusal(
                 tag=tag,
                 request_id=request_id,
                 actor_partner=principal.partner_id,
+                actor_client=principal.client_id,
                 actor_user=principal.user,
                 purpose=grant.purpose if grant else None,
                 legal_basis=grant.legal_basis if grant else None,
@@ -140,7 +141,8 @@ def decide(
             partner_id=principal.partner_id,
             purpose=purpose,
             legal_basis=basis,
-            context=dict(context or {}),
+            # The registry's sector: a contradiction with the policy data is a deny.
+            context={**(context or {}), "partner_sector": principal.sector},
         )
     )
     return Grant(decision=decision, purpose=purpose, legal_basis=basis)

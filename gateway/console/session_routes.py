@@ -89,10 +89,19 @@ def signin(
 ) -> Response:
     expected = request.cookies.get(SIGNIN_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, signin_token):
+        with transaction(services.session_factory) as session:
+            ConsoleAccounts(
+                session,
+                services.audit,
+                services.settings,
+                clock=services.clock,
+                request_id=request_id,
+            ).refuse_signin_form(username.strip().lower())
         raise PermissionDeniedError(
             "the sign-in form expired or came from another site; reload it and sign in again",
             field=SIGNIN_FIELD,
             reasons=("csrf-mismatch",),
+            audited=True,
         )
     name = username.strip().lower()
     with transaction(services.session_factory) as session:

@@ -139,7 +139,10 @@ def file_dispute(
             legal_basis=body.legal_basis,
             kinds=(body.kind,),
             specs=((body.kind, body.spec),),
-            context={"watching": watches(session, principal.partner_id, token_hash)},
+            context={
+                "partner_sector": principal.sector,
+                "watching": watches(session, principal.partner_id, token_hash),
+            },
         ),
         tag=AuditTag.DISPUTE_CASE_FILE,
         counts={"items": 1},

@@ -75,6 +75,7 @@ def submit_feedback(
         request=DecisionRequest(
             action=Action.FEEDBACK_SUBMIT,
             partner_id=principal.partner_id,
+            context={"partner_sector": principal.sector},
             purpose=body.purpose,
             legal_basis=body.legal_basis,
             kinds=(body.kind,),

@@ -71,6 +71,7 @@ def retract(
         request=DecisionRequest(
             action=Action.INDICATORS_RETRACT,
             partner_id=principal.partner_id,
+            context={"partner_sector": principal.sector},
             purpose=body.purpose,
             legal_basis=body.legal_basis,
             kinds=tuple(sorted({item.kind for item in body.items})),

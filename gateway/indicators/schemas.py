@@ -7,11 +7,11 @@ schema still bounds every size so the fuzzer and the body parser have limits.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.clock import IsoDateTime
 from gateway.identifiers import DEFAULT_SPEC, Spec
 
 MAX_BATCH = 10_000
@@ -29,8 +29,8 @@ class IndicatorIn(BaseModel):
     token: str = Field(max_length=128, description="64 lowercase hex characters")
     category: str = Field(max_length=64, description="Fraud category from the taxonomy")
     role: str = Field(default="suspect", max_length=16, description="suspect, mule or victim")
-    observed_at: datetime = Field(description="When the partner observed it (with time zone)")
-    expires_at: datetime | None = Field(default=None, description="Partner's own expiry")
+    observed_at: IsoDateTime = Field(description="When the partner observed it (with time zone)")
+    expires_at: IsoDateTime | None = Field(default=None, description="Partner's own expiry")
     confidence: int | None = Field(default=None, ge=0, le=100)
     reference: str | None = Field(
         default=None, max_length=200, description="Partner's case reference (one per victim)"

@@ -147,6 +147,7 @@ def submit_batch(
     base = DecisionRequest(
         action=Action.INDICATORS_SUBMIT,
         partner_id=principal.partner_id,
+        context={"partner_sector": principal.sector},
         purpose=body.purpose,
         legal_basis=body.legal_basis,
         batch_size=len(body.items),
@@ -203,6 +204,7 @@ def submit_batch(
             DecisionRequest(
                 action=Action.INDICATORS_SUBMIT,
                 partner_id=principal.partner_id,
+                context={"partner_sector": principal.sector},
                 purpose=body.purpose,
                 legal_basis=body.legal_basis,
                 kinds=(kind,),

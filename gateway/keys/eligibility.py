@@ -78,7 +78,12 @@ class KindDecisions:
 
 
 def decide_kinds(
-    policy: PolicyEngine, partner_id: str, partner_status: str, kinds: tuple[str, ...] = ()
+    policy: PolicyEngine,
+    partner_id: str,
+    partner_status: str,
+    kinds: tuple[str, ...] = (),
+    *,
+    partner_sector: str | None = None,
 ) -> KindDecisions:
     """One ``keys:fetch`` decision per kind (all kinds when none are given)."""
     asked = kinds or tuple(kind.value for kind in Kind)
@@ -91,7 +96,10 @@ def decide_kinds(
                 purpose=KEY_PURPOSE,
                 legal_basis=basis,
                 kinds=(kind,),
-                context={"partner_status": partner_status},
+                context={
+                    "partner_status": partner_status,
+                    **({"partner_sector": partner_sector} if partner_sector else {}),
+                },
             )
         )
         for kind in asked
@@ -135,7 +143,12 @@ def candidates(session: Session, policy: PolicyEngine) -> list[Candidate]:
             continue
         decided = by_partner.get(client.partner_id)
         if decided is None:
-            decided = decide_kinds(policy, client.partner_id, client.partner.status)
+            decided = decide_kinds(
+                policy,
+                client.partner_id,
+                client.partner.status,
+                partner_sector=client.partner.sector,
+            )
             by_partner[client.partner_id] = decided
         digest = next(iter(decided.decisions.values())).policy_digest
         if not decided.allowed:

@@ -360,7 +360,13 @@ class KeyCustody:
                 epoch=number,
             )
         kinds = tuple(envelope.kinds.split(","))
-        decisions = decide_kinds(self.services.policy, principal.partner_id, "active", kinds)
+        decisions = decide_kinds(
+            self.services.policy,
+            principal.partner_id,
+            "active",
+            kinds,
+            partner_sector=principal.sector,
+        )
         digest = next(iter(decisions.decisions.values())).policy_digest
         denial = decisions.denial(kinds)
         if denial is not None:

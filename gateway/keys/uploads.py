@@ -109,7 +109,10 @@ class EpochUploads(KeyCustody):
             decisions = decided.get(client.partner_id)
             if decisions is None:
                 decisions = decide_kinds(
-                    self.services.policy, client.partner_id, client.partner.status
+                    self.services.policy,
+                    client.partner_id,
+                    client.partner.status,
+                    partner_sector=client.partner.sector,
                 )
                 decided[client.partner_id] = decisions
             denial = decisions.denial(entry.kinds)

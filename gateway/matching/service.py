@@ -47,6 +47,7 @@ def match_batch(
             DecisionRequest(
                 action=Action.MATCH_QUERY,
                 partner_id=principal.partner_id,
+                context={"partner_sector": principal.sector},
                 purpose=body.purpose,
                 legal_basis=body.legal_basis,
                 kinds=(kind,),

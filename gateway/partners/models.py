@@ -29,6 +29,12 @@ class ClientStatus(StrEnum):
 
 
 class Sector(StrEnum):
+    """Sectors the gateway's own rules name (roles, the admin scope).
+
+    The registry accepts every sector of the policy data, not only these
+    (:mod:`gateway.partners.sectors`).
+    """
+
     BANK = "bank"
     TELECOM = "telecom"
     MARKETPLACE = "marketplace"

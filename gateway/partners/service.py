@@ -21,11 +21,12 @@ from sqlalchemy.orm import Session
 
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.audit import AuditSink
-from gateway.auth.permissions import Scope, parse_scopes, scope_string
+from gateway.auth.permissions import PARTNER_SCOPES, Scope, parse_scopes, scope_string
 from gateway.clock import Clock, SystemClock
 from gateway.errors import ConflictError, InvalidRequestError, NotFoundError
 from gateway.partners.jwk import parse_client_keys
 from gateway.partners.models import ClientStatus, Partner, PartnerClient, PartnerStatus, Sector
+from gateway.partners.sectors import PolicySectors, policy_sectors
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 MAX_NAME_LENGTH = 200
@@ -73,12 +74,26 @@ class PartnerRegistry:
     """Registry operations within one session; each flushes and audits, none commits."""
 
     def __init__(
-        self, session: Session, audit: AuditSink, *, actor: Actor, clock: Clock | None = None
+        self,
+        session: Session,
+        audit: AuditSink,
+        *,
+        actor: Actor,
+        clock: Clock | None = None,
+        sectors: PolicySectors | None = None,
     ) -> None:
         self.session = session
         self.audit = audit
         self.actor = actor
         self.clock = clock or SystemClock()
+        self._sectors = sectors
+
+    @property
+    def sectors(self) -> PolicySectors:
+        """The sectors of the policy in force (read once per registry)."""
+        if self._sectors is None:
+            self._sectors = policy_sectors(self.session)
+        return self._sectors
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -115,20 +130,14 @@ class PartnerRegistry:
             raise InvalidRequestError(
                 f"must be 1-{MAX_NAME_LENGTH} printable characters", field="name"
             )
-        try:
-            sector_value = Sector(sector)
-        except ValueError:
-            known = ", ".join(sorted(Sector))
-            raise InvalidRequestError(
-                f"unknown sector {sector!r}; known sectors: {known}", field="sector"
-            ) from None
         slug = _check_slug(partner_id or slugify(name), "id")
+        self.sectors.check(slug, sector)
         if self.session.get(Partner, slug) is not None:
             raise ConflictError(f"partner {slug!r} exists already", field="id")
         partner = Partner(
             id=slug,
             name=name,
-            sector=sector_value.value,
+            sector=sector,
             status=PartnerStatus.ACTIVE.value,
             status_changed_at=self.clock.now(),
         )
@@ -273,6 +282,13 @@ class PartnerRegistry:
         if Scope.ADMIN in granted and partner.sector != Sector.OPERATOR:
             raise InvalidRequestError(
                 "the admin scope is only for clients of the operator's own organisation",
+                field="scopes",
+            )
+        mixed = sorted(granted & PARTNER_SCOPES) if Scope.KEYS_CUSTODY in granted else []
+        if mixed:
+            raise InvalidRequestError(
+                "a key custodian client holds keys:custody alone (it holds every master salt); "
+                f"not also {' '.join(mixed)}",
                 field="scopes",
             )
         return granted

@@ -56,6 +56,7 @@ def add_entries(
             DecisionRequest(
                 action=Action.WATCHLIST_WRITE,
                 partner_id=principal.partner_id,
+                context={"partner_sector": principal.sector},
                 purpose=body.purpose,
                 legal_basis=body.legal_basis,
                 kinds=(kind,),

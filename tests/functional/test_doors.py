@@ -16,8 +16,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from gateway.clock import FixedClock
+from gateway.db import transaction
+from gateway.errors import InvalidRequestError
+from gateway.partners.models import PartnerClient
 from gateway.services import Services
 from tests.functional.auth_helpers import (
     START,
@@ -147,3 +151,91 @@ def test_token_refusals_are_all_audited_but_sampled_in_the_log(
     assert len(audit_entries(doors.services, "auth:token:deny")) == before + 20
     lines = [r for r in caplog.records if "token request refused" in r.getMessage()]
     assert len(lines) <= 1
+
+
+# -- smaller gaps: refusals audited with the client, strict times, Allow, custodian scopes --
+
+
+def test_a_refused_token_form_is_audited_with_the_claimed_client(doors: Doors) -> None:
+    client_id = doors.bank.client_id
+    form = f"client_id={client_id}&client_id={client_id}&grant_type=client_credentials"
+    response = doors.http.post(
+        "/oauth/token",
+        content=form,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert problem(response, 422)["field"] == "client_id"
+    entry = audit_entries(doors.services, "auth:token:deny")[-1]
+    assert entry["reasons"] == ["invalid-request"]
+    assert entry["actor"]["client"] == client_id
+
+
+def test_a_too_large_token_request_is_audited(database_url: str, tmp_path: Path) -> None:
+    clock = FixedClock(START)
+    settings = make_settings(database_url, tmp_path, max_body_bytes=2048)
+    app, services = build_app(settings, clock)
+    try:
+        with TestClient(app, base_url="https://testserver") as http:
+            response = http.post(
+                "/oauth/token",
+                content="x=" + "a" * 4096,
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            assert response.status_code == 413
+        assert audit_entries(services, "auth:token:deny")[-1]["reasons"] == ["payload-too-large"]
+    finally:
+        services.engine.dispose()
+
+
+def test_a_cross_partner_audit_refusal_names_the_client(doors: Doors) -> None:
+    onboard(doors.services, "bank-b", "bank", "audit:read")
+    response = doors.http.get("/v1/audit/search", params={"partner": "bank-b"}, **_h(doors))
+    assert response.status_code == 403
+    entry = audit_entries(doors.services, "audit:access:deny")[-1]
+    assert entry["actor"]["client"] == doors.bank.client_id
+
+
+@pytest.mark.parametrize("value", ["0.5", "1700000000", "yesterday"])
+def test_audit_times_are_iso_dates_not_numbers(doors: Doors, value: str) -> None:
+    response = doors.http.get("/v1/audit/search", params={"until": value}, **_h(doors))
+    assert problem(response, 422)["field"] == "until"
+
+
+def test_method_not_allowed_lists_every_method_of_the_path(doors: Doors) -> None:
+    for path, allowed in (("/console/signin", "GET, POST"), ("/v1/watchlist", "DELETE, PUT")):
+        response = doors.http.request("PATCH", path)
+        assert response.status_code == 405
+        assert response.headers["Allow"] == allowed
+
+
+def test_a_custodian_client_gets_no_partner_scopes(doors: Doors) -> None:
+    custodian = onboard(doors.services, "custodian-pps", "partnership_dpo", "keys:custody")
+    with pytest.raises(InvalidRequestError) as refused:
+        onboard(doors.services, "custodian-b", "partnership_dpo", "keys:custody match:query")
+    assert refused.value.field == "scopes"
+    # A client registered before the rule still gets no partner scope from the token endpoint.
+    with transaction(doors.services.session_factory) as session:
+        session.execute(
+            update(PartnerClient)
+            .where(PartnerClient.id == custodian.client_id)
+            .values(scopes="keys:custody match:query")
+        )
+    for extra in ({}, {"scope": "match:query"}):
+        signed = assertion(custodian, doors.clock.now())
+        body = problem(token_request(doors.http, signed, **extra), 403)
+        assert body["reasons"] == ["scope-custodian"]
+
+
+def test_a_sign_in_with_a_forged_form_token_is_audited(database_url: str, tmp_path: Path) -> None:
+    with console_app(database_url, tmp_path) as console:
+        client = console.client()
+        client.get("/console/signin")
+        response = client.post(
+            "/console/signin",
+            data={"username": "petra", "password": "x", "totp": "000000", "signin_token": "forged"},
+            follow_redirects=False,
+        )
+        assert response.status_code == 403
+        entry = audit_entries(console.services, "console:signin:deny")[-1]
+        assert entry["reasons"] == ["csrf-mismatch"]
+        assert entry["actor"]["user"] == "petra"

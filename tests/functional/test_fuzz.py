@@ -1,8 +1,11 @@
-"""Fuzzing the gateway's own OpenAPI schema with schemathesis, as a real partner.
+"""Fuzzing the gateway's own OpenAPI schema with schemathesis, with a valid token throughout.
 
 Every operation of ``/openapi.json`` is fuzzed with schema-conforming (positive) and
-schema-violating (negative) requests against a gateway on a loopback port, authenticated as
-a bank's connector with a real ``private_key_jwt`` access token. Each response must:
+schema-violating (negative) requests against a gateway on a loopback port, each with a real
+``private_key_jwt`` access token valid for that operation: a bank's connector for the
+partner operations, the key custodian for the custody operations (chosen by a probe: the
+operations that refuse the bank's token for a missing scope). No request may be refused for
+a missing scope, so every operation is fuzzed past authentication. Each response must:
 
 * not be a 5xx;
 * have a status code, content type, headers and body that the schema documents;
@@ -30,6 +33,7 @@ Documented adjustments to the fuzzed copy of the schema:
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -88,6 +92,23 @@ class Tally:
     requests: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
     failures: dict[str, str] = field(default_factory=dict)
+    # Operations whose fuzzed requests were refused for a scope the token lacked.
+    scope_missing: set[str] = field(default_factory=set)
+
+
+def scope_missing(response: Any) -> bool:
+    if response.status_code != 403:
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and "scope-missing" in (body.get("reasons") or [])
+
+
+def probe_path(path: str) -> str:
+    """The operation's path with every parameter set to 1 (scope checks come first)."""
+    return re.sub(r"\{[^}]+\}", "1", path)
 
 
 def fuzzable(document: dict[str, Any]) -> dict[str, Any]:
@@ -204,17 +225,34 @@ def test_every_operation_survives_fuzzing(database_url: str, tmp_path: Path) -> 
 
         session.hooks["response"].append(count)
 
-        def call(case: Any) -> Any:
-            token = bank.client.access_token()
-            return case.call_and_validate(
-                base_url=gateway.url,
-                session=session,
-                headers={"Authorization": f"Bearer {token}"},
-                checks=CHECKS,
+        custodian = gateway.custodian
+        assert custodian is not None
+        clients = {"bank": bank.client, "custodian": custodian.client}
+
+        def holder(operation: Any) -> str:
+            probe = requests.request(
+                operation.method.upper(),
+                gateway.url + probe_path(operation.path),
+                headers={"Authorization": f"Bearer {bank.client.access_token()}"},
                 timeout=30,
             )
+            return "custodian" if scope_missing(probe) else "bank"
 
         for operation in operations:
+            client = clients[holder(operation)]
+
+            def call(case: Any, client: Any = client) -> Any:
+                response = case.call_and_validate(
+                    base_url=gateway.url,
+                    session=session,
+                    headers={"Authorization": f"Bearer {client.access_token()}"},
+                    checks=CHECKS,
+                    timeout=30,
+                )
+                if scope_missing(response):
+                    tally.scope_missing.add(case.operation.label)
+                return response
+
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
                 fuzz_operation(operation, mode, call, tally)
 
@@ -228,3 +266,4 @@ def test_every_operation_survives_fuzzing(database_url: str, tmp_path: Path) -> 
     assert tally.cases >= len(operations) * 2
     assert tally.requests >= tally.cases
     assert not any(status >= 500 for status in tally.statuses)
+    assert tally.scope_missing == set(), "fuzzed without a token valid for the operation"

@@ -16,6 +16,9 @@ registration := partner.registrations[input.purpose]
 # The live status the gateway's partner registry reports; absent means "not reported".
 live_status := object.get(object.get(input, "context", {}), "partner_status", "active")
 
+# The sector the gateway's partner registry holds for the partner; absent means "not reported".
+registered_sector := object.get(object.get(input, "context", {}), "partner_sector", sector)
+
 suspended if partner.status != "active"
 
 suspended if live_status != "active"
@@ -67,6 +70,21 @@ deny contains "partner-unknown" if not data.ppsgate.partners[input.partner_id]
 deny contains "partner-suspended" if {
 	partner
 	suspended
+}
+
+# METADATA
+# title: Registered sector contradicts the policy
+# description: >-
+#   The gateway's partner registry holds another sector for the partner than the policy data,
+#   so the policy would decide for one sector while the gateway acts for another.
+# custom:
+#   code: partner-sector-mismatch
+#   gdpr: ["GDPR Art. 5(1)(b)", "GDPR Art. 5(2)", "GDPR Art. 26"]
+#   text_en: The sector the gateway registered for this partner differs from its sector in the policy data; nothing is decided for it until the two agree.
+#   text_nl: De sector waarmee de gateway deze partner registreerde verschilt van de sector in de beleidsgegevens; er wordt niets voor de partner besloten tot beide overeenkomen.
+deny contains "partner-sector-mismatch" if {
+	partner
+	registered_sector != sector
 }
 
 # METADATA

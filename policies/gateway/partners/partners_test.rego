@@ -36,6 +36,18 @@ test_active_partner_not_suspended if {
 	not "partner-suspended" in data.gateway.partners.deny with input as req({"context": {"partner_status": "active"}})
 }
 
+test_sector_contradicting_the_registry_denied if {
+	"partner-sector-mismatch" in data.gateway.partners.deny with input as req({"context": {"partner_sector": "operator"}})
+}
+
+test_sector_agreeing_with_the_registry_not_denied if {
+	not "partner-sector-mismatch" in data.gateway.partners.deny with input as req({"context": {"partner_sector": "bank"}})
+}
+
+test_unreported_sector_not_denied if {
+	not "partner-sector-mismatch" in data.gateway.partners.deny with input as base
+}
+
 test_unregistered_purpose_denied if {
 	"purpose-not-registered" in data.gateway.partners.deny with input as req({"partner_id": "telecom-a"})
 }

@@ -11,17 +11,18 @@ from connectors.custodian.state import CustodianState
 from gateway.auth.principal import Principal
 from gateway.errors import ConflictError, NotFoundError, PermissionDeniedError
 from gateway.keys.service import Actor, KeyCustody
-from tests.unit.gateway.keys.conftest import World
+from tests.unit.gateway.keys.conftest import SECTORS, World
 
 CUSTODIAN = "custodian-pps-c1"
 
 
 def principal(client_id: str) -> Principal:
+    partner_id = client_id.rsplit("-c", 1)[0]
     return Principal(
-        partner_id=client_id.rsplit("-c", 1)[0],
+        partner_id=partner_id,
         client_id=client_id,
         user=None,
-        sector="bank",
+        sector=SECTORS.get(partner_id, "partnership_dpo"),
         scopes=frozenset({"keys:read"}),
         roles=frozenset(),
     )
