@@ -30,6 +30,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
 
 import tests.functional.test_matching_story as story
+import tests.functional.test_new_kinds_story as new_kinds
 from connectors.canonical import Kind, canonicalize
 from connectors.client import GatewayClient
 from connectors.hashing import HmacTokeniserV1, TypeKeys
@@ -49,6 +50,9 @@ STORY_IDENTIFIERS = [
     (Kind.IBAN, story.HONEST),
     (Kind.PHONE, story.HELPDESK),
     (Kind.PHONE, "+31 6 12345678"),
+    (Kind.URL, new_kinds.PHISHING_PAGE),
+    (Kind.CRYPTO_ADDRESS, new_kinds.CASH_OUT),
+    (Kind.SOCIAL_ACCOUNT, new_kinds.RECRUITER),
 ]
 DEMO_IDENTIFIERS = [
     (Kind.IBAN, cast.SELLER_IBAN),
@@ -195,7 +199,8 @@ def fresh_database(
 # and mostly waits for its retry back-off, so it is left to its own module.
 STORIES = [
     function
-    for name, function in vars(story).items()
+    for module in (story, new_kinds)
+    for name, function in vars(module).items()
     if name.startswith("test_")
     and "webhook" not in name
     and list(inspect.signature(function).parameters) == ["gateway"]
