@@ -119,17 +119,23 @@ def _bech32(address: str) -> tuple[str, str]:
     if address not in (address.lower(), address.upper()):
         raise InvalidIdentifier(REASON_BECH32_CASE, kind=Kind.CRYPTO_ADDRESS)
     lowered = address.lower()
-    try:
-        hrp, _, _ = bech32m.codecs.bech32_decode(lowered)
-    except bech32m.DecodeError:
-        raise InvalidIdentifier(REASON_BECH32_CHECKSUM, kind=Kind.CRYPTO_ADDRESS) from None
+    hrp = lowered[: lowered.rfind("1")]  # "bc" or "tb": the shape allows nothing else
     try:
         decoded = bech32m.decode(hrp, lowered)
     except bech32m.DecodeError:
-        raise InvalidIdentifier(REASON_SEGWIT, kind=Kind.CRYPTO_ADDRESS) from None
+        raise InvalidIdentifier(_bech32_problem(lowered), kind=Kind.CRYPTO_ADDRESS) from None
     if decoded.witver > _MAX_SEGWIT_VERSION:
         raise InvalidIdentifier(REASON_SEGWIT_VERSION, kind=Kind.CRYPTO_ADDRESS)
     return _BECH32_HRPS[hrp], lowered
+
+
+def _bech32_problem(lowered: str) -> str:
+    """Why a refused Bech32 string was refused: its checksum, or the SegWit rules after it."""
+    try:
+        bech32m.codecs.bech32_decode(lowered)
+    except bech32m.DecodeError:
+        return REASON_BECH32_CHECKSUM
+    return REASON_SEGWIT
 
 
 def _base58(address: str) -> str:
