@@ -36,6 +36,7 @@ from gateway.policy import build_policy_engine
 from gateway.policy.active import SwitchableEngine
 from gateway.policy.governance import PolicyGovernance
 from gateway.problems import install_problem_handlers
+from gateway.requests.routes import router as requests_router
 from gateway.services import Services
 from gateway.watchlist.routes import router as watchlist_router
 
@@ -132,6 +133,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         disputes_router,
         feedback_router,
         keys_router,
+        requests_router,
     ):
         app.include_router(router)
     mount_console(app)

@@ -32,6 +32,7 @@ from gateway.disputes.models import Dispute, DisputeStatus
 from gateway.disputes.service import open_disputes_for_reporter
 from gateway.feedback.service import reporter_precision
 from gateway.keys.models import EpochState, KeyEpoch
+from gateway.requests.service import open_requests_by_partner
 
 MISS_Z = 3.0
 MIN_ITEMS_FOR_MISSES = 20
@@ -256,6 +257,16 @@ def _enumeration(session: Session, scope: str | None) -> list[Attention]:
     ]
 
 
+def _open_requests(session: Session, scope: str | None, now: datetime) -> list[Attention]:
+    """Requests from other partners still waiting for a partner's answer (before deadline)."""
+    waiting = open_requests_by_partner(session, now)
+    return [
+        Attention("overview.requests_open", {"partner": partner, "count": count})
+        for partner, count in sorted(waiting.items())
+        if scope is None or partner == scope
+    ]
+
+
 def build_overview(session: Session, *, scope: str | None, until: datetime, days: int) -> Overview:
     """Activity, rates and attention items of the ``days`` before ``until``, within ``scope``."""
     start = datetime.combine(
@@ -277,6 +288,7 @@ def build_overview(session: Session, *, scope: str | None, until: datetime, days
     attention.extend(_precision(session, scope))
     attention.extend(_retiring_epochs(session))
     attention.extend(_enumeration(session, scope))
+    attention.extend(_open_requests(session, scope, until))
     return Overview(
         days=per_day,
         by_partner=_grouped(session, AuditEntry.actor_partner, start, until, scope),
