@@ -41,6 +41,7 @@ from gateway.policy import build_policy_engine
 from gateway.policy.active import SwitchableEngine
 from gateway.policy.governance import PolicyGovernance
 from gateway.problems import install_problem_handlers
+from gateway.requests.routes import router as requests_router
 from gateway.services import Services
 from gateway.watchlist.routes import router as watchlist_router
 
@@ -140,6 +141,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         feedback_router,
         keys_router,
         home_router,
+        requests_router,
     ):
         app.include_router(router)
     mount_console(app)

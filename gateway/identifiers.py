@@ -19,9 +19,13 @@ class Kind(StrEnum):
     PHONE = "phone"
     EMAIL = "email"
     DOMAIN = "domain"
+    URL = "url"
+    CRYPTO_ADDRESS = "crypto_address"
+    SOCIAL_ACCOUNT = "social_account"
 
 
 KINDS = frozenset(kind.value for kind in Kind)
+KIND_MAX_LENGTH = 16  # the width of the kind columns (migration 0010_kind_width)
 
 Spec = Literal["v1", "v2"]
 """The hashing spec a token was made under (docs/hashing.md): v1 HMAC type keys, v2 the RFC

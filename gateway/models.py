@@ -11,6 +11,7 @@ from gateway.indicators import models as indicators_models
 from gateway.keys import models as keys_models
 from gateway.partners import models as partners_models
 from gateway.policy import models as policy_models
+from gateway.requests import models as requests_models
 from gateway.watchlist import models as watchlist_models
 
 __all__ = [
@@ -25,5 +26,6 @@ __all__ = [
     "keys_models",
     "partners_models",
     "policy_models",
+    "requests_models",
     "watchlist_models",
 ]

@@ -14,6 +14,9 @@ class Kind(StrEnum):
     PHONE = "phone"
     EMAIL = "email"
     DOMAIN = "domain"
+    URL = "url"
+    CRYPTO_ADDRESS = "crypto_address"
+    SOCIAL_ACCOUNT = "social_account"
 
 
 _BY_NAME: dict[str, Kind] = {kind.value: kind for kind in Kind}
@@ -27,5 +30,5 @@ def parse_kind(text: str) -> Kind:
     """
     kind = _BY_NAME.get(text.strip().lower())
     if kind is None:
-        raise InvalidIdentifier("unknown identifier type (expected iban, phone, email or domain)")
+        raise InvalidIdentifier("unknown identifier type (expected " + ", ".join(_BY_NAME) + ")")
     return kind

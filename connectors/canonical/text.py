@@ -28,6 +28,9 @@ NOUNS: dict[Kind, str] = {
     Kind.PHONE: "phone number",
     Kind.EMAIL: "e-mail address",
     Kind.DOMAIN: "domain",
+    Kind.URL: "URL",
+    Kind.CRYPTO_ADDRESS: "crypto address",
+    Kind.SOCIAL_ACCOUNT: "social media account",
 }
 
 _WHITESPACE_OR_CONTROL = re.compile(f"[{WHITESPACE}\x00-\x1f\x7f-\x9f]")

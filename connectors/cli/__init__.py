@@ -14,7 +14,13 @@ import sys
 import typer
 from rich.console import Console
 
-from connectors.cli import custodian_command, exchange_commands, hash_command, keys_command
+from connectors.cli import (
+    custodian_command,
+    exchange_commands,
+    hash_command,
+    keys_command,
+    requests_command,
+)
 from connectors.errors import ConnectorError
 from connectors.interop import command as export_command
 
@@ -42,6 +48,7 @@ app.command(name="alerts")(exchange_commands.alerts_command)
 app.command(name="rehash")(exchange_commands.rehash_command)
 app.add_typer(custodian_command.app, name="custodian")
 app.command(name="export")(export_command.export_command)
+app.add_typer(requests_command.app, name="requests")
 
 
 def main() -> None:

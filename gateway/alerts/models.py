@@ -46,7 +46,7 @@ class Alert(Base):
     about_request_id: Mapped[str | None] = mapped_column(String(32))
     about_row: Mapped[int | None] = mapped_column(Integer)
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
-    kind: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(16))
     purpose: Mapped[str] = mapped_column(String(64))
     disclosed: Mapped[str] = mapped_column(Text)  # JSON: exactly what the decision granted
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -75,6 +75,8 @@ class AuditTag(StrEnum):
     POLICY_SIMULATION_DENY = "policy:simulation:deny"
     POLICY_SIMULATION_RUN = "policy:simulation:run"
     REGISTER_EXPORT_DOWNLOAD = "register:export:download"
+    REQUEST_PARTNER_ANSWER = "request:partner:answer"
+    REQUEST_PARTNER_SEND = "request:partner:send"
     RETENTION_PURGE_RUN = "retention:purge:run"
     WATCHLIST_ENTRIES_REMOVE = "watchlist:entries:remove"
     WATCHLIST_ENTRIES_WRITE = "watchlist:entries:write"

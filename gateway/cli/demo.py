@@ -20,7 +20,13 @@ from gateway.config import load_settings
 from gateway.db import transaction
 from gateway.demo import custody, next_steps, story
 from gateway.demo.accounts import create_console_accounts
-from gateway.demo.cast import CUSTODIAN, ORGANISATIONS, PARTNERS
+from gateway.demo.cast import (
+    CUSTODIAN,
+    ORGANISATIONS,
+    PARTNERS,
+    DemoOrganisation,
+    DemoPartner,
+)
 from gateway.demo.privacy import scan_in_child
 from gateway.demo.setup import (
     DemoClient,
@@ -131,7 +137,8 @@ def _print_summary(
     partners = Table(title="Partners (each with its own private_key_jwt client)")
     for column in ("partner", "name", "sector"):
         partners.add_column(column)
-    for partner in (*PARTNERS, CUSTODIAN, *ORGANISATIONS):
+    members: list[DemoPartner | DemoOrganisation] = [*PARTNERS, CUSTODIAN, *ORGANISATIONS]
+    for partner in members:
         partners.add_row(partner.partner_id, partner.name, partner.sector)
     console.print(partners)
 

@@ -130,6 +130,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "{count} dispute(s) waiting for the reporters, the oldest since {since}.",
         "{count} betwisting(en) wachten op de melders, de oudste sinds {since}.",
     ),
+    "overview.requests_open": (
+        "{partner}: {count} request(s) from other partners about a hit wait for an answer.",
+        "{partner}: {count} verzoek(en) van andere partners over een treffer wachten op antwoord.",
+    ),
     "overview.precision": (
         "Reports of {partner}: {false_positive} of {total} verdicts were false positives.",
         "Meldingen van {partner}: {false_positive} van {total} oordelen waren vals-positief.",

@@ -34,6 +34,7 @@ from gateway.feedback.service import reporter_precision
 from gateway.indicators.models import Indicator
 from gateway.keys.models import EpochState, KeyEpoch
 from gateway.partners.models import Partner, PartnerStatus
+from gateway.requests.service import open_requests_by_partner
 
 MISS_Z = 3.0
 MIN_ITEMS_FOR_MISSES = 20
@@ -281,6 +282,16 @@ def _enumeration(session: Session, scope: str | None) -> list[Attention]:
     ]
 
 
+def _open_requests(session: Session, scope: str | None, now: datetime) -> list[Attention]:
+    """Requests from other partners still waiting for a partner's answer (before deadline)."""
+    waiting = open_requests_by_partner(session, now)
+    return [
+        Attention("overview.requests_open", {"partner": partner, "count": count})
+        for partner, count in sorted(waiting.items())
+        if scope is None or partner == scope
+    ]
+
+
 def build_overview(session: Session, *, scope: str | None, until: datetime, days: int) -> Overview:
     """Activity, rates and attention items of the ``days`` before ``until``, within ``scope``."""
     start = datetime.combine(
@@ -303,6 +314,7 @@ def build_overview(session: Session, *, scope: str | None, until: datetime, days
     attention.extend(_retiring_epochs(session))
     attention.extend(_partners_left(session, until))
     attention.extend(_enumeration(session, scope))
+    attention.extend(_open_requests(session, scope, until))
     return Overview(
         days=per_day,
         by_partner=_grouped(session, AuditEntry.actor_partner, start, until, scope),

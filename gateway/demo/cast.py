@@ -1,15 +1,18 @@
 """Who plays in the demo and the synthetic identifiers they hold.
 
 All identifiers are synthetic: IBANs are built with correct check digits for made-up account
-numbers, phone numbers sit in Dutch ranges that libphonenumber accepts, domains are invented.
+numbers, phone numbers sit in Dutch ranges that libphonenumber accepts, domains, pages,
+addresses and accounts are invented.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from hashlib import sha256
 
 from schwifty import IBAN
 
+from connectors.canonical.crypto import eip55_checksum
 from gateway.auth.permissions import Role, Scope
 
 
@@ -29,7 +32,7 @@ EXCHANGE_SCOPES = (
     Scope.KEYS_READ,
 )
 
-PARTNERS = (
+STORY_PARTNERS: tuple[DemoPartner, ...] = (
     DemoPartner("marketplace-a", "Marktplaats Demo B.V.", "marketplace", EXCHANGE_SCOPES),
     DemoPartner("bank-a", "Demobank Noord N.V.", "bank", EXCHANGE_SCOPES),
     DemoPartner("bank-b", "Demobank Zuid N.V.", "bank", EXCHANGE_SCOPES),
@@ -101,3 +104,19 @@ BANK_A_HELPDESK = "+31 20 123 4567"
 HONEST_IBAN = str(IBAN.generate("NL", bank_code="DEMO", account_code="9876543210"))
 # Incoming caller ids the telecom operator screens.
 CALLER_IDS = ("0201234567", "+31 6 12345678")
+
+# --- Scenario 12: the phishing page and the cash-out address (gateway.demo.fraud_kinds) ---
+# The registry watches pages under its domains; a payment service provider that runs a
+# crypto exchange screens deposit addresses.
+FRAUD_KINDS_PARTNERS = (
+    DemoPartner("registry-nl", "Registry .nl (demo)", "registry", EXCHANGE_SCOPES),
+    DemoPartner("psp-a", "Demo Exchange B.V. (crypto exchange, PSP)", "psp", EXCHANGE_SCOPES),
+)
+PARTNERS = STORY_PARTNERS + FRAUD_KINDS_PARTNERS
+# The phishing page bank-a's customers were sent to (an invented look-alike domain).
+PHISHING_PAGE = "https://www.demobank-noord-verificatie.nl/inloggen?klant=sms"
+# The address the stolen money went on to: 20 bytes derived from a fixed label, written as
+# EIP-55 (checksummed) the way a bank's case file holds it.
+CASH_OUT_ADDRESS = "0x" + eip55_checksum(sha256(b"ppsgate demo cash-out").hexdigest()[:40])
+# The social media account that recruited victims in a friend-in-need case.
+RECRUITER_ACCOUNT = "instagram:@Snel.Geld.Demo"

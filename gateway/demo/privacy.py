@@ -28,6 +28,9 @@ def cast_identifiers() -> list[str]:
         *((Kind.IBAN, iban) for iban in cast.BANK_A_CUSTOMERS),
         (Kind.PHONE, cast.BANK_A_HELPDESK),
         *((Kind.PHONE, number) for number in cast.CALLER_IDS),
+        (Kind.URL, cast.PHISHING_PAGE),
+        (Kind.CRYPTO_ADDRESS, cast.CASH_OUT_ADDRESS),
+        (Kind.SOCIAL_ACCOUNT, cast.RECRUITER_ACCOUNT),
     ]
     forms = set()
     for kind, value in raw:

@@ -21,7 +21,7 @@ class Dispute(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
-    kind: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(16))
     filed_by: Mapped[str] = mapped_column(ForeignKey("partners.id"))
     grounds: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default=DisputeStatus.OPEN.value)

@@ -51,7 +51,7 @@ class Indicator(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"))
-    kind: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(16))
     epoch: Mapped[int] = mapped_column(Integer)
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     category: Mapped[str] = mapped_column(String(48))

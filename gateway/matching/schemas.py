@@ -13,7 +13,9 @@ from gateway.indicators.schemas import MAX_BATCH, Receipt, Slug
 class MatchItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: Kind = Field(description="iban, phone, email or domain")
+    kind: Kind = Field(
+        description="iban, phone, email, domain, url, crypto_address or social_account"
+    )
     epoch: int = Field(ge=1, le=1_000_000, strict=True)
     spec: Spec = Field(
         default=DEFAULT_SPEC, description="Hashing spec the token was made under: v1 or v2"

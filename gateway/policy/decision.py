@@ -24,6 +24,8 @@ class Action(StrEnum):
     KEYS_FETCH = "keys:fetch"
     MATCH_QUERY = "match:query"
     POLICY_SIMULATE = "policy:simulate"
+    REQUESTS_ANSWER = "requests:answer"
+    REQUESTS_SEND = "requests:send"
     WATCHLIST_WRITE = "watchlist:write"
 
 

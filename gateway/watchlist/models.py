@@ -23,7 +23,7 @@ class WatchEntry(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"))
-    kind: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(16))
     epoch: Mapped[int] = mapped_column(Integer)
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     purpose: Mapped[str] = mapped_column(String(64))

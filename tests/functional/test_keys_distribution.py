@@ -72,9 +72,9 @@ def test_three_partners_open_their_own_envelopes_and_nobody_else_can(keyless: Ga
         p: sorted(k.value for k in partner.store.active().keys) for p, partner in partners.items()
     }
     assert kinds == {
-        "bank-a": ["email", "iban", "phone"],
+        "bank-a": ["crypto_address", "email", "iban", "phone", "social_account", "url"],
         "telecom-a": ["phone"],  # registered for phone numbers only: no IBAN key
-        "marketplace-a": ["domain", "email", "iban", "phone"],
+        "marketplace-a": ["domain", "email", "iban", "phone", "social_account", "url"],
     }
     # The keys are the custodian's epoch-1 type keys (spec v1), so everyone's tokens agree.
     master_salt = custodian.state.open_salt(custodian.keys, 1)
@@ -140,7 +140,8 @@ def test_the_connector_refuses_what_the_gateway_altered_or_forged(keyless: Gatew
         )
         manifest = session.scalars(select(KeyManifest)).one()
         body = bytes(manifest.body).replace(
-            b'"kinds":["email","iban","phone"]', b'"kinds":["email","iban"]'
+            b'"kinds":["crypto_address","email","iban","phone","social_account","url"]',
+            b'"kinds":["email","iban"]',
         )
         assert body != bytes(manifest.body)
         manifest.body = body
@@ -179,8 +180,8 @@ def test_the_gateway_refuses_forged_and_altered_uploads(keyless: Gateway) -> Non
     assert custodian is not None
     listing = custodian.api.call("GET", "/v1/keys/recipients")
     assert {r["client_id"]: r["kinds"] for r in listing["recipients"]} == {
-        "bank-a-c1": ["email", "iban", "phone"],
-        "marketplace-a-c1": ["domain", "email", "iban", "phone"],
+        "bank-a-c1": ["crypto_address", "email", "iban", "phone", "social_account", "url"],
+        "marketplace-a-c1": ["domain", "email", "iban", "phone", "social_account", "url"],
         "telecom-a-c1": ["phone"],
     }
 

@@ -32,6 +32,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
 
 import tests.functional.test_matching_story as story
+import tests.functional.test_new_kinds_story as new_kinds
 from connectors.canonical import Kind, canonicalize
 from connectors.client import GatewayClient
 from connectors.hashing import HmacTokeniserV1, TypeKeys
@@ -51,6 +52,9 @@ STORY_IDENTIFIERS = [
     (Kind.IBAN, story.HONEST),
     (Kind.PHONE, story.HELPDESK),
     (Kind.PHONE, "+31 6 12345678"),
+    (Kind.URL, new_kinds.PHISHING_PAGE),
+    (Kind.CRYPTO_ADDRESS, new_kinds.CASH_OUT),
+    (Kind.SOCIAL_ACCOUNT, new_kinds.RECRUITER),
 ]
 DEMO_IDENTIFIERS = [
     (Kind.IBAN, cast.SELLER_IBAN),
@@ -58,6 +62,9 @@ DEMO_IDENTIFIERS = [
     *((Kind.IBAN, iban) for iban in cast.BANK_A_CUSTOMERS),
     (Kind.PHONE, cast.BANK_A_HELPDESK),
     *((Kind.PHONE, number) for number in cast.CALLER_IDS),
+    (Kind.URL, cast.PHISHING_PAGE),
+    (Kind.CRYPTO_ADDRESS, cast.CASH_OUT_ADDRESS),
+    (Kind.SOCIAL_ACCOUNT, cast.RECRUITER_ACCOUNT),
 ]
 PROCESS_IDENTIFIERS = [
     (Kind.IBAN, "NL20INGB0001234567"),
@@ -223,7 +230,8 @@ def fresh_database(
 # and mostly waits for its retry back-off, so it is left to its own module.
 STORIES = [
     function
-    for name, function in vars(story).items()
+    for module in (story, new_kinds)
+    for name, function in vars(module).items()
     if name.startswith("test_")
     and "webhook" not in name
     and list(inspect.signature(function).parameters) == ["gateway"]

@@ -118,6 +118,29 @@ def probe_disputes(gw: Gateway) -> None:
     assert _screen_hits(gw, "bank-b")["disputed"] is True
 
 
+def probe_requests(gw: Gateway) -> None:
+    _report(gw, "marketplace-a", "r1")
+    requester = gw.partner("bank-b")
+    sent = requester.post(
+        "/v1/requests",
+        {
+            "purpose": "payment_screening",
+            "legal_basis": "art6_1_c",
+            **requester.item("iban", SELLER),
+            "type": "recall_funds",
+        },
+    )
+    intruder = gw.partner("bank-a")
+    assert intruder.call("GET", "/v1/requests") == {"sent": [], "received": []}
+    with pytest.raises(GatewayAPIError) as refused:
+        intruder.post(
+            f"/v1/requests/{sent['request_id']}/answer",
+            {**SUBMIT, "answer": "done"},
+        )
+    assert refused.value.status == 404
+    assert len(gw.partner("marketplace-a").call("GET", "/v1/requests")["received"]) == 1
+
+
 def own_only(reason: str) -> Probe:
     def probe(_gw: Gateway) -> None:
         return None
@@ -144,6 +167,9 @@ RULES: dict[tuple[str, str], str | Probe] = {
     ("GET", "/v1/disputes"): probe_disputes,
     ("POST", "/v1/disputes/{dispute_id}/resolve"): probe_disputes,
     ("POST", "/v1/feedback"): own_only("a verdict is recorded for the caller's partner"),
+    ("POST", "/v1/requests"): probe_requests,
+    ("GET", "/v1/requests"): probe_requests,
+    ("POST", "/v1/requests/{target}/answer"): probe_requests,
 }
 
 

@@ -22,7 +22,7 @@ from gateway.console.helpdesk.models import SimulationRun
 from gateway.errors import InvalidRequestError, NotFoundError
 from gateway.policy.decision import Action, Decision, DecisionRequest, Disclosure, PolicyEngine
 
-KINDS = ("iban", "phone", "email", "domain")
+KINDS = ("iban", "phone", "email", "domain", "url", "crypto_address", "social_account")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """Failed console sign-ins counted per attempted name (existing or not), as a keyed hash.
 
 Revision ID: 0012_signin_throttle
-Revises: 0009_pepper_ring
+Revises: 0011_partner_requests
 Create Date: 2026-12-07
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_signin_throttle"
-down_revision = "0009_pepper_ring"
+down_revision = "0011_partner_requests"
 branch_labels = None
 depends_on = None
 

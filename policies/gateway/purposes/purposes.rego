@@ -77,3 +77,22 @@ deny contains "audit-scope-exceeded" if {
 	target := object.get(object.get(input, "context", {}), "target_partner", input.partner_id)
 	target != input.partner_id
 }
+
+# METADATA
+# title: Request type outside the purpose
+# description: >-
+#   A tracked request to the reporters of a hit (requests:send) names its type in
+#   input.context.request_type (halt_payment, recall_funds, confirm, share_details); the
+#   purpose lists the types it covers in request_types. Sharing details needs a purpose that
+#   names them, so a payment-screening hit cannot turn into a request for the reporter's file.
+# custom:
+#   code: request-type-not-allowed-for-purpose
+#   gdpr: ["GDPR Art. 5(1)(b)", "GDPR Art. 5(1)(c)"]
+#   text_en: This kind of request to the reporters is not part of the stated purpose; only the requests the purpose lists may be sent under it.
+#   text_nl: Dit soort verzoek aan de melders hoort niet bij het opgegeven doel; alleen de verzoeken die het doel noemt mogen eronder worden verstuurd.
+deny contains "request-type-not-allowed-for-purpose" if {
+	input.action == "requests:send"
+	purpose
+	request_type := object.get(object.get(input, "context", {}), "request_type", "")
+	not request_type in object.get(purpose, "request_types", [])
+}

@@ -80,3 +80,24 @@ test_officer_without_target_is_not_refused if {
 test_partnership_dpo_reads_any_partner if {
 	not "audit-scope-exceeded" in data.gateway.purposes.deny with input as object.union(audit_read, {"partner_id": "dpo-pps", "purpose": "oversight", "context": {"target_partner": "bank-b"}})
 }
+
+request := req({
+	"action": "requests:send",
+	"partner_id": "bank-b",
+	"purpose": "payment_screening",
+	"legal_basis": "art6_1_c",
+	"kinds": ["iban"],
+	"context": {"request_type": "recall_funds"},
+})
+
+test_request_type_listed_by_purpose_not_denied if {
+	not "request-type-not-allowed-for-purpose" in data.gateway.purposes.deny with input as request
+}
+
+test_request_type_not_listed_by_purpose_denied if {
+	"request-type-not-allowed-for-purpose" in data.gateway.purposes.deny with input as object.union(request, {"context": {"request_type": "share_details"}})
+}
+
+test_request_without_type_denied if {
+	"request-type-not-allowed-for-purpose" in data.gateway.purposes.deny with input as object.remove(request, ["context"])
+}

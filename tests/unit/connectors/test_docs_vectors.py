@@ -13,10 +13,12 @@ import hmac
 import json
 import re
 import string
+from importlib.metadata import version
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import ada_url
 import pytest
 
 from connectors import InvalidIdentifier, canonicalize
@@ -122,6 +124,24 @@ def test_vector_matches_an_independent_implementation(vector: dict[str, Any]) ->
     )
     assert key.hex() == vector["type_key"]
     assert result == vector["token"]
+
+
+@pytest.mark.parametrize("kind", [Kind.URL, Kind.CRYPTO_ADDRESS, Kind.SOCIAL_ACCOUNT])
+def test_each_later_kind_has_fifteen_vectors_and_eight_refusals(kind: Kind) -> None:
+    assert sum(vector["kind"] == kind.value for vector in _vectors()) >= 15
+    assert sum(row_kind == kind.value for row_kind, _, _ in _rejects()) >= 8
+
+
+def test_documented_url_parser_and_platform_vocabulary_are_the_installed_ones() -> None:
+    block = _block("hashing-versions")
+    assert f"ada-url {version('ada-url')}" in block
+    assert f"Ada {ada_url.get_version()}" in block
+    assert f"base58 {version('base58')}, bech32m {version('bech32m')}" in block
+    assert f"pycryptodome {version('pycryptodome')}" in block
+    vocabulary = json.loads(
+        files("policies").joinpath("data", "social_platforms.json").read_text("utf-8")
+    )
+    assert f"version {vocabulary['version']}" in block
 
 
 def test_nfc_and_nfd_vectors_share_a_token() -> None:

@@ -36,7 +36,10 @@ def test_init_seed_then_public_key_make_a_pins_entry(env: Path) -> None:
     entry = json.loads(printed.output)
     assert entry["name"] == "evaluator-b"
     assert entry["url"] == "https://b.example"
-    assert set(entry["public_keys"]["7"]) == {"iban", "phone", "email", "domain"}
+    assert set(entry["public_keys"]["7"]) == {
+        *("iban", "phone", "email", "domain"),
+        *("url", "crypto_address", "social_account"),
+    }
     other = {**entry, "name": "evaluator-a", "public_keys": {"7": {"phone": "e2" * 32}}}
     document = {
         "format": "ppsgate-oprf-evaluators",

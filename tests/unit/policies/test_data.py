@@ -12,7 +12,7 @@ from gateway.policy.decision import Action, Disclosure
 DATA = load_bundle().data
 PARTNERS = DATA["partners"]
 PURPOSES = DATA["purposes"]
-KINDS = {"iban", "phone", "email", "domain"}
+KINDS = {"iban", "phone", "email", "domain", "url", "crypto_address", "social_account"}
 LEVELS = {level.value for level in Disclosure}
 
 

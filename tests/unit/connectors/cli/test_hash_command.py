@@ -66,7 +66,7 @@ MIXED_CSV = (
     "NL92ABNA0417164300,,c5,wrong check\n"
     "12.34.56.78,,c6,\n"
     "06-1234,phone,c7,\n"
-    "x,url,c8,\n"
+    "x,web page,c8,\n"
 )
 
 
@@ -122,11 +122,11 @@ def test_csv_is_hashed_in_order_with_carried_columns_and_rejects(
         },
         {
             "row": 4,
-            "type": "domain",
+            "type": "url",
             "epoch": 12,
             "case_id": "c4",
             "note": "",
-            "token": expected_token(master, Kind.DOMAIN, "shop-example.co.uk"),
+            "token": expected_token(master, Kind.URL, "https://www.shop-example.co.uk/x"),
         },
     ]
     assert list(json.loads(out.read_text(encoding="utf-8").splitlines()[0])) == [
@@ -144,7 +144,13 @@ def test_csv_is_hashed_in_order_with_carried_columns_and_rejects(
         ["5", "IBAN check digits do not match", "c5", "wrong check"],
         ["6", "ambiguous: could be a phone number or an IP address", "c6", ""],
         ["7", "not a valid phone number for region NL", "c7", ""],
-        ["8", "unknown identifier type (expected iban, phone, email or domain)", "c8", ""],
+        [
+            "8",
+            "unknown identifier type (expected iban, phone, email, domain, url, crypto_address,"
+            " social_account)",
+            "c8",
+            "",
+        ],
     ]
     text = rejects.read_text(encoding="utf-8")
     for raw in ("NL92", "0417164300", "12.34.56.78", "06-1234"):

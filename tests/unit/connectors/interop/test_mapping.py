@@ -103,6 +103,8 @@ def test_mapping_uses_real_misp_and_stix_vocabulary() -> None:
         "phone-number",
         "email",
         "domain",
+        "url",
+        "text",
     }
 
 

@@ -12,7 +12,14 @@ def test_kinds_follow_the_policy_not_python(world: World) -> None:
     assert registered_legal_basis(policy, "police-nl") == "law_enforcement"
     assert registered_legal_basis(policy, "nobody") is None
     assert decide_kinds(policy, "telecom-a", "active").allowed == ("phone",)
-    assert decide_kinds(policy, "bank-a", "active").allowed == ("email", "iban", "phone")
+    assert decide_kinds(policy, "bank-a", "active").allowed == (
+        "crypto_address",
+        "email",
+        "iban",
+        "phone",
+        "social_account",
+        "url",
+    )
     # A partner the policy data marks suspended gets nothing, whatever the registry says.
     denied = decide_kinds(policy, "psp-b", "active")
     assert denied.allowed == ()
@@ -35,7 +42,14 @@ def test_candidates_say_why_a_client_gets_nothing(world: World) -> None:
         )
     with world.session() as session:
         found = {c.client.id: c for c in candidates(session, world.services.policy)}
-    assert found["bank-a-c1"].kinds == ("email", "iban", "phone")
+    assert found["bank-a-c1"].kinds == (
+        "crypto_address",
+        "email",
+        "iban",
+        "phone",
+        "social_account",
+        "url",
+    )
     assert found["telecom-a-c1"].kinds == ("phone",)
     assert found["marketplace-a-c1"].excluded == "partner is suspended"
     assert found["bank-a-c2"].excluded == "client is not registered for the scope keys:read"

@@ -63,8 +63,8 @@ def test_a_verified_upload_is_stored_as_signed(world: World) -> None:
         envelopes = {e.client_id: e for e in session.scalars(select(KeyEnvelope))}
     assert bytes(manifest.body) == fm.unb64(body.manifest)  # byte for byte
     assert envelopes["telecom-a-c1"].kinds == "phone"
-    assert envelopes["bank-a-c1"].kinds == "email,iban,phone"
-    assert envelopes["marketplace-a-c1"].kinds == "domain,email,iban,phone"
+    assert envelopes["bank-a-c1"].kinds == "crypto_address,email,iban,phone,social_account,url"
+    assert envelopes["marketplace-a-c1"].kinds == "domain,email,iban,phone,social_account,url"
     for envelope in envelopes.values():
         assert hashlib.sha256(envelope.sealed).hexdigest() == envelope.sha256
     (created,) = world.entries("key:epoch:create")

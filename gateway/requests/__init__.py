@@ -1,0 +1,1 @@
+"""Tracked requests between partners about a hit (halt, recall, confirm, share details)."""
