@@ -17,7 +17,13 @@ from gateway.errors import PermissionDeniedError
 from gateway.indicators.schemas import Receipt
 from gateway.keys.validity import refuse_invalid_epochs
 from gateway.matching.evidence import disclose, lookup_evidence
-from gateway.matching.schemas import MatchRequest, MatchResponse, MatchResult, disclosed_fields
+from gateway.matching.schemas import (
+    MatchRequest,
+    MatchResponse,
+    MatchResult,
+    disclosed_fields,
+    obligations_out,
+)
 from gateway.policy.active import suppressed_tokens
 from gateway.policy.decision import Action, DecisionRequest
 from gateway.services import Services
@@ -146,5 +152,6 @@ def match_batch(
         hits=hits,
         results=results,
         disclosure=granted,
+        obligations=obligations_out(decisions.values()) if hits else [],
         receipt=Receipt(leaf_index=receipt.leaf_index, policy_digest=digest),
     )

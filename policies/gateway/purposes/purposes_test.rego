@@ -80,3 +80,24 @@ test_officer_without_target_is_not_refused if {
 test_partnership_dpo_reads_any_partner if {
 	not "audit-scope-exceeded" in data.gateway.purposes.deny with input as object.union(audit_read, {"partner_id": "dpo-pps", "purpose": "oversight", "context": {"target_partner": "bank-b"}})
 }
+
+psr_match := req({
+	"partner_id": "psp-a",
+	"purpose": "psr_fraud_sharing",
+	"legal_basis": "art6_1_c",
+	"kinds": ["iban"],
+})
+
+test_profile_switched_off_denied if {
+	"profile-not-enabled" in data.gateway.purposes.deny with input as psr_match
+		with data.ppsgate.profiles.enabled as ["base"]
+}
+
+test_enabled_profile_not_denied if {
+	not "profile-not-enabled" in data.gateway.purposes.deny with input as psr_match
+}
+
+test_purpose_without_profile_is_base if {
+	not "profile-not-enabled" in data.gateway.purposes.deny with input as base
+		with data.ppsgate.profiles.enabled as ["base"]
+}
