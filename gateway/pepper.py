@@ -63,6 +63,10 @@ class Pepper:
         """Pepper a partner's case reference (it may itself be personal data)."""
         return hmac.digest(self._key, b"ref:" + reference.encode("utf-8"), "sha256")
 
+    def victim(self, victim_hex: str) -> bytes:
+        """Pepper a victim reference (64 hex characters, already keyed by the reporter)."""
+        return hmac.digest(self._key, b"victim:" + bytes.fromhex(victim_hex), "sha256")
+
 
 @dataclass(frozen=True, slots=True)
 class RingEntry:
@@ -152,6 +156,10 @@ class PepperRing:
     def reference(self, reference: str, *, epoch: int) -> bytes:
         """Pepper a case reference stored beside a token of this salt epoch."""
         return self.for_epoch(epoch).reference(reference)
+
+    def victim(self, victim_hex: str, *, epoch: int) -> bytes:
+        """Pepper a victim reference stored beside a token of this salt epoch."""
+        return self.for_epoch(epoch).victim(victim_hex)
 
     def reload(self) -> bool:
         """Re-read the ring file; True when it changed. Keeps the old ring on a bad file."""

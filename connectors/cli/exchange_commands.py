@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -44,6 +45,7 @@ from connectors.hashing import HmacTokeniserV1, Tokeniser
 from connectors.interop.command import ExportFormat, write_export
 from connectors.interop.tlp import DEFAULT_TLP
 from connectors.typekeys import DEFAULT_TYPEKEYS, load_typekeys
+from connectors.victims import load_victim_key, victim_reference
 from connectors.workflows import operations
 from connectors.workflows.operations import Summary
 from connectors.workflows.outputs import ResultWriter, open_output, output_format
@@ -152,6 +154,20 @@ TlpLevel = Annotated[
 OrgUuid = Annotated[str | None, typer.Option(help="Your organisation's uuid in MISP.")]
 
 
+ROLE_HELP = (
+    "Default role: suspect, mule, mule_witting, mule_unwitting, mule_recruited, "
+    "takeover_victim or victim (a protected identifier)."
+)
+
+
+def _victims(path: Path | None, passphrase: str | None) -> Callable[[str], str] | None:
+    """The victim-reference function of the key at ``path``, or None without one."""
+    if path is None:
+        return None
+    key = load_victim_key(path, passphrase=passphrase)
+    return lambda value: victim_reference(key, value)
+
+
 @with_voprf_options()
 def submit_command(
     file: InputFile,
@@ -163,7 +179,17 @@ def submit_command(
     keystore: KeystorePath = Path("connector-keystore.json"),
     passphrase: Passphrase = None,
     category: Annotated[str | None, typer.Option(help="Default category (column wins).")] = None,
-    role: Annotated[str, typer.Option(help="Default role: suspect, mule or victim.")] = "suspect",
+    role: Annotated[str, typer.Option(help=ROLE_HELP)] = "suspect",
+    evidence: Annotated[
+        str | None, typer.Option(help="Default evidence level, e.g. police_report (column wins).")
+    ] = None,
+    victim_key: Annotated[
+        Path | None,
+        typer.Option(
+            help="Victim key file: a victim column (your customer or case id) is sent only as "
+            "a reference keyed with it, so the gateway counts distinct victims."
+        ),
+    ] = None,
     salt_file: SaltFile = None,
     epoch: Epoch = None,
     typekeys: TypekeysPath = DEFAULT_TYPEKEYS,
@@ -201,9 +227,10 @@ def submit_command(
                 rows,
                 purpose=purpose,
                 legal_basis=legal_basis,
-                defaults={"category": category, "role": role},
+                defaults={"category": category, "role": role, "evidence": evidence},
                 batch_size=batch_size,
                 emit=emit,
+                victims=_victims(victim_key, passphrase),
             ),
         )
 
@@ -458,7 +485,7 @@ def rehash_command(
     epoch: Epoch = None,
     region: Region = DEFAULT_REGION,
     category: Annotated[str | None, typer.Option(help="Default category (column wins).")] = None,
-    role: Annotated[str, typer.Option(help="Default role: suspect, mule or victim.")] = "suspect",
+    role: Annotated[str, typer.Option(help=ROLE_HELP)] = "suspect",
     out: OutPath = None,
     watch_map: Annotated[
         Path, typer.Option(help="New watch map (row -> watch_id) under the new epoch.")

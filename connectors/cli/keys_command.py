@@ -26,6 +26,7 @@ from connectors.custodian.fetch import fetch_keys, pin_custodian
 from connectors.errors import UsageError
 from connectors.keystore import ConnectorKeys, is_encrypted, load_keystore, save_keystore
 from connectors.typekeys import DEFAULT_TYPEKEYS, load_typekeys, save_typekeys
+from connectors.victims import DEFAULT_VICTIM_KEY, create_victim_key
 
 app = typer.Typer(help="The connector's key store (client-authentication and envelope keys).",
                   no_args_is_help=True)
@@ -81,6 +82,27 @@ def init(
     err.print(f"signing key id {keys.key_id}; register the public keys below with the "
               "gateway operator (ppsgate partner add-client --jwk FILE)")
     _print_public(keys)
+
+
+@app.command("victim-key")
+def victim_key(
+    path: Annotated[Path, typer.Argument(help="Where to write the victim key.")] = (
+        DEFAULT_VICTIM_KEY
+    ),
+    passphrase: Annotated[bool, typer.Option("--passphrase/--no-passphrase",
+                                             help="Encrypt the file with a passphrase.")] = True,
+    passphrase_stdin: StdinOption = False,
+) -> None:
+    """Create the partner's victim key (never replaced): victim references count victims.
+
+    One key for all of a partner's connector installations: copy the file, never make a
+    second one, or one customer reported from two installations counts as two victims.
+    """
+    secret = _passphrase(from_stdin=passphrase_stdin, confirm=True) if passphrase else None
+    create_victim_key(path, passphrase=secret)
+    err.print(f"victim key written to {path} (mode 0600"
+              + (", encrypted)" if secret else ", NOT encrypted)")
+              + "; back it up: a new key makes every victim count again")
 
 
 @app.command("show")

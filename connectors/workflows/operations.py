@@ -15,10 +15,20 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
+from connectors.errors import UsageError
 from connectors.workflows.api import GatewayApi
 from connectors.workflows.rows import HashedRow, RejectedRow
 
-SUBMIT_FIELDS = ("category", "role", "observed_at", "expires_at", "confidence", "reference")
+SUBMIT_FIELDS = (
+    "category",
+    "role",
+    "observed_at",
+    "expires_at",
+    "confidence",
+    "reference",
+    "evidence",
+    "retention_reason",
+)
 
 
 @dataclass(slots=True)
@@ -31,6 +41,16 @@ class Summary:
     categories: Counter[str] = field(default_factory=Counter)
     sectors: Counter[str] = field(default_factory=Counter)
     hits: int = 0
+
+
+def _victim_reference(victims: Callable[[str], str] | None, value: str) -> str:
+    if victims is None:
+        raise UsageError(
+            "the input has a victim column; give --victim-key (ppsgate-connector keys "
+            "victim-key creates one) so the ids are sent as keyed references",
+            field="victim",
+        )
+    return victims(value)
 
 
 def batched(
@@ -124,8 +144,13 @@ def submit(
     defaults: dict[str, Any],
     batch_size: int,
     emit: Callable[[list[dict[str, Any]]], None],
+    victims: Callable[[str], str] | None = None,
 ) -> Summary:
-    """Send indicators; carried columns named like item fields override ``defaults``."""
+    """Send indicators; carried columns named like item fields override ``defaults``.
+
+    A ``victim`` column holds the partner's own customer or case id; ``victims`` turns it
+    into the keyed reference the gateway counts (the id itself is never sent).
+    """
     summary = Summary()
     for chunk in batched(rows, batch_size):
         out: list[dict[str, Any]] = []
@@ -139,6 +164,8 @@ def submit(
                 value = row.carried.get(name, defaults.get(name))
                 if value not in (None, ""):
                     item[name] = int(value) if name == "confidence" else value
+            if row.carried.get("victim"):
+                item["victim"] = _victim_reference(victims, str(row.carried["victim"]))
             item.setdefault("observed_at", datetime.now(tz=UTC).isoformat())
             items.append(item)
             sent_rows.append(row)

@@ -49,6 +49,8 @@ class Alert(Base):
     kind: Mapped[str] = mapped_column(String(16))
     purpose: Mapped[str] = mapped_column(String(64))
     disclosed: Mapped[str] = mapped_column(Text)  # JSON: exactly what the decision granted
+    # JSON list: the obligations (code and texts) that came with the disclosure.
+    obligations: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

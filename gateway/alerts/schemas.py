@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.matching.schemas import ObligationOut
+
 
 class AlertOut(BaseModel):
     cursor: int = Field(description="Acknowledge up to this value with POST /v1/alerts/ack")
@@ -19,6 +21,9 @@ class AlertOut(BaseModel):
     kind: str | None = None
     purpose: str | None = None
     disclosed: dict[str, Any]
+    obligations: list[ObligationOut] = Field(
+        default_factory=list, description="What the partner must honour for this alert"
+    )
     created_at: datetime
 
 

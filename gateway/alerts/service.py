@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from gateway.alerts.models import Alert, AlertCursor, AlertType
 from gateway.dialect import copy_rows, insert_ignoring_conflicts
 from gateway.matching.evidence import disclose, hash_in, is_corroborated, lookup_evidence
+from gateway.matching.schemas import obligations_out
 from gateway.partners.models import Partner
 from gateway.policy.decision import Action, Decision, DecisionRequest
 from gateway.services import Services
@@ -109,6 +110,7 @@ def evaluate_watchers(
             disclosed = disclose(0, found, decision).model_dump(
                 mode="json", exclude_none=True, exclude={"row"}
             )
+            duties = json.dumps([o.model_dump() for o in obligations_out([decision])])
             previous = _last_alert(session, entry.id)
             payload = json.dumps(disclosed, sort_keys=True)
             if previous is not None and previous.disclosed == payload:
@@ -124,6 +126,7 @@ def evaluate_watchers(
                     kind=entry.kind,
                     purpose=entry.purpose,
                     disclosed=payload,
+                    obligations=duties,
                     created_at=now,
                 )
             )

@@ -64,6 +64,7 @@ def alert_out(alert: Alert) -> AlertOut:
         kind=alert.kind or None,
         purpose=alert.purpose or None,
         disclosed=json.loads(alert.disclosed),
+        obligations=json.loads(alert.obligations or "[]"),
         created_at=alert.created_at,
     )
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterator
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Literal, NoReturn
 
@@ -44,12 +45,14 @@ from gateway.audit_trail.schemas import (
     SignedTreeHead,
     SubjectAccessReport,
     SubjectDisclosure,
+    SubjectReport,
 )
 from gateway.audit_trail.store import as_utc, format_time
 from gateway.clock import IsoDateTime
 from gateway.db import transaction
 from gateway.deps import RequestIdDep, ServicesDep
 from gateway.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
+from gateway.indicators.subject import held_reports
 from gateway.services import Services
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
@@ -488,6 +491,7 @@ def subject_access(
     token_hash = services.pepper.token(body.token, epoch=body.epoch)
     with transaction(services.session_factory) as session:
         records = queries.subject_access(session, token_hash, scope=reader.scope)
+        held = held_reports(session, token_hash, scope=reader.scope, now=services.clock.now())
         services.audit.record(
             session,
             _event(
@@ -514,5 +518,7 @@ def subject_access(
             )
             for r in records
         ],
-        note="Only detail records still within their retention period are listed.",
+        reports=[SubjectReport(**asdict(report)) for report in held],
+        note="Only detail records still within their retention period are listed; reports "
+        "are listed until they expire or are retracted.",
     )

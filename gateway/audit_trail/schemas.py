@@ -90,6 +90,26 @@ class SubjectDisclosure(BaseModel):
     disclosed: Any = Field(description="what was disclosed about the token; null if nothing")
 
 
+class SubjectReport(BaseModel):
+    """A live report held about the token, with the day it expires and is purged."""
+
+    reporter: str = Field(description="the reporting partner (within the reader's scope)")
+    sector: str
+    kind: str
+    category: str
+    role: str
+    evidence: str | None
+    status: str
+    observed_at: datetime
+    expires_at: datetime
+    retention_reason: str | None = Field(
+        description="why the reporter kept it past its default retention, if it did"
+    )
+
+
 class SubjectAccessReport(BaseModel):
     records: list[SubjectDisclosure]
+    reports: list[SubjectReport] = Field(
+        default_factory=list, description="the reports held about the token now"
+    )
     note: str

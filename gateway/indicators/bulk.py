@@ -29,6 +29,9 @@ COLUMNS = (
     "purpose",
     "legal_basis",
     "confidence",
+    "victim_hash",
+    "evidence",
+    "retention_reason",
     "status",
     "observed_at",
     "expires_at",
@@ -45,6 +48,9 @@ TYPES = (
     "text",
     "text",
     "int2",
+    "bytea",
+    "text",
+    "text",
     "text",
     "timestamptz",
     "timestamptz",
@@ -55,7 +61,8 @@ _COLUMN_LIST = ", ".join(COLUMNS)
 _STAGE = """
     CREATE TEMPORARY TABLE indicator_stage (
         partner_id text, kind text, epoch integer, token_hash bytea, category text, role text,
-        reference_hash bytea, purpose text, legal_basis text, confidence smallint, status text,
+        reference_hash bytea, purpose text, legal_basis text, confidence smallint,
+        victim_hash bytea, evidence text, retention_reason text, status text,
         observed_at timestamptz, expires_at timestamptz, created_at timestamptz
     ) ON COMMIT DROP
 """

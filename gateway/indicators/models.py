@@ -34,9 +34,15 @@ class IndicatorStatus(StrEnum):
 
 
 class Role(StrEnum):
+    """The reported person's role (``policies/data/taxonomy.json`` has the texts)."""
+
     SUSPECT = "suspect"
-    MULE = "mule"
-    VICTIM = "victim"
+    MULE = "mule"  # a money mule whose type the reporter does not state
+    MULE_WITTING = "mule_witting"
+    MULE_UNWITTING = "mule_unwitting"
+    MULE_RECRUITED = "mule_recruited"
+    TAKEOVER_VICTIM = "takeover_victim"  # the account was taken over: its holder is a victim
+    VICTIM = "victim"  # a protected identifier (e.g. a bank's own service number)
 
 
 class Indicator(Base):
@@ -60,6 +66,13 @@ class Indicator(Base):
     purpose: Mapped[str] = mapped_column(String(64))
     legal_basis: Mapped[str] = mapped_column(String(64))
     confidence: Mapped[int | None] = mapped_column(SmallInteger)
+    # Distinct victims: the reporter's connector keys its victim or case reference with its
+    # own victim key (never linkable across partners); the gateway peppers it again.
+    victim_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    # Evidence level from policies/data/evidence.json, None when the reporter stated none.
+    evidence: Mapped[str | None] = mapped_column(String(32))
+    # Why the reporter kept the report past its default retention (a policy reason code).
+    retention_reason: Mapped[str | None] = mapped_column(String(48))
     status: Mapped[str] = mapped_column(String(16), default=IndicatorStatus.ACTIVE.value)
     observed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -7,6 +7,7 @@ schema still bounds every size so the fuzzer and the body parser have limits.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,12 +29,36 @@ class IndicatorIn(BaseModel):
     )
     token: str = Field(max_length=128, description="64 lowercase hex characters")
     category: str = Field(max_length=64, description="Fraud category from the taxonomy")
-    role: str = Field(default="suspect", max_length=16, description="suspect, mule or victim")
+    role: str = Field(
+        default="suspect",
+        max_length=16,
+        description="suspect, mule, mule_witting, mule_unwitting, mule_recruited, "
+        "takeover_victim or victim (a protected identifier)",
+    )
     observed_at: IsoDateTime = Field(description="When the partner observed it (with time zone)")
-    expires_at: IsoDateTime | None = Field(default=None, description="Partner's own expiry")
+    expires_at: IsoDateTime | None = Field(
+        default=None,
+        description="Partner's own expiry: earlier than the default shortens the report's "
+        "retention; later needs retention_reason and is capped at the category's maximum",
+    )
     confidence: int | None = Field(default=None, ge=0, le=100)
     reference: str | None = Field(
         default=None, max_length=200, description="Partner's case reference (one per victim)"
+    )
+    victim: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Opaque victim reference: 64 lowercase hex characters that the reporter's "
+        "connector keyed with its own victim key (never the victim's identity); counts "
+        "distinct victims per identifier",
+    )
+    evidence: str | None = Field(
+        default=None, max_length=32, description="Evidence level from the policy's vocabulary"
+    )
+    retention_reason: str | None = Field(
+        default=None,
+        max_length=48,
+        description="Reason code for keeping the report past its default retention",
     )
 
 
@@ -50,6 +75,9 @@ class RowResult(BaseModel):
     status: Literal["accepted", "duplicate", "rejected"]
     field: str | None = None
     reason: str | None = None
+    expires_at: datetime | None = Field(
+        default=None, description="When an accepted report expires and is purged"
+    )
 
 
 class Receipt(BaseModel):

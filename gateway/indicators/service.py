@@ -21,6 +21,7 @@ from gateway.dialect import insert_ignoring_conflicts
 from gateway.freetext import identifier_problem
 from gateway.identifiers import kind_problem, token_problem
 from gateway.indicators import bulk
+from gateway.indicators.expiry import Refusal, evidence_refusal, extends_default, report_expiry
 from gateway.indicators.models import Indicator, IndicatorStatus, Role
 from gateway.indicators.schemas import (
     IndicatorIn,
@@ -51,7 +52,9 @@ class _Row:
     item: IndicatorIn
     token_hash: bytes = b""
     reference_hash: bytes = b""
+    victim_hash: bytes | None = None
     expires_at: datetime | None = None
+    retention_reason: str | None = None
 
 
 def _row_problem(item: IndicatorIn, now: datetime) -> tuple[str, str] | None:
@@ -61,9 +64,11 @@ def _row_problem(item: IndicatorIn, now: datetime) -> tuple[str, str] | None:
     if (problem := token_problem(item.token)) is not None:
         return "token", problem
     if item.role not in ROLES:
-        return "role", "unknown role; use suspect, mule or victim"
+        return "role", f"unknown role; use one of: {', '.join(sorted(ROLES))}"
     if item.reference and (problem := identifier_problem(item.reference)) is not None:
         return "reference", problem
+    if item.victim is not None and token_problem(item.victim) is not None:
+        return "victim", "must be 64 lowercase hex characters (the connector's keyed reference)"
     if item.observed_at.tzinfo is None:
         return "observed_at", "must include a time zone (e.g. 2026-11-29T10:00:00Z)"
     if item.observed_at > now + CLOCK_SKEW:
@@ -85,24 +90,12 @@ def _problem_after_decision(row: _Row, decision: Decision, now: datetime) -> Row
             field=denied_field(decision),
             reason=row_denial_text(decision, row.item.kind, row.item.spec),
         )
-    retention = decision.retention_days
-    policy_expiry = row.item.observed_at + timedelta(days=retention) if retention else None
-    expiry_options = [e for e in (row.item.expires_at, policy_expiry) if e is not None]
-    if not expiry_options:
-        return RowResult(
-            row=row.index,
-            status="rejected",
-            field="expires_at",
-            reason="no retention period applies; give expires_at",
-        )
-    row.expires_at = min(expiry_options)
-    if row.expires_at <= now:
-        return RowResult(
-            row=row.index,
-            status="rejected",
-            field="observed_at",
-            reason="older than the retention period for this purpose and category",
-        )
+    expiry = evidence_refusal(row.item, decision) or report_expiry(row.item, decision, now)
+    if isinstance(expiry, Refusal):
+        return RowResult(row=row.index, status="rejected", field=expiry.field, reason=expiry.reason)
+    row.expires_at = expiry
+    if extends_default(row.item, decision):
+        row.retention_reason = row.item.retention_reason
     return None
 
 
@@ -131,6 +124,8 @@ def _storable(
         row.reference_hash = services.pepper.reference(
             row.item.reference or "", epoch=row.item.epoch
         )
+        if row.item.victim is not None:
+            row.victim_hash = services.pepper.victim(row.item.victim, epoch=row.item.epoch)
         storable.append(row)
     return storable
 
@@ -220,8 +215,12 @@ def submit_batch(
     new_keys = set(inserted)
     for row in storable:
         key = (row.token_hash, row.item.category, row.reference_hash)
-        status = "accepted" if key in inserted else "duplicate"
-        results[row.index] = RowResult(row=row.index, status=status)
+        if key in inserted:
+            results[row.index] = RowResult(
+                row=row.index, status="accepted", expires_at=row.expires_at
+            )
+        else:
+            results[row.index] = RowResult(row=row.index, status="duplicate")
         inserted.discard(key)  # a repeat inside the same batch is a duplicate too
 
     alerts = evaluate_watchers(session, services, {key[0] for key in new_keys}, request_id)
@@ -284,6 +283,9 @@ def _store(
             "purpose": body.purpose,
             "legal_basis": body.legal_basis,
             "confidence": row.item.confidence,
+            "victim_hash": row.victim_hash,
+            "evidence": row.item.evidence,
+            "retention_reason": row.retention_reason,
             "status": IndicatorStatus.ACTIVE.value,
             "observed_at": row.item.observed_at,
             "expires_at": row.expires_at,

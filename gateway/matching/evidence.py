@@ -8,7 +8,8 @@ registration only its role, and the reporter's identity only with the ``reporter
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,9 +21,10 @@ from sqlalchemy.sql.sqltypes import NullType
 from gateway.indicators.models import Indicator, IndicatorStatus, Role
 from gateway.matching.schemas import MatchResult
 from gateway.partners.models import Partner
-from gateway.policy.decision import Decision, Disclosure
+from gateway.policy.decision import Corroboration, Decision, Disclosure
 
 HIDE_UNCORROBORATED = "hide-uncorroborated"
+DISPUTED_DO_NOT_ACT = "disputed-do-not-act"
 LOOKUP_CHUNK = 5_000
 TOKEN_BYTES = 32  # HMAC-SHA256 output: every peppered token
 RAW = NullType()  # arrays come back from psycopg as lists; no per-element processing needed
@@ -40,6 +42,13 @@ class Evidence:
     disputed: bool
     first_seen: datetime
     last_seen: datetime
+    # Distinct victims as (reporting partner, its sector, peppered victim reference): victim
+    # references are keyed per reporter, so they are only ever compared within one reporter.
+    victims: frozenset[tuple[str, str, bytes]] = frozenset()
+    # Evidence levels stated by the reports (reports without one add nothing).
+    evidence_levels: frozenset[str] = frozenset()
+    # When the last report expires (the identifier is purged then unless reported again).
+    expires_at: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -53,6 +62,9 @@ class _Collected:
     sectors: set[str] = field(default_factory=set)
     disputed: bool = False
     seen: list[datetime] = field(default_factory=list)
+    victims: set[tuple[str, str, bytes]] = field(default_factory=set)
+    evidence_levels: set[str] = field(default_factory=set)
+    expiries: list[datetime] = field(default_factory=list)
 
     def evidence(self) -> Evidence:
         return Evidence(
@@ -64,6 +76,9 @@ class _Collected:
             disputed=self.disputed,
             first_seen=min(self.seen),
             last_seen=max(self.seen),
+            victims=frozenset(self.victims),
+            evidence_levels=frozenset(self.evidence_levels),
+            expires_at=max(self.expiries),
         )
 
 
@@ -145,6 +160,13 @@ def _aggregated(session: Session, filters: list[ColumnElement[bool]]) -> dict[by
             func.bool_or(Indicator.status == IndicatorStatus.DISPUTED.value),
             func.min(Indicator.observed_at),
             func.max(Indicator.observed_at),
+            func.array_agg(distinct(_VICTIM_KEY), type_=RAW).filter(
+                Indicator.victim_hash.is_not(None)
+            ),
+            func.array_agg(distinct(Indicator.evidence), type_=RAW).filter(
+                Indicator.evidence.is_not(None)
+            ),
+            func.max(Indicator.expires_at),
         )
         .join(Partner, Partner.id == Indicator.partner_id)
         .where(*filters)
@@ -161,6 +183,9 @@ def _aggregated(session: Session, filters: list[ColumnElement[bool]]) -> dict[by
             disputed=bool(disputed),
             first_seen=first,
             last_seen=last,
+            victims=frozenset(_victim(key) for key in victims or ()),
+            evidence_levels=frozenset(levels or ()),
+            expires_at=expires,
         )
         for (
             token_hash,
@@ -172,8 +197,23 @@ def _aggregated(session: Session, filters: list[ColumnElement[bool]]) -> dict[by
             disputed,
             first,
             last,
+            victims,
+            levels,
+            expires,
         ) in session.connection().execute(query).all()
     }
+
+
+# One text per (reporter, sector, victim) so PostgreSQL can count them distinctly; partner ids
+# and sectors hold no ":" and the reference is hex, so the text splits back exactly.
+_VICTIM_KEY = (
+    Indicator.partner_id + ":" + Partner.sector + ":" + func.encode(Indicator.victim_hash, "hex")
+)
+
+
+def _victim(key: str) -> tuple[str, str, bytes]:
+    partner, sector, reference = key.rsplit(":", 2)
+    return partner, sector, bytes.fromhex(reference)
 
 
 def _collected(session: Session, filters: list[ColumnElement[bool]]) -> dict[bytes, Evidence]:
@@ -187,29 +227,69 @@ def _collected(session: Session, filters: list[ColumnElement[bool]]) -> dict[byt
             Indicator.reference_hash,
             Indicator.status,
             Indicator.observed_at,
+            Indicator.victim_hash,
+            Indicator.evidence,
+            Indicator.expires_at,
         )
         .join(Partner, Partner.id == Indicator.partner_id)
         .where(*filters)
     )
     collected: dict[bytes, _Collected] = defaultdict(_Collected)
-    rows = session.connection().execute(query).all()
-    for token_hash, partner, sector, category, role, ref, status, observed in rows:
-        found = collected[bytes(token_hash)]
-        found.reports.add((partner, category, bytes(ref)))
-        found.reporters.add(partner)
-        found.categories.add(category)
-        found.roles.add(role)
-        found.sectors.add(sector)
-        found.disputed = found.disputed or status == IndicatorStatus.DISPUTED.value
-        found.seen.append(observed)
+    for row in session.connection().execute(query).all():
+        _collect(collected[bytes(row[0])], row[1:])
     return {token_hash: found.evidence() for token_hash, found in collected.items()}
 
 
+def _collect(found: _Collected, row: Sequence[Any]) -> None:
+    """Add one report (the columns of ``_collected``'s query after the token) to ``found``."""
+    partner, sector, category, role, ref, status, observed, victim, level, expires = row
+    found.reports.add((partner, category, bytes(ref)))
+    found.reporters.add(partner)
+    found.categories.add(category)
+    found.roles.add(role)
+    found.sectors.add(sector)
+    found.disputed = found.disputed or status == IndicatorStatus.DISPUTED.value
+    found.seen.append(observed)
+    if victim is not None:
+        found.victims.add((partner, sector, bytes(victim)))
+    if level is not None:
+        found.evidence_levels.add(level)
+    found.expiries.append(expires)
+
+
+def counted_victims(found: Evidence, threshold: Corroboration) -> set[tuple[str, bytes]]:
+    """Distinct (reporter, victim) pairs, from the threshold's reporter sectors where set."""
+    sectors = threshold.reporter_sectors
+    return {(p, v) for p, s, v in found.victims if not sectors or s in sectors}
+
+
+def _victims_met(found: Evidence, threshold: Corroboration) -> bool:
+    victims = counted_victims(found, threshold)
+    most_at_one = max(Counter(partner for partner, _ in victims).values(), default=0)
+    return (
+        len(victims) >= threshold.min_victims and most_at_one >= threshold.min_victims_one_reporter
+    )
+
+
+def _evidence_met(found: Evidence, decision: Decision, minimum: str | None) -> bool:
+    """At least one report states the minimum level; a level the policy lacks fails closed."""
+    if minimum is None:
+        return True
+    needed = decision.evidence_rank(minimum)
+    best = max((decision.evidence_rank(level) for level in found.evidence_levels), default=0)
+    return needed > 0 and best >= needed
+
+
 def is_corroborated(found: Evidence, decision: Decision) -> bool:
-    """Whether the evidence meets the decision's corroboration threshold."""
+    """Whether the evidence meets every threshold of the decision's corroboration."""
     threshold = decision.corroboration
-    return threshold is None or (
-        found.reports >= threshold.min_reports and len(found.reporters) >= threshold.min_reporters
+    if threshold is None:
+        return True
+    return (
+        found.reports >= threshold.min_reports
+        and len(found.reporters) >= threshold.min_reporters
+        and _victims_met(found, threshold)
+        and _evidence_met(found, decision, threshold.min_evidence)
     )
 
 
@@ -230,19 +310,29 @@ def disclose(row: int, found: Evidence | None, decision: Decision) -> MatchResul
             return MatchResult(row=row, hit=False)
         return MatchResult(row=row, hit=True)
     if found.disputed:
-        return MatchResult(row=row, hit=True, disputed=True)
-    result = MatchResult(row=row, hit=True, disputed=False)
+        duty = [DISPUTED_DO_NOT_ACT] if DISPUTED_DO_NOT_ACT in decision.obligations else None
+        return MatchResult(row=row, hit=True, disputed=True, obligations=duty)
+    return _granted_details(MatchResult(row=row, hit=True, disputed=False), found, decision)
+
+
+def _granted_details(result: MatchResult, found: Evidence, decision: Decision) -> MatchResult:
+    """Fill in what each granted level discloses about a corroborated, undisputed hit."""
+    granted = decision.disclosure
     if Disclosure.COUNT in granted:
         result.reports = found.reports
         result.reporters = len(found.reporters)
+        # None when no report names a victim: "0 victims" would read as a count.
+        result.victims = len({(p, v) for p, _, v in found.victims}) or None
     if Disclosure.CATEGORY in granted:
         result.categories = sorted(found.categories)
+        result.evidence = sorted(found.evidence_levels, key=decision.evidence_rank)
     if Disclosure.ROLE in granted:
         result.roles = sorted(found.roles)
     if Disclosure.SECTORS in granted:
         result.sectors = sorted(found.sectors)
     if Disclosure.DATES in granted:
         result.first_seen, result.last_seen = found.first_seen, found.last_seen
+        result.expires_at = found.expires_at
     if Disclosure.REPORTER in granted:
         result.reporting_partners = sorted(found.reporters)
     return result

@@ -16,7 +16,13 @@ from gateway.auth.principal import Principal
 from gateway.indicators.schemas import Receipt
 from gateway.keys.validity import refuse_invalid_epochs
 from gateway.matching.evidence import disclose, lookup_evidence
-from gateway.matching.schemas import MatchRequest, MatchResponse, MatchResult, disclosed_fields
+from gateway.matching.schemas import (
+    MatchRequest,
+    MatchResponse,
+    MatchResult,
+    disclosed_fields,
+    obligations_out,
+)
 from gateway.policy.active import suppressed_tokens
 from gateway.policy.decision import Action, DecisionRequest
 from gateway.policy.refusals import refusal
@@ -145,5 +151,6 @@ def match_batch(
         hits=hits,
         results=results,
         disclosure=granted,
+        obligations=obligations_out(decisions.values()) if hits else [],
         receipt=Receipt(leaf_index=receipt.leaf_index, policy_digest=digest),
     )

@@ -77,10 +77,47 @@ class DecisionRequest:
 
 @dataclass(frozen=True, slots=True)
 class Corroboration:
-    """Minimum distinct reports and reporting partners before cross-sector disclosure."""
+    """What must be known about an identifier before more than a yes/no hit is disclosed.
+
+    Distinct reports and reporting partners; distinct victims (opaque, per-reporter victim
+    references: the same victim reported by two partners counts twice, because references
+    are not linkable across partners) in total or at one reporter (the PSR's "two different
+    customers of the same provider"); a minimum evidence level of at least one report; and,
+    where set, only reports by partners of ``reporter_sectors`` count.
+    """
 
     min_reports: int
     min_reporters: int
+    min_victims: int = 0
+    min_victims_one_reporter: int = 0
+    min_evidence: str | None = None
+    reporter_sectors: frozenset[str] = frozenset()
+
+    def as_json(self) -> dict[str, object]:
+        """The thresholds that are set (reports and reporters always)."""
+        body: dict[str, object] = {
+            "min_reports": self.min_reports,
+            "min_reporters": self.min_reporters,
+        }
+        if self.min_victims:
+            body["min_victims"] = self.min_victims
+        if self.min_victims_one_reporter:
+            body["min_victims_one_reporter"] = self.min_victims_one_reporter
+        if self.min_evidence is not None:
+            body["min_evidence"] = self.min_evidence
+        if self.reporter_sectors:
+            body["reporter_sectors"] = sorted(self.reporter_sectors)
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class Obligation:
+    """A duty that travels with a disclosure (data/obligations.json), with its texts."""
+
+    code: str
+    text_en: str
+    text_nl: str
+    basis: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +155,14 @@ class Decision:
     taxonomy_version: str | None = None
     # The quota of a metered action (queries, submissions, watch-list writes), else None.
     quota: Quota | None = None
+    # The obligations with their texts, in the order of ``obligations``.
+    obligation_texts: tuple[Obligation, ...] = ()
+    # Default retention per role (a report's expiry is the shorter of category and role).
+    retention_by_role: tuple[tuple[str, int], ...] = ()
+    # Reason codes a reporter may give to keep a report past its default, up to the maximum.
+    retention_extensions: frozenset[str] = frozenset()
+    # Evidence levels (data/evidence.json) and their ranks, lowest first.
+    evidence_levels: tuple[tuple[str, int], ...] = ()
 
     @property
     def reason_codes(self) -> tuple[str, ...]:
@@ -126,6 +171,10 @@ class Decision:
     def retention_for(self, category: str) -> int | None:
         """Retention in days for one requested category, or ``None`` if it was not requested."""
         return dict(self.retention_by_category).get(category)
+
+    def evidence_rank(self, level: str | None) -> int:
+        """The rank of an evidence level; 0 for none stated or a level the policy lacks."""
+        return 0 if level is None else dict(self.evidence_levels).get(level, 0)
 
 
 ENGINE_UNAVAILABLE = "engine-unavailable"

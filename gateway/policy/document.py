@@ -21,6 +21,7 @@ from gateway.policy.decision import (
     DecisionRequest,
     Disclosure,
     Enumeration,
+    Obligation,
     Quota,
     Reason,
 )
@@ -120,7 +121,46 @@ def _corroboration(value: object) -> Corroboration | None:
     reporters = _non_negative_int(value.get("min_reporters"), "corroboration.min_reporters")
     if reports < 1 or reporters < 1 or reporters > reports:
         raise MalformedDecisionError("corroboration thresholds are inconsistent")
-    return Corroboration(min_reports=reports, min_reporters=reporters)
+    evidence = value.get("min_evidence")
+    if evidence is not None and not isinstance(evidence, str):
+        raise MalformedDecisionError("corroboration.min_evidence is not a string")
+    return Corroboration(
+        min_reports=reports,
+        min_reporters=reporters,
+        min_victims=_non_negative_int(value.get("min_victims", 0), "corroboration.min_victims"),
+        min_victims_one_reporter=_non_negative_int(
+            value.get("min_victims_one_reporter", 0), "corroboration.min_victims_one_reporter"
+        ),
+        min_evidence=evidence,
+        reporter_sectors=frozenset(
+            _strings(value.get("reporter_sectors", []), "corroboration.reporter_sectors")
+        ),
+    )
+
+
+def _day_map(value: object, name: str) -> tuple[tuple[str, int], ...]:
+    if not isinstance(value, dict):
+        raise MalformedDecisionError(f"{name} is not an object")
+    return tuple(
+        (str(key), _non_negative_int(days, f"{name}.{key}")) for key, days in sorted(value.items())
+    )
+
+
+def _obligation_texts(value: object, codes: tuple[str, ...]) -> tuple[Obligation, ...]:
+    """Each obligation's texts; an obligation without texts is a malformed decision."""
+    if not isinstance(value, dict):
+        raise MalformedDecisionError("obligation_texts is not an object")
+    texts = []
+    for code in codes:
+        entry = value.get(code)
+        if not isinstance(entry, dict):
+            raise MalformedDecisionError(f"obligation {code!r} has no texts")
+        text_en, text_nl = entry.get("text_en"), entry.get("text_nl")
+        if not isinstance(text_en, str) or not isinstance(text_nl, str):
+            raise MalformedDecisionError(f"obligation {code!r} has no texts")
+        basis = _strings(entry.get("basis", []), f"obligation_texts.{code}.basis")
+        texts.append(Obligation(code=code, text_en=text_en, text_nl=text_nl, basis=basis))
+    return tuple(texts)
 
 
 def _positive_int(value: object, name: str) -> int:
@@ -221,9 +261,7 @@ def read_decision(
         )
     refs = _refs(result.get("refs", {}))
     retention = result.get("retention_days")
-    by_category = result.get("retention_by_category", {})
-    if not isinstance(by_category, dict):
-        raise MalformedDecisionError("retention_by_category is not an object")
+    obligations = _strings(result.get("obligations"), "obligations")
     return Decision(
         allow=True,
         reasons=_reasons(codes, catalog, refs),
@@ -231,13 +269,18 @@ def read_decision(
         disclosure=_disclosure(result.get("disclosure")),
         corroboration=_corroboration(result.get("corroboration")),
         retention_days=_non_negative_int(retention, "retention_days"),
-        obligations=_strings(result.get("obligations"), "obligations"),
-        retention_by_category=tuple(
-            (str(category), _non_negative_int(days, f"retention_by_category.{category}"))
-            for category, days in sorted(by_category.items())
+        obligations=obligations,
+        retention_by_category=_day_map(
+            result.get("retention_by_category", {}), "retention_by_category"
         ),
         taxonomy_version=taxonomy,
         quota=_quota(result.get("quota")),
+        obligation_texts=_obligation_texts(result.get("obligation_texts", {}), obligations),
+        retention_by_role=_day_map(result.get("retention_by_role", {}), "retention_by_role"),
+        retention_extensions=frozenset(
+            _strings(result.get("retention_extensions", []), "retention_extensions")
+        ),
+        evidence_levels=_day_map(result.get("evidence_levels", {}), "evidence_levels"),
     )
 
 
@@ -259,13 +302,15 @@ def decision_json(decision: Decision, request: DecisionRequest | None = None) ->
         "disclosure": [level.value for level in Disclosure if level in decision.disclosure],
         "corroboration": None
         if decision.corroboration is None
-        else {
-            "min_reports": decision.corroboration.min_reports,
-            "min_reporters": decision.corroboration.min_reporters,
-        },
+        else decision.corroboration.as_json(),
         "retention_days": decision.retention_days,
         "retention_by_category": dict(decision.retention_by_category),
+        "retention_by_role": dict(decision.retention_by_role),
         "obligations": list(decision.obligations),
+        "obligation_texts": [
+            {"code": o.code, "text_en": o.text_en, "text_nl": o.text_nl, "basis": list(o.basis)}
+            for o in decision.obligation_texts
+        ],
     }
     if decision.quota is not None:
         body["quota"] = asdict(decision.quota)

@@ -167,10 +167,7 @@ def check_case(case: TableCase, decision: Decision) -> CaseResult:
     actual: dict[str, object] = {
         "corroboration": None
         if decision.corroboration is None
-        else {
-            "min_reports": decision.corroboration.min_reports,
-            "min_reporters": decision.corroboration.min_reporters,
-        },
+        else decision.corroboration.as_json(),
         "retention_days": decision.retention_days,
         "obligations": sorted(decision.obligations),
     }

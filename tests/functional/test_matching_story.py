@@ -160,7 +160,12 @@ def test_dispute_hides_category_until_reporter_decides(gateway: Gateway) -> None
     )
     assert dispute["status"] == "filed"
     assert "disputed_reports" not in dispute  # the filer learns nothing about the reports
-    assert screen(other, SELLER) == {"row": 0, "hit": True, "disputed": True}
+    assert screen(other, SELLER) == {
+        "row": 0,
+        "hit": True,
+        "disputed": True,
+        "obligations": ["disputed-do-not-act"],
+    }
     # Bank-b was told the category before: it gets a notice that it is now disputed.
     assert [a["type"] for a in alerts(other)] == ["retraction"]
     (open_case,) = marketplace.call("GET", "/v1/disputes")

@@ -102,6 +102,28 @@ else := {}
 obligations := sort(purpose.obligations) if allow
 else := []
 
+# The texts of the obligations, so every answer can carry them (data/obligations.json).
+obligation_texts := texts if {
+	allow
+	texts := {code: data.ppsgate.obligations[code] | some code in purpose.obligations}
+} else := {}
+
+retention_by_role := data.gateway.retention.by_role if allow
+else := {}
+
+# Reasons a reporter may give to keep a report longer than its default, up to the maximum.
+retention_extensions := codes if {
+	allow
+	codes := sort([code | some code, _ in data.ppsgate.evidence.retention_extension_reasons])
+} else := []
+
+# Evidence levels and their ranks (data/evidence.json): reports name a level, thresholds a
+# minimum.
+evidence_levels := levels if {
+	allow
+	levels := {level: info.rank | some level, info in data.ppsgate.evidence.levels}
+} else := {}
+
 refs := object.union(data.gateway.partners.refs, data.gateway.legal.refs) if allow
 else := {}
 
@@ -120,7 +142,11 @@ decision := {
 	"corroboration": corroboration,
 	"retention_days": retention_days,
 	"retention_by_category": retention_by_category,
+	"retention_by_role": retention_by_role,
+	"retention_extensions": retention_extensions,
+	"evidence_levels": evidence_levels,
 	"obligations": obligations,
+	"obligation_texts": obligation_texts,
 	"refs": refs,
 	"quota": quota,
 	"policy_digest": data.ppsgate.bundle.digest,

@@ -20,6 +20,23 @@ sector := data.ppsgate.partners[input.partner_id].sector
 #   text_nl: Dit doel hoort niet bij de welbepaalde doelen van het samenwerkingsverband; er mogen geen gegevens voor worden verwerkt.
 deny contains "purpose-unknown" if not data.ppsgate.purposes[input.purpose]
 
+profile := object.get(purpose, "profile", "base")
+
+# METADATA
+# title: Profile not enabled
+# description: >-
+#   The purpose belongs to a rule set (profile, e.g. the EU Payment Services Regulation's
+#   fraud-data sharing) that the partnership has not switched on in data/profiles.json.
+# custom:
+#   code: profile-not-enabled
+#   gdpr: ["GDPR Art. 5(1)(b)", "GDPR Art. 6(1)", "GDPR Art. 35"]
+#   text_en: This purpose belongs to a set of sharing rules the partnership has not enabled (for example before its arrangement and joint DPIA are in place), so it may not be used.
+#   text_nl: Dit doel hoort bij een stelsel van deelregels dat het samenwerkingsverband niet heeft ingeschakeld (bijvoorbeeld voordat de regeling en de gezamenlijke DPIA er zijn); het mag dus niet worden gebruikt.
+deny contains "profile-not-enabled" if {
+	purpose
+	not profile in data.ppsgate.profiles.enabled
+}
+
 # METADATA
 # title: Action outside the purpose
 # description: The action (query, submission, alert, ...) is not part of the purpose.

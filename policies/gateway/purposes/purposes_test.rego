@@ -101,3 +101,24 @@ test_request_type_not_listed_by_purpose_denied if {
 test_request_without_type_denied if {
 	"request-type-not-allowed-for-purpose" in data.gateway.purposes.deny with input as object.remove(request, ["context"])
 }
+
+psr_match := req({
+	"partner_id": "psp-a",
+	"purpose": "psr_fraud_sharing",
+	"legal_basis": "art6_1_f",
+	"kinds": ["iban"],
+})
+
+test_profile_switched_off_denied if {
+	"profile-not-enabled" in data.gateway.purposes.deny with input as psr_match
+		with data.ppsgate.profiles.enabled as ["base"]
+}
+
+test_enabled_profile_not_denied if {
+	not "profile-not-enabled" in data.gateway.purposes.deny with input as psr_match
+}
+
+test_purpose_without_profile_is_base if {
+	not "profile-not-enabled" in data.gateway.purposes.deny with input as base
+		with data.ppsgate.profiles.enabled as ["base"]
+}

@@ -16,6 +16,11 @@ category_days(category) := days if {
 
 by_category[category] := category_days(category) if some category in categories
 
+# Default retention per role (shorter for unwitting mules and taken-over accounts): a
+# report's expiry is the shorter of its category's period and its role's; the category's
+# period is the maximum a reporter may extend to, with a reason.
+by_role := object.get(purpose.retention_days, "by_role", {})
+
 retention_days := shortest if {
 	count(categories) > 0
 	shortest := min({days | some category in categories; days := category_days(category)})

@@ -135,7 +135,57 @@ def test_taxonomy_is_the_joint_one() -> None:
         "identity_fraud",
         "investment_fraud",
     }
-    assert set(taxonomy["roles"]) == {"suspect", "mule", "victim"}
+    assert set(taxonomy["roles"]) == {
+        "suspect",
+        "mule",
+        "mule_witting",
+        "mule_unwitting",
+        "mule_recruited",
+        "takeover_victim",
+        "victim",
+    }
+    for role in taxonomy["roles"].values():
+        assert role["label_en"]
+        assert role["label_nl"]
+
+
+def test_evidence_levels_are_ranked_and_bilingual() -> None:
+    levels = DATA["evidence"]["levels"]
+    assert list(levels) == [
+        "victim_statement",
+        "police_report",
+        "investigation_confirmed",
+        "court_ruling",
+    ]
+    assert [level["rank"] for level in levels.values()] == [1, 2, 3, 4]
+    for level in levels.values():
+        assert level["label_en"]
+        assert level["label_nl"]
+    assert DATA["evidence"]["retention_extension_reasons"]
+
+
+def test_role_retention_is_never_longer_than_the_category_maximum() -> None:
+    """A role shortens a report's default retention; it never lengthens the maximum."""
+    retention = PURPOSES["indicator_submission"]["retention_days"]
+    longest = max([retention["default"], *retention["by_category"].values()])
+    for role, days in retention["by_role"].items():
+        assert role in DATA["taxonomy"]["roles"]
+        assert 0 < days <= longest
+    assert retention["by_role"]["mule_unwitting"] < retention["by_role"]["mule_witting"]
+
+
+def test_psr_profile_shares_payee_identifiers_between_providers_only() -> None:
+    psr = PURPOSES["psr_fraud_sharing"]
+    assert psr["profile"] == "psr"
+    assert "psr" in DATA["profiles"]["profiles"]
+    assert psr["kinds"] == ["iban"]
+    assert set(psr["sectors"]) == {"bank", "psp"}
+    assert psr["corroboration"]["min_victims_one_reporter"] == 2
+    assert set(psr["corroboration"]["reporter_sectors"]) == {"bank", "psp"}
+    assert "no-termination-on-flag-alone" in psr["obligations"]
+    for partner in PARTNERS.values():
+        if "psr_fraud_sharing" in partner.get("registrations", {}):
+            assert partner["sector"] in psr["sectors"]
 
 
 def test_legal_bases_cover_article_6_and_law_enforcement() -> None:

@@ -23,6 +23,10 @@ CASES = load_table()
 SPECS_TABLE = default_policy_dir() / "decision_table_specs.json"
 SPECS_CASES = load_table(SPECS_TABLE)
 SPECS_DATA: dict[str, Any] = json.loads(SPECS_TABLE.read_text(encoding="utf-8"))["data"]
+# A partnership that has not switched the EU PSR profile on.
+PROFILES_TABLE = default_policy_dir() / "decision_table_profiles.json"
+PROFILES_CASES = load_table(PROFILES_TABLE)
+PROFILES_DATA: dict[str, Any] = json.loads(PROFILES_TABLE.read_text(encoding="utf-8"))["data"]
 
 
 def test_table_is_large_enough() -> None:
@@ -72,7 +76,14 @@ def test_table_covers_every_deny_rule(bundle: PolicyBundle) -> None:
 
 def test_every_scenario_is_played() -> None:
     scenarios = {case.scenario for case in CASES if case.scenario}
-    assert scenarios == {str(n) for n in (*range(1, 11), 12, 13)}
+    assert scenarios == {str(n) for n in range(1, 14)}
+
+
+def test_table_covers_victim_and_evidence_thresholds() -> None:
+    """The PSR's distinct-victims rule and an evidence minimum are both decided by the table."""
+    thresholds = [case.extra.get("corroboration") or {} for case in CASES if case.allow]
+    assert any(t.get("min_victims_one_reporter") == 2 for t in thresholds)
+    assert any(t.get("min_evidence") == "police_report" for t in thresholds)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
@@ -82,14 +93,29 @@ def test_case_on_every_engine(engine: PolicyEngine, case: TableCase) -> None:
     assert result.decision.policy_digest == engine.digest
 
 
-@pytest.fixture(scope="module")
-def specs_bundle(tmp_path_factory: pytest.TempPathFactory) -> PolicyBundle:
-    root = copy_policies(tmp_path_factory.mktemp("specs-policies"))
-    for name, document in SPECS_DATA.items():
+def _overlaid_bundle(root: Path, overlay: dict[str, Any]) -> PolicyBundle:
+    """The shipped policies with ``overlay``'s top-level keys laid over their data files."""
+    for name, document in overlay.items():
         path: Path = root / "data" / f"{name}.json"
         shipped = json.loads(path.read_text(encoding="utf-8"))
         path.write_text(json.dumps({**shipped, **document}), encoding="utf-8")
     return load_bundle(root)
+
+
+def _engine_for(kind: str, bundle: PolicyBundle) -> Iterator[PolicyEngine]:
+    if kind == "embedded":
+        yield RegorusEngine(bundle)
+        return
+    server = start_standin(StandInState.from_bundle(bundle))
+    try:
+        yield OpaServerEngine(server.url, timeout_seconds=2.0)
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def specs_bundle(tmp_path_factory: pytest.TempPathFactory) -> PolicyBundle:
+    return _overlaid_bundle(copy_policies(tmp_path_factory.mktemp("specs-policies")), SPECS_DATA)
 
 
 @pytest.fixture(scope="module", params=ENGINE_KINDS)
@@ -97,14 +123,28 @@ def specs_engine(
     request: pytest.FixtureRequest, specs_bundle: PolicyBundle
 ) -> Iterator[PolicyEngine]:
     """The v2-for-phone deployment on each engine: embedded, then OPA via the STAND-IN."""
-    if request.param == "embedded":
-        yield RegorusEngine(specs_bundle)
-        return
-    server = start_standin(StandInState.from_bundle(specs_bundle))
-    try:
-        yield OpaServerEngine(server.url, timeout_seconds=2.0)
-    finally:
-        server.stop()
+    yield from _engine_for(request.param, specs_bundle)
+
+
+@pytest.fixture(scope="module", params=ENGINE_KINDS)
+def profiles_engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PolicyEngine]:
+    """A partnership without the PSR profile, on each engine."""
+    root = copy_policies(tmp_path_factory.mktemp("profiles-policies"))
+    yield from _engine_for(request.param, _overlaid_bundle(root, PROFILES_DATA))
+
+
+def test_profiles_table_switches_the_psr_profile_off() -> None:
+    assert PROFILES_DATA == {"profiles": {"enabled": ["base"]}}
+    assert "profile-not-enabled" in set().union(*(c.reasons for c in PROFILES_CASES))
+    assert any(c.allow for c in PROFILES_CASES)
+
+
+@pytest.mark.parametrize("case", PROFILES_CASES, ids=[case.name for case in PROFILES_CASES])
+def test_profiles_case_on_every_engine(profiles_engine: PolicyEngine, case: TableCase) -> None:
+    (result,) = run_table(profiles_engine, [case])
+    assert result.passed, result.problems
 
 
 def test_specs_table_covers_the_spec_rule_both_ways() -> None:

@@ -43,7 +43,7 @@ def test_allow_and_deny_with_reasons(embedded: RegorusEngine) -> None:
     assert allowed.disclosure == {Disclosure.HIT, Disclosure.COUNT, Disclosure.CATEGORY}
     assert allowed.corroboration is not None
     assert (allowed.corroboration.min_reports, allowed.corroboration.min_reporters) == (3, 1)
-    assert allowed.taxonomy_version == "2025.1"
+    assert allowed.taxonomy_version == "2026.1"
     denied = embedded.decide(SWITCHED)
     assert denied.allow is False
     assert denied.reason_codes == ("legal-basis-mismatch",)
