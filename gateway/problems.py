@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gateway.errors import GatewayError, TooManyRequestsError
+from gateway.errors import GatewayError, StorageUnavailableError, TooManyRequestsError
 from gateway.logging import request_id_var
 
 PROBLEM_JSON = "application/problem+json"
@@ -62,6 +62,8 @@ async def _gateway_error(_request: Request, exc: Exception) -> JSONResponse:
     if reasons:
         extra["reasons"] = list(reasons)
     if isinstance(exc, TooManyRequestsError):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, StorageUnavailableError) and exc.retry_after is not None:
         headers["Retry-After"] = str(exc.retry_after)
     if exc.status == 401:
         # RFC 6750 section 3: a refused bearer token is answered with a challenge.
