@@ -63,29 +63,38 @@ class SteadyLoad:
         self._stop = threading.Event()
         self._pool = ThreadPoolExecutor(self.threads)
         self._futures: list[Any] = []
+        self._lock = threading.Lock()
+        self._done: list[Outcome] = []
 
-    def _run(self) -> list[Outcome]:
-        done: list[Outcome] = []
-        with self.submitter() as submitter, self.matcher() as matcher:
-            submitter.access_token()
-            matcher.access_token()
+    def _run(self, submitter: GatewayClient, matcher: GatewayClient) -> None:
+        with submitter, matcher:
             while not self._stop.is_set():
                 token = secrets.token_hex(32)
-                done.append(_send(submitter, "submit", token))
-                done.append(_send(matcher, "match", token))
+                for outcome in (_send(submitter, "submit", token), _send(matcher, "match", token)):
+                    with self._lock:
+                        self._done.append(outcome)
                 self._stop.wait(self.pause)
-        return done
+
+    def snapshot(self) -> list[Outcome]:
+        """The outcomes so far, while the load runs."""
+        with self._lock:
+            return list(self._done)
 
     def start(self) -> SteadyLoad:
-        self._futures = [self._pool.submit(self._run) for _ in range(self.threads)]
+        """Every client holds its access token before the first request is timed."""
+        pairs = [(self.submitter(), self.matcher()) for _ in range(self.threads)]
+        for submitter, matcher in pairs:
+            submitter.access_token()
+            matcher.access_token()
+        self._futures = [self._pool.submit(self._run, *pair) for pair in pairs]
         return self
 
     def stop(self) -> list[Outcome]:
         self._stop.set()
-        self.outcomes = sorted(
-            (o for future in self._futures for o in future.result()), key=lambda o: o.started
-        )
+        for future in self._futures:
+            future.result()
         self._pool.shutdown()
+        self.outcomes = sorted(self.snapshot(), key=lambda o: o.started)
         return self.outcomes
 
 
