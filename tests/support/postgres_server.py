@@ -103,10 +103,20 @@ class PostgresServer:
     def data(self) -> Path:
         return self.root / "data"
 
+    def initdb(self) -> PostgresServer:
+        run([str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
+             "-E", "UTF8", "--no-sync", "--no-instructions"])  # fmt: skip
+        return self
+
+    def configure(self, *lines: str) -> PostgresServer:
+        """Append settings to postgresql.conf (read at the next start)."""
+        with (self.data / "postgresql.conf").open("a", encoding="utf-8") as conf:
+            conf.write("".join(f"{line}\n" for line in lines))
+        return self
+
     def start(self) -> PostgresServer:
         if not self.data.exists():
-            run([str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
-                 "-E", "UTF8", "--no-sync", "--no-instructions"])  # fmt: skip
+            self.initdb()
         options = [f"-p {self.port}", "-c listen_addresses=127.0.0.1", f"-k {self.root}"]
         options += [f"-c {setting}" for setting in self.settings]
         run([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "server.log"),
@@ -146,6 +156,10 @@ class PostgresServer:
     def kill(self) -> None:
         """``kill -9`` of the postmaster (its backends then exit by themselves)."""
         signal_all([self.postmaster_pid], signal.SIGKILL)
+
+    def shut_down(self) -> None:
+        """A clean, fast shutdown (the data directory stays)."""
+        run([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"])
 
     def stop(self) -> None:
         """Stop by pid (immediate shutdown) and remove the directory."""
