@@ -227,12 +227,19 @@ def build_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def _unit_of_work() -> Iterator[None]:
-    """Start the clock of the client-side bound for the database waits of one unit."""
+    """Start the clock of the client-side bound for the database waits of one unit.
+
+    A unit nested in another (a short transaction inside a request's) does not eat into the
+    outer one's time: the outer unit's clock restarts when the inner one ends.
+    """
+    outer = _last_answer.get()
     token = _last_answer.set(time.monotonic())
     try:
         yield
     finally:
         _last_answer.reset(token)
+        if outer is not None:
+            _last_answer.set(time.monotonic())
 
 
 @contextmanager

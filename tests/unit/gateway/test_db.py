@@ -148,3 +148,46 @@ def test_a_failed_commit_and_failed_rollback_are_one_outage(database_url: str) -
             commit()
     finally:
         engine.dispose()
+
+
+def test_a_database_that_stops_answering_is_cut_off_on_the_client_side(
+    backend: str, database_url: str
+) -> None:
+    """A wait longer than the timeout ends on the client even when the server would go on
+    (here its statement timeout is lifted, as when the server itself is frozen)."""
+    if backend != "postgres":
+        pytest.skip("SQLite waits are bounded by its busy timeout")
+    engine = build_engine(load_settings(database_url=database_url, database_timeout_seconds=1))
+    factory = build_session_factory(engine)
+
+    def sleep_past_the_timeout() -> None:
+        with transaction(factory) as session:
+            session.execute(text("SET LOCAL statement_timeout = 0"))
+            session.execute(text("SELECT pg_sleep(5)"))
+
+    try:
+        with pytest.raises(StorageUnavailableError, match="did not answer in time"):
+            sleep_past_the_timeout()  # without the client's bound, the sleep would succeed
+        with transaction(factory) as session:  # a new connection serves the next unit
+            assert session.execute(text("SELECT 1")).scalar_one() == 1
+    finally:
+        engine.dispose()
+
+
+def test_the_bound_counts_from_the_last_answer_and_spares_an_outer_unit(
+    backend: str, database_url: str
+) -> None:
+    if backend != "postgres":
+        pytest.skip("SQLite waits are bounded by its busy timeout")
+    engine = build_engine(load_settings(database_url=database_url, database_timeout_seconds=1))
+    factory = build_session_factory(engine)
+    try:
+        with transaction(factory) as outer:
+            outer.execute(text("SELECT 1"))
+            with transaction(factory) as inner:  # longer than the bound, answering all along
+                for _ in range(4):
+                    inner.execute(text("SELECT pg_sleep(0.4)"))
+            # The outer unit's clock restarted when the inner one ended: a short wait is fine.
+            assert outer.execute(text("SELECT 2 FROM pg_sleep(0.3)")).scalar_one() == 2
+    finally:
+        engine.dispose()
