@@ -39,6 +39,7 @@ frontend gateway
 
 backend gateways
     balance roundrobin
+    http-reuse never
     option httpchk GET /health
     http-check expect status 200
 {servers}

@@ -31,6 +31,7 @@ class Outcome:
     started: float
     ended: float
     status: int  # HTTP status, 0 when no answer arrived (connection cut)
+    code: str | None = None  # the problem+json code of a refusal
 
 
 def _send(client: GatewayClient, kind: str, token: str) -> Outcome:
@@ -42,13 +43,14 @@ def _send(client: GatewayClient, kind: str, token: str) -> Outcome:
     else:
         body, path = {**SCREEN, "items": [item]}, "/v1/match"
     started = time.monotonic()
+    code = None
     try:
         status = client.request("POST", path, json=body).status_code
     except GatewayAPIError as exc:
-        status = exc.status
-    except Exception:  # noqa: BLE001 - no answer at all (the gateway or its path died)
-        status = 0
-    return Outcome(kind, token, started, time.monotonic(), status)
+        status, code = exc.status, exc.code
+    except Exception as exc:  # noqa: BLE001 - no answer at all (the gateway or its path died)
+        status, code = 0, f"{type(exc).__name__}: {exc}"
+    return Outcome(kind, token, started, time.monotonic(), status, code)
 
 
 @dataclass
