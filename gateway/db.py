@@ -7,9 +7,10 @@ instead of hanging them.
 
 A statement timeout is enforced by the server, so it cannot help when the server itself stops
 answering (a hung host, a network partition, a frozen process). Every PostgreSQL wait is
-therefore bounded on the client side as well: a unit of work (:func:`transaction`,
-:func:`read_only`) gives up when the database has not answered for the configured timeout
-since the unit began or since its last answer, whichever is later. The connection that waited
+therefore bounded on the client side as well: each wait gives up after the configured timeout,
+and until the database first answered in a unit of work (:func:`transaction`,
+:func:`read_only`) the unit's waits share one timeout from its start, so that a ping of an
+idle pooled connection and the reconnect after it cannot add up. The connection that waited
 is closed (it is in the middle of the protocol and cannot be reused), SQLAlchemy treats that
 as a disconnect and drops the pool, and the request fails with a 503. TCP keepalives and
 ``tcp_user_timeout`` bound the same for the kernel: an idle pooled connection to a vanished
@@ -29,6 +30,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -66,9 +68,17 @@ IDLE_PING_SECONDS = 2.0
 CLIENT_GRACE_SECONDS = 0.25
 UNAVAILABLE_RETRY_AFTER_SECONDS = 2
 
-# When the database last answered in the current unit of work (monotonic seconds), or when
-# the unit began; ``None`` outside a unit (CLI commands): each wait is then bounded alone.
-_last_answer: ContextVar[float | None] = ContextVar("ppsgate_db_last_answer", default=None)
+
+@dataclass
+class _Unit:
+    """A unit of work's clock: when it began, and whether the database has answered since."""
+
+    started: float
+    answered: bool = False
+
+
+# The current unit of work; ``None`` outside one (CLI commands): each wait is bounded alone.
+_unit: ContextVar[_Unit | None] = ContextVar("ppsgate_db_unit", default=None)
 
 # 64-bit keys on PostgreSQL; SQLite only auto-increments a plain INTEGER PRIMARY KEY.
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
@@ -116,11 +126,17 @@ def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
 
 
 def _remaining(bound: float) -> float:
-    """Seconds this unit of work may still wait for the database."""
-    since = _last_answer.get()
-    if since is None:
+    """Seconds the next wait may take: the whole bound once the database answered."""
+    unit = _unit.get()
+    if unit is None or unit.answered:
         return bound
-    return since + bound - time.monotonic()
+    return unit.started + bound - time.monotonic()
+
+
+def _answered() -> None:
+    unit = _unit.get()
+    if unit is not None:
+        unit.answered = True
 
 
 class BoundedConnection(psycopg.Connection[Any]):
@@ -142,8 +158,7 @@ class BoundedConnection(psycopg.Connection[Any]):
             raise psycopg.OperationalError(
                 f"the database did not answer: timed out after {self.bound:g} s"
             ) from None
-        if _last_answer.get() is not None:
-            _last_answer.set(time.monotonic())
+        _answered()
         return answer
 
 
@@ -161,8 +176,7 @@ def _bounded_connect(connection_class: type[BoundedConnection]) -> Any:
         # libpq counts whole seconds and at least 2 (per host of a multi-host URL).
         cparams["connect_timeout"] = max(2, min(int(cparams["connect_timeout"]), math.ceil(left)))
         connection = connection_class.connect(*cargs, **cparams)
-        if _last_answer.get() is not None:
-            _last_answer.set(time.monotonic())
+        _answered()
         return connection
 
     return connect
@@ -230,16 +244,16 @@ def _unit_of_work() -> Iterator[None]:
     """Start the clock of the client-side bound for the database waits of one unit.
 
     A unit nested in another (a short transaction inside a request's) does not eat into the
-    outer one's time: the outer unit's clock restarts when the inner one ends.
+    outer one's time: if the outer unit had no answer yet, its clock restarts afterwards.
     """
-    outer = _last_answer.get()
-    token = _last_answer.set(time.monotonic())
+    outer = _unit.get()
+    token = _unit.set(_Unit(time.monotonic()))
     try:
         yield
     finally:
-        _last_answer.reset(token)
-        if outer is not None:
-            _last_answer.set(time.monotonic())
+        _unit.reset(token)
+        if outer is not None and not outer.answered:
+            outer.started = time.monotonic()
 
 
 @contextmanager
