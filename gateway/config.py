@@ -59,7 +59,9 @@ class Settings(BaseSettings):
         default=10, description="PostgreSQL connection pool size per worker."
     )
     database_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = Field(
-        default=5.0, description="Connect and statement timeout; requests fail fast after it."
+        default=5.0,
+        description="Bound of every database wait (connect, statement, and on the client side a "
+        "server that stops answering); a request fails with 503 after it.",
     )
     opa_url: str = Field(
         default="",

@@ -5,6 +5,17 @@ WAL, foreign keys and a busy timeout so that several requests can share the embe
 PostgreSQL gets connect and statement timeouts so that a dead database fails requests fast
 instead of hanging them.
 
+A statement timeout is enforced by the server, so it cannot help when the server itself stops
+answering (a hung host, a network partition, a frozen process). Every PostgreSQL wait is
+therefore bounded on the client side as well: each wait gives up after the configured timeout,
+and until the database first answered in a unit of work (:func:`transaction`,
+:func:`read_only`) the unit's waits share one timeout from its start, so that a ping of an
+idle pooled connection and the reconnect after it cannot add up. The connection that waited
+is closed (it is in the middle of the protocol and cannot be reused), SQLAlchemy treats that
+as a disconnect and drops the pool, and the request fails with a 503. TCP keepalives and
+``tcp_user_timeout`` bound the same for the kernel: an idle pooled connection to a vanished
+host is noticed, and unacknowledged writes time out.
+
 Pooled PostgreSQL connections are checked with a ping only when they have been idle for
 ``IDLE_PING_SECONDS`` (a server restart or a firewall drops idle connections), not on every
 checkout: under load a ping is one round trip per transaction for nothing. A connection that
@@ -14,13 +25,18 @@ invalidates the whole pool, so the next requests reconnect.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
+from psycopg import errors as pg_errors
 from sqlalchemy import (
     BigInteger,
     DateTime,
@@ -31,7 +47,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -47,6 +63,22 @@ NAMING_CONVENTION = {
 }
 
 IDLE_PING_SECONDS = 2.0
+# The client-side bound is the statement timeout plus this grace, so that a server that is
+# alive cancels a slow statement itself (a clean error, the connection stays usable).
+CLIENT_GRACE_SECONDS = 0.25
+UNAVAILABLE_RETRY_AFTER_SECONDS = 2
+
+
+@dataclass
+class _Unit:
+    """A unit of work's clock: when it began, and whether the database has answered since."""
+
+    started: float
+    answered: bool = False
+
+
+# The current unit of work; ``None`` outside one (CLI commands): each wait is bounded alone.
+_unit: ContextVar[_Unit | None] = ContextVar("ppsgate_db_unit", default=None)
 
 # 64-bit keys on PostgreSQL; SQLite only auto-increments a plain INTEGER PRIMARY KEY.
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
@@ -93,6 +125,63 @@ def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         raise DisconnectionError("idle pooled connection is dead") from exc
 
 
+def _remaining(bound: float) -> float:
+    """Seconds the next wait may take: the whole bound once the database answered."""
+    unit = _unit.get()
+    if unit is None or unit.answered:
+        return bound
+    return unit.started + bound - time.monotonic()
+
+
+def _answered() -> None:
+    unit = _unit.get()
+    if unit is not None:
+        unit.answered = True
+
+
+class BoundedConnection(psycopg.Connection[Any]):
+    """A psycopg connection whose every wait for the server is bounded on the client side.
+
+    ``bound`` is set per engine (a subclass made by :func:`_bounded_class`). On expiry the
+    connection is closed, because it is in the middle of the protocol, and the error says the
+    database timed out; SQLAlchemy sees a closed connection and treats it as a disconnect.
+    """
+
+    bound: float = 5.0
+
+    def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+        limit = max(_remaining(self.bound), 0.001)
+        try:
+            answer = super().wait(gen, interval, min(timeout or limit, limit))
+        except pg_errors._WaitTimeout:  # psycopg's own (private) error for an expired timeout
+            self.close()
+            raise psycopg.OperationalError(
+                f"the database did not answer: timed out after {self.bound:g} s"
+            ) from None
+        _answered()
+        return answer
+
+
+def _bounded_class(bound: float) -> type[BoundedConnection]:
+    return type("BoundedConnection", (BoundedConnection,), {"bound": bound})
+
+
+def _bounded_connect(connection_class: type[BoundedConnection]) -> Any:
+    """A ``do_connect`` hook: connect within what is left of the unit's time."""
+
+    def connect(_dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+        left = _remaining(connection_class.bound)
+        if left <= 0:
+            raise psycopg.OperationalError("the database did not answer: timed out")
+        # libpq counts whole seconds and at least 2 (per host of a multi-host URL).
+        cparams["connect_timeout"] = max(2, min(int(cparams["connect_timeout"]), math.ceil(left)))
+        connection = connection_class.connect(*cargs, **cparams)
+        _answered()
+        return connection
+
+    return connect
+
+
 def build_engine(
     settings: Settings, *, url: str | None = None, asynchronous_commit: bool = False
 ) -> Engine:
@@ -117,7 +206,8 @@ def build_engine(
         pragmas = _sqlite_pragmas_deferred_sync if asynchronous_commit else _sqlite_pragmas
         event.listen(engine, "connect", pragmas)
         return engine
-    timeout_ms = int(settings.database_timeout_seconds * 1000)
+    timeout = settings.database_timeout_seconds
+    timeout_ms = int(timeout * 1000)
     options = f"-c statement_timeout={timeout_ms} -c lock_timeout={timeout_ms}"
     if asynchronous_commit:
         options += " -c synchronous_commit=off"
@@ -125,12 +215,20 @@ def build_engine(
         target,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
-        pool_timeout=settings.database_timeout_seconds,
+        pool_timeout=timeout,
         connect_args={
-            "connect_timeout": max(1, int(settings.database_timeout_seconds)),
+            "connect_timeout": max(2, math.ceil(timeout)),
             "options": options,
+            # The kernel's bounds: unacknowledged data and a silent peer (idle connections).
+            "tcp_user_timeout": timeout_ms,
+            "keepalives": 1,
+            "keepalives_idle": max(1, math.ceil(timeout)),
+            "keepalives_interval": 1,
+            "keepalives_count": 3,
         },
     )
+    connection_class = _bounded_class(timeout + CLIENT_GRACE_SECONDS)
+    event.listen(engine, "do_connect", _bounded_connect(connection_class))
     event.listen(engine, "checkin", _checked_in)
     event.listen(engine, "checkout", _ping_if_idle)
     return engine
@@ -142,35 +240,59 @@ def build_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
+def _unit_of_work() -> Iterator[None]:
+    """Start the clock of the client-side bound for the database waits of one unit.
+
+    A unit nested in another (a short transaction inside a request's) does not eat into the
+    outer one's time: if the outer unit had no answer yet, its clock restarts afterwards.
+    """
+    outer = _unit.get()
+    token = _unit.set(_Unit(time.monotonic()))
+    try:
+        yield
+    finally:
+        _unit.reset(token)
+        if outer is not None and not outer.answered:
+            outer.started = time.monotonic()
+
+
+@contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error, map outages to 503.
 
     An audited refusal (``GatewayError.audited``) commits what was flushed — only its audit
-    entry — before the error propagates, so denials are on the record too.
+    entry — before the error propagates, so denials are on the record too. A rollback that
+    fails because the connection died is not a second error: the database rolls back a
+    transaction whose connection is gone, so the original error (or the outage) is raised.
     """
-    session = factory()
+    with _unit_of_work():
+        session = factory()
+        try:
+            try:
+                yield session
+                session.commit()
+            except GatewayError as exc:
+                if exc.audited:
+                    session.commit()
+                else:
+                    _roll_back(session)
+                raise
+            except BaseException:
+                _roll_back(session)
+                raise
+        except (OperationalError, PoolTimeoutError) as exc:
+            raise storage_unavailable(exc) from exc
+        finally:
+            session.close()
+
+
+def _roll_back(session: Session) -> None:
+    """Roll back; a connection that died meanwhile already lost the transaction."""
     try:
-        yield session
-        session.commit()
-    except GatewayError as exc:
-        if exc.audited:
-            session.commit()
-        else:
-            session.rollback()
-        raise
-    except OperationalError as exc:
         session.rollback()
-        raise StorageUnavailableError(outage_reason(exc)) from exc
-    except PoolTimeoutError as exc:
-        session.rollback()
-        raise StorageUnavailableError(
-            "no database connection became free in time (the database is down or overloaded)"
-        ) from exc
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    except DBAPIError:
+        # The rollback's own failure adds nothing: the error being handled is the one to raise.
+        session.invalidate()
 
 
 @contextmanager
@@ -180,18 +302,24 @@ def read_only(factory: sessionmaker[Session]) -> Iterator[Session]:
     For the lookups every request makes before its own transaction (the calling client's
     row): two round trips fewer than :func:`transaction`. Writing through it is a bug.
     """
-    session = factory()
-    try:
-        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        yield session
-    except OperationalError as exc:
-        raise StorageUnavailableError(outage_reason(exc)) from exc
-    except PoolTimeoutError as exc:
-        raise StorageUnavailableError(
-            "no database connection became free in time (the database is down or overloaded)"
-        ) from exc
-    finally:
-        session.close()
+    with _unit_of_work():
+        session = factory()
+        try:
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            yield session
+        except (OperationalError, PoolTimeoutError) as exc:
+            raise storage_unavailable(exc) from exc
+        finally:
+            session.close()
+
+
+def storage_unavailable(exc: OperationalError | PoolTimeoutError) -> StorageUnavailableError:
+    """The 503 for an outage; the client is told when to try again."""
+    if isinstance(exc, PoolTimeoutError):
+        reason = "no database connection became free in time (the database is down or overloaded)"
+    else:
+        reason = outage_reason(exc)
+    return StorageUnavailableError(reason, retry_after=UNAVAILABLE_RETRY_AFTER_SECONDS)
 
 
 def outage_reason(exc: OperationalError) -> str:

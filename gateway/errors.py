@@ -40,11 +40,20 @@ class ConfigurationError(GatewayError):
 
 
 class StorageUnavailableError(GatewayError):
-    """The database cannot be reached or migrated; requests fail fast instead of hanging."""
+    """The database cannot be reached or migrated; requests fail fast instead of hanging.
+
+    ``retry_after`` (seconds) is set for an outage a client may retry (``Retry-After``).
+    """
 
     status = 503
     code = "storage-unavailable"
     title = "Storage unavailable"
+
+    def __init__(
+        self, reason: str, *, field: str | None = None, retry_after: int | None = None
+    ) -> None:
+        super().__init__(reason, field=field)
+        self.retry_after = retry_after
 
 
 class InvalidRequestError(GatewayError):

@@ -1,8 +1,10 @@
 """Periodic work inside a gateway process: follow the active policy and the pepper key ring,
 purge what expired.
 
-One daemon thread per process. Purges from several workers are harmless (the second finds
-nothing) but each is audited, so the interval is long; policy refreshes are a cheap SELECT.
+One daemon thread per process. The purge runs once per purge interval across all processes
+on one database (workers and gateways on several machines alike): the first takes an
+advisory lock and records its run in the audit log, the others skip their turn (see
+:func:`gateway.retention.periodic_purge_due`). Policy refreshes are a cheap SELECT.
 Failures are logged and retried on the next tick; they never stop the thread.
 """
 
@@ -17,7 +19,7 @@ from gateway.db import transaction
 from gateway.errors import GatewayError
 from gateway.keys import pepper_binding
 from gateway.policy.active import SwitchableEngine
-from gateway.retention import purge
+from gateway.retention import periodic_purge_due, purge
 from gateway.services import Services
 
 logger = logging.getLogger(__name__)
@@ -39,9 +41,12 @@ class Maintenance:
             problems = pepper_binding.refresh(session, self.services.pepper)
         for problem in problems.values():
             logger.error("pepper key ring refused for an epoch: %s", problem)
+        interval = self.services.settings.purge_interval_seconds
         if time.monotonic() >= self._next_purge:
-            self._next_purge = time.monotonic() + self.services.settings.purge_interval_seconds
+            self._next_purge = time.monotonic() + interval
             with transaction(self.services.session_factory) as session:
+                if not periodic_purge_due(session, self.services.clock.now(), interval):
+                    return
                 counts = purge(
                     session,
                     self.services,

@@ -17,7 +17,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute
 
-from gateway.errors import GatewayError, PermissionDeniedError, TooManyRequestsError
+from gateway.errors import (
+    GatewayError,
+    PermissionDeniedError,
+    StorageUnavailableError,
+    TooManyRequestsError,
+)
 from gateway.logging import request_id_var
 
 PROBLEM_JSON = "application/problem+json"
@@ -66,6 +71,8 @@ async def _gateway_error(_request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, PermissionDeniedError) and exc.references:
         extra["legal_references"] = exc.legal_references()
     if isinstance(exc, TooManyRequestsError):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, StorageUnavailableError) and exc.retry_after is not None:
         headers["Retry-After"] = str(exc.retry_after)
     if exc.status == 401:
         # RFC 6750 section 3: a refused bearer token is answered with a challenge.

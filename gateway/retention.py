@@ -9,17 +9,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.abuse.housekeeping import forget_ended_windows
 from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.audit_trail.models import AuditEntry
+from gateway.audit_trail.store import as_utc
 from gateway.auth.models import ConsoleSigninThrottle
 from gateway.indicators.models import IdempotentResponse, Indicator
 from gateway.keys.validity import retire_expired
 from gateway.services import Services
 
 IDEMPOTENCY_WINDOW = timedelta(days=2)
+# Advisory lock of the periodic purge (a key no other area uses).
+PURGE_LOCK = 0x7075_7267_6500_0001
 
 
 @dataclass(slots=True)
@@ -32,6 +36,24 @@ class PurgeCounts:
 
 def _rowcount(result: object) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def periodic_purge_due(session: Session, now: datetime, interval_seconds: float) -> bool:
+    """Whether this process runs the periodic purge: once per interval across all processes.
+
+    Several gateway processes share one database; the first to come takes an advisory lock
+    for its transaction (PostgreSQL) and purges, the others find it held, or find the purge
+    it recorded less than half an interval ago, and skip their turn (half: the process that
+    purged last must not skip its own next turn because its clock ticked a little early).
+    """
+    if session.get_bind().dialect.name == "postgresql" and not session.scalar(
+        select(func.pg_try_advisory_xact_lock(PURGE_LOCK))
+    ):
+        return False
+    last = session.scalar(
+        select(func.max(AuditEntry.time)).where(AuditEntry.tag == AuditTag.RETENTION_PURGE_RUN)
+    )
+    return last is None or as_utc(last) <= now - timedelta(seconds=interval_seconds / 2)
 
 
 def purge(session: Session, services: Services, *, request_id: str, actor: str) -> PurgeCounts:

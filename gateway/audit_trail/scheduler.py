@@ -5,10 +5,12 @@ brings the log to a multiple of N (the trail calls back), folds the entries comm
 into the tree in one batch (the sequencer; one process at a time per database) and signs a
 checkpoint when at
 least N entries were added since the last one, a multiple of N was passed, or the last one
-is older than T seconds. Several processes may run one each: the sequencer takes an
-advisory lock, and two signers of the same size sign the same deterministic note, whose
-insert ignores the duplicate. A failure is logged and retried; an integrity failure is
-logged as critical and never "repaired" by signing.
+is older than T seconds. Several processes (and several gateways on one database) may run
+one each: a round integrates and signs in one transaction under the sequencer's advisory
+lock, so one process at a time sequences and signs, and the next one finds the checkpoint
+already there; after a failover the lock is simply taken on the new primary. A failure is
+logged and retried; an integrity failure is logged as critical and never "repaired" by
+signing.
 """
 
 from __future__ import annotations
@@ -60,10 +62,12 @@ class CheckpointScheduler:
         return age >= timedelta(seconds=self.trail.checkpoint_max_seconds)
 
     def run_once(self) -> checkpoints.PublishedCheckpoint | None:
-        """Integrate committed entries, then sign if due; returns the new checkpoint."""
+        """Integrate committed entries, then sign if due; returns the new checkpoint.
+
+        One transaction: the sequencer's advisory lock (PostgreSQL) covers the signing too.
+        """
         with transaction(self.session_factory) as session:
             size = sequencer.integrate(session, self.trail.clock, self.trail.reservations)
-        with transaction(self.session_factory) as session:
             if not self.due(session, size):
                 return None
             return checkpoints.sign_pending(session, self.trail.signer, self.trail.clock.now())

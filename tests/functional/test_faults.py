@@ -85,7 +85,9 @@ class Deployment:
 
 
 @contextmanager
-def deployment(database_url: str, tmp_path: Path) -> Iterator[Deployment]:
+def deployment(
+    database_url: str, tmp_path: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[Deployment]:
     """Set up partners and an active epoch in-process, then serve from a separate process."""
     data_dir = tmp_path / "data"
     clients: dict[str, tuple[str, ConnectorKeys]] = {}
@@ -94,7 +96,8 @@ def deployment(database_url: str, tmp_path: Path) -> Iterator[Deployment]:
             partner = setup.partner(partner_id)
             assert partner.keys is not None
             clients[partner_id] = (partner.client_id, partner.keys)
-    process = GatewayProcess(database_url, data_dir, tmp_path / "gateway.log").start()
+    log = tmp_path / "gateway.log"
+    process = GatewayProcess(database_url, data_dir, log, dict(extra_env or {})).start()
     services = build_services(process.settings())
     try:
         yield Deployment(process, services, clients)

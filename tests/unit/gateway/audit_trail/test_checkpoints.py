@@ -9,18 +9,19 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit import merkle
-from audit.checkpoint import open_checkpoint
+from audit.checkpoint import Checkpoint, open_checkpoint
 from audit.cosignature import cosign, generate_cosigner
-from audit.note import split_note
+from audit.note import Signer, split_note
 from audit.receipt import verify_receipt
 from gateway.audit_trail import checkpoints, store
 from gateway.audit_trail.errors import AuditIntegrityError, CosignatureRejectedError
 from gateway.audit_trail.models import AuditEntry, AuditNode
 from gateway.audit_trail.scheduler import CheckpointScheduler
-from gateway.audit_trail.service import AuditTrail
+from gateway.audit_trail.service import AuditTrail, build_audit_trail
+from gateway.config import Settings
 from gateway.db import transaction
 from gateway.errors import NotFoundError
-from tests.unit.gateway.audit_trail.helpers import record
+from tests.unit.gateway.audit_trail.helpers import TickingClock, record
 
 
 def _sign(factory: sessionmaker[Session], trail: AuditTrail) -> checkpoints.PublishedCheckpoint:
@@ -106,9 +107,7 @@ def test_an_altered_node_or_head_is_never_signed(
         trail.sign_checkpoint(s)
 
 
-def test_a_deleted_entry_is_never_signed(
-    factory: sessionmaker[Session], trail: AuditTrail
-) -> None:
+def test_a_deleted_entry_is_never_signed(factory: sessionmaker[Session], trail: AuditTrail) -> None:
     record(factory, trail, 5)
     _integrate(factory, trail)
     with transaction(factory) as session:
@@ -207,3 +206,45 @@ def test_scheduler_thread_wakes_after_commit(
         assert size == 3
     finally:
         scheduler.stop()
+
+
+def test_two_schedulers_never_sign_one_size_twice(
+    factory: sessionmaker[Session],
+    trail: AuditTrail,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two processes' schedulers on one database: one sequences and signs at a time (the
+    sequencer's lock covers the signing), so no tree size gets a second signer."""
+    import threading
+    import time
+
+    other = build_audit_trail(settings, clock=TickingClock())
+    other.reservations.grace_seconds = 0
+    signed: list[int] = []
+    real = checkpoints.sign_checkpoint
+
+    def slow(checkpoint: Checkpoint, signer: Signer) -> str:
+        signed.append(checkpoint.size)
+        time.sleep(0.2)  # a slow signer widens the window a second signer would use
+        return real(checkpoint, signer)
+
+    monkeypatch.setattr(checkpoints, "sign_checkpoint", slow)
+    schedulers = []
+    for each in (trail, other):
+        each.checkpoint_max_entries = 1
+        schedulers.append(CheckpointScheduler(each, factory))
+    for _ in range(3):
+        record(factory, trail, 2)
+        start = threading.Barrier(len(schedulers))
+
+        def run(scheduler: CheckpointScheduler, start: threading.Barrier = start) -> None:
+            start.wait()
+            scheduler.run_once()
+
+        threads = [threading.Thread(target=run, args=(s,)) for s in schedulers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    assert signed == [2, 4, 6]
