@@ -10,7 +10,12 @@ The chosen language is remembered in a cookie; without one the browser's
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from gateway.console.i18n_review import MONTHS_EN, MONTHS_NL, REVIEW_MESSAGES, TAG_MESSAGES
+
+if TYPE_CHECKING:
+    from gateway.console.period import Period
 
 LANGUAGES = ("en", "nl")
 DEFAULT_LANGUAGE = "en"
@@ -381,6 +386,8 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     ),
 }
 
+MESSAGES = {**MESSAGES, **REVIEW_MESSAGES, **TAG_MESSAGES}
+
 
 def negotiate(cookie: str | None, accept_language: str | None) -> str:
     """The language: the remembered choice, else the browser's first supported one."""
@@ -413,3 +420,16 @@ class Translator:
             return default
         value = item.get(f"{field}_{self.language}") or item.get(f"{field}_en")
         return str(value) if value else default
+
+
+def period_label(t: Translator, period: Period) -> str:
+    """A period as a person names it: "Q4 2026", "november 2026", "1 to 15 Nov 2026"."""
+    first, last = period.first_day, period.last_day
+    if period.kind == "quarter":
+        return t("period.quarter", number=(first.month - 1) // 3 + 1, year=first.year)
+    if period.kind == "month":
+        months = MONTHS_NL if t.language == "nl" else MONTHS_EN
+        return t("period.month", month=months[first.month - 1], year=first.year)
+    if period.kind == "recent":
+        return t("period.recent", days=period.days)
+    return t("period.range", first=first.isoformat(), last=last.isoformat())

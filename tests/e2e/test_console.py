@@ -72,7 +72,7 @@ def test_privacy_officer_reviews_the_audit_trail(
     rows = page.get_by_test_id("entries").locator("tbody tr")
     assert rows.count() >= 2
     for text in rows.all_inner_texts():
-        assert "watchlist_alerts" in text
+        assert "Watching one's own customers' identifiers for alerts" in text
         assert "bank-a" in text
     page.screenshot(path=str(shots / "audit.png"))
 
