@@ -176,6 +176,7 @@ def audit_entry(
     with transaction(services.session_factory) as session:
         view = audit_view.load_entry(session, seq, services.audit)
         bundle = bundle_for_entry(services, session, view.entry.get("policy_digest"))
+        names = Names.of(Translator(language_of(request)), bundle, session)
         services.audit.record(
             session,
             _event(
@@ -193,6 +194,7 @@ def audit_entry(
         {
             "view": view,
             "reasons": reasons,
+            "names": names,
             "bundle_digest": bundle.digest,
             "verifier_key": services.audit.verifier_key,
         },

@@ -24,7 +24,9 @@ from gateway.console.deps import PageUser, needs
 from gateway.console.helpdesk import cases as register
 from gateway.console.helpdesk import simulator
 from gateway.console.helpdesk.models import CaseStatus, HelpdeskCase
-from gateway.console.web import PREFIX, ConsoleRoute, render
+from gateway.console.i18n import Translator
+from gateway.console.names import Names
+from gateway.console.web import PREFIX, ConsoleRoute, language_of, render
 from gateway.db import transaction
 from gateway.deps import RequestIdDep, ServicesDep
 from gateway.errors import InvalidRequestError
@@ -148,12 +150,14 @@ def simulator_page(
                 )
                 earlier = register.cases_for_question(session, question.key)
                 catalog = bundle.catalog.entries
+                names = Names.of(Translator(language_of(request)), bundle, session)
             context.update(
                 run=run,
                 question=question,
                 answers=answers,
                 earlier=earlier,
                 catalog=catalog,
+                names=names,
                 verdict=simulator.verdict(answers),
             )
     return render(request, "helpdesk.html", context, principal=principal)
@@ -169,7 +173,9 @@ def run_page(
     with transaction(services.session_factory) as session:
         run, question, answers = simulator.load_run(session, run_id)
         earlier = register.cases_for_question(session, run.question_key)
-        catalog = live_bundle(services, session).catalog.entries
+        bundle = live_bundle(services, session)
+        catalog = bundle.catalog.entries
+        names = Names.of(Translator(language_of(request)), bundle, session)
     return render(
         request,
         "helpdesk_run.html",
@@ -179,6 +185,7 @@ def run_page(
             "answers": answers,
             "earlier": earlier,
             "catalog": catalog,
+            "names": names,
             "verdict": run.verdict,
         },
         principal=principal,

@@ -9,7 +9,6 @@ references are written the Dutch way (``AVG art. 6 lid 1 sub f``) on Dutch pages
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,28 +16,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.console.i18n import Translator
+from gateway.console.i18n import Translator, dutch_article
 from gateway.partners.models import Partner
 from gateway.policy.bundle import PolicyBundle
-
-_ARTICLE = re.compile(r"\bGDPR Art\. (\d+)((?:\(\w+\))*)")
-_PART = re.compile(r"\((\w+)\)")
-
-
-def dutch_article(reference: str) -> str:
-    """``GDPR Art. 6(1)(f)`` as a Dutch text writes it: ``AVG art. 6 lid 1 sub f``."""
-
-    def one(found: re.Match[str]) -> str:
-        parts = _PART.findall(found[2])
-        text = f"AVG art. {found[1]}"
-        if parts:
-            text += f" lid {parts[0]}"
-        if len(parts) > 1:
-            text += " sub " + " ".join(parts[1:])
-        return text
-
-    converted = _ARTICLE.sub(one, reference)
-    return converted.replace("UAVG Art.", "UAVG art.").replace("GDPR", "AVG")
 
 
 def partner_names(session: Session) -> dict[str, str]:
@@ -100,6 +80,10 @@ class Names:
         key = f"tag.{tag}"
         text = self.t(key)
         return tag if text == key else text
+
+    def obligation(self, code: str) -> str:
+        item = self.data.get("obligations", {}).get(code)
+        return self.t.pick(item, "text", code)
 
     def decision(self, decision: str | None) -> str:
         return self.t(f"decision.{decision}" if decision in ("allow", "deny") else "decision.none")
