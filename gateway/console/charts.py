@@ -14,9 +14,9 @@ from markupsafe import Markup, escape
 from gateway.console.overview import DayCounts
 
 WIDTH = 640
-HEIGHT = 220
+HEIGHT = 236
 MARGIN_LEFT = 44
-MARGIN_BOTTOM = 28
+MARGIN_BOTTOM = 44
 MARGIN_TOP = 12
 
 
@@ -53,7 +53,7 @@ def stacked_days(days: Sequence[DayCounts], *, title: str, labels: dict[str, str
             f'<text class="axis" x="{MARGIN_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
             f"{round(top * fraction)}</text>"
         )
-    label_every = max(1, len(days) // 7)
+    label_every = max(1, -(-len(days) // 6))  # at most six dates: readable on a phone too
     for index, day in enumerate(days):
         x = MARGIN_LEFT + index * slot + (slot - bar) / 2
         base = float(MARGIN_TOP + plot_h)
@@ -68,9 +68,12 @@ def stacked_days(days: Sequence[DayCounts], *, title: str, labels: dict[str, str
                 f"{value} {escape(labels[kind])}</title></rect>"
             )
         if index % label_every == 0:
+            anchor = (
+                "start" if index == 0 else "end" if index + label_every >= len(days) else "middle"
+            )
             parts.append(
-                f'<text class="axis" x="{x + bar / 2:.1f}" y="{HEIGHT - 8}" '
-                f'text-anchor="middle">{day.day.strftime("%d-%m")}</text>'
+                f'<text class="axis" x="{x + bar / 2:.1f}" y="{HEIGHT - 6}" '
+                f'text-anchor="{anchor}">{day.day.strftime("%d-%m")}</text>'
             )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 (every interpolated text is escaped above)

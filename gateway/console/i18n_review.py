@@ -111,6 +111,10 @@ REVIEW_MESSAGES: Mapping[str, tuple[str, str]] = {
         "policies the gateway was installed with",
         "beleid waarmee de gateway is geïnstalleerd",
     ),
+    # contents of long pages
+    "contents.title": ("Contents", "Inhoud"),
+    "contents.only": ("Show only", "Toon alleen"),
+    "contents.all": ("all purposes", "alle doelen"),
     # names of the policy's codes
     "policies.obligations": ("Obligations", "Verplichtingen"),
     "disclosure.hit": ("hit or no hit", "treffer of geen treffer"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gateway.audit_trail.events import AuditEvent, AuditTag
@@ -24,11 +24,17 @@ Exporter = Annotated[Principal, needs(Permission.REGISTER_EXPORT)]
 
 
 @router.get("/register", response_class=HTMLResponse)
-def register_page(request: Request, principal: Exporter, services: ServicesDep) -> HTMLResponse:
+def register_page(
+    request: Request,
+    principal: Exporter,
+    services: ServicesDep,
+    purpose: Annotated[str | None, Query(max_length=64)] = None,
+) -> HTMLResponse:
     with transaction(services.session_factory) as session:
         bundle = live_bundle(services, session)
     data = bundle.data
     rows = register_rows(data)
+    every = policies_view.purposes(data)
     return render(
         request,
         "register.html",
@@ -36,7 +42,9 @@ def register_page(request: Request, principal: Exporter, services: ServicesDep) 
             "digest": bundle.digest,
             "partners": sorted(data.get("partners", {}).items()),
             "sectors": data.get("sectors", {}),
-            "purposes": policies_view.purposes(data),
+            "all_purposes": every,
+            "chosen": purpose or "",
+            "purposes": policies_view.only(every, purpose),
             "rows": rows,
             "general": GENERAL_SAFEGUARDS,
         },

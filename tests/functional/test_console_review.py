@@ -169,3 +169,17 @@ def test_report_is_dutch_named_and_counts_what_its_checkpoint_covers(
     assert attached["log-verifier-key.txt"].decode().strip() == (
         console.services.audit.verifier_key
     )
+
+
+def test_long_pages_have_contents_and_show_one_purpose(console: ConsoleApp) -> None:
+    client = console.sign_in("dora")
+    for page in ("/console/policies", "/console/register"):
+        every = client.get(page).text
+        assert 'id="contents-h"' in every
+        assert every.count('<section class="card" aria-labelledby="') > 5
+        one = client.get(f"{page}?purpose=payment_screening").text
+        headings = re.findall(r'<h[23] id="(?:purpose|act)-([a-z_]+)"', one)
+        assert headings == ["payment_screening"], page
+        unknown = client.get(f"{page}?purpose=marketing")
+        assert unknown.status_code == 422
+        assert "purpose" in unknown.text
