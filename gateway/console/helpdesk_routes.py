@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from gateway.audit_trail.events import AuditEvent, AuditTag
@@ -277,6 +277,43 @@ def _case_input(
     )
 
 
+def _problem(data: register.CaseInput) -> register.CaseInputError | None:
+    try:
+        data.checked()
+    except register.CaseInputError as exc:
+        return exc
+    return None
+
+
+def _form_again(
+    request: Request,
+    principal: Principal,
+    *,
+    services: Services,
+    data: register.CaseInput,
+    problem: register.CaseInputError,
+    case_id: int | None,
+    run_values: list[str],
+) -> HTMLResponse:
+    """The case form again with what was typed and the problem next to its field (422)."""
+    wanted = {int(value) for value in run_values if value.strip().isdigit()}
+    with transaction(services.session_factory) as session:
+        case = register.get_case(session, case_id) if case_id is not None else None
+        runs = [simulator.load_run(session, run_id)[0] for run_id in sorted(wanted)]
+    context: dict[str, object] = {
+        "case": case,
+        "runs": runs,
+        "title": data.title,
+        "assignee": data.assignee,
+        "form": data,
+        "problem": problem,
+        "saved": False,
+        "can_write": True,
+    }
+    context.update(_case_form_options(services))
+    return render(request, "helpdesk_case.html", context, principal=principal, status_code=422)
+
+
 def _run_ids(values: list[str]) -> list[int]:
     ids = []
     for value in values:
@@ -310,6 +347,7 @@ def _case_event(
 @router.post("/helpdesk/cases")
 def create_case(
     *,
+    request: Request,
     principal: CaseWriter,
     services: ServicesDep,
     request_id: RequestIdDep,
@@ -320,10 +358,21 @@ def create_case(
     status: Annotated[str, Form(max_length=16)] = CaseStatus.OPEN.value,
     assignee: Annotated[str, Form(max_length=64)] = "",
     run: Annotated[list[str] | None, Form()] = None,
-) -> RedirectResponse:
+) -> Response:
     data = _case_input(
         title, question, answer, asker_partner=asker_partner, status=status, assignee=assignee
     )
+    problem = _problem(data)
+    if problem is not None:
+        return _form_again(
+            request,
+            principal,
+            services=services,
+            data=data,
+            problem=problem,
+            case_id=None,
+            run_values=run or [],
+        )
     with transaction(services.session_factory) as session:
         case = register.create_case(
             session,
@@ -365,6 +414,7 @@ def case_page(
 @router.post("/helpdesk/cases/{case_id}")
 def update_case(
     *,
+    request: Request,
     principal: CaseWriter,
     services: ServicesDep,
     request_id: RequestIdDep,
@@ -376,10 +426,21 @@ def update_case(
     status: Annotated[str, Form(max_length=16)] = CaseStatus.OPEN.value,
     assignee: Annotated[str, Form(max_length=64)] = "",
     run: Annotated[list[str] | None, Form()] = None,
-) -> RedirectResponse:
+) -> Response:
     data = _case_input(
         title, question, answer, asker_partner=asker_partner, status=status, assignee=assignee
     )
+    problem = _problem(data)
+    if problem is not None:
+        return _form_again(
+            request,
+            principal,
+            services=services,
+            data=data,
+            problem=problem,
+            case_id=case_id,
+            run_values=run or [],
+        )
     with transaction(services.session_factory) as session:
         case = register.update_case(
             session, case_id, data, run_ids=_run_ids(run or []), now=services.clock.now()

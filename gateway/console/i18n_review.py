@@ -115,6 +115,31 @@ REVIEW_MESSAGES: Mapping[str, tuple[str, str]] = {
     "contents.title": ("Contents", "Inhoud"),
     "contents.only": ("Show only", "Toon alleen"),
     "contents.all": ("all purposes", "alle doelen"),
+    # help desk: inline problems of the case form
+    "helpdesk.error.not_saved": (
+        "Not saved, the typed text is kept:",
+        "Niet opgeslagen, de tekst blijft staan:",
+    ),
+    "helpdesk.error.empty": ("must not be empty", "mag niet leeg zijn"),
+    "helpdesk.error.too_long": ("longer than {limit} characters", "langer dan {limit} tekens"),
+    "helpdesk.error.status": (
+        "must be open, answered or closed",
+        "moet open, beantwoord of gesloten zijn",
+    ),
+    "helpdesk.error.answer_needed": (
+        "give the answer before marking the case answered or closed",
+        "geef eerst het antwoord voordat de zaak beantwoord of gesloten wordt",
+    ),
+    "helpdesk.error.identifier": (
+        "contains an identifier ({kind}); the register must not hold identifiers, describe "
+        "the case without it",
+        "bevat een identificator ({kind}); het register mag geen identificatoren bevatten, "
+        "beschrijf de zaak zonder",
+    ),
+    "helpdesk.field.title": ("Title", "Titel"),
+    "helpdesk.field.question": ("Question", "Vraag"),
+    "helpdesk.field.answer": ("Answer given", "Gegeven antwoord"),
+    "helpdesk.field.status": ("Status", "Status"),
     # names of the policy's codes
     "policies.obligations": ("Obligations", "Verplichtingen"),
     "disclosure.hit": ("hit or no hit", "treffer of geen treffer"),

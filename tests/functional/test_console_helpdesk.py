@@ -80,3 +80,25 @@ def test_privacy_officer_reads_cases_only_with_permission(console: ConsoleApp) -
     dpo = console.sign_in("dora")
     assert dpo.get("/console/helpdesk/cases").status_code == 200
     assert dpo.get("/console/helpdesk/cases/new").status_code == 403
+
+
+def test_a_refused_case_keeps_the_typed_text_and_says_why_in_dutch(console: ConsoleApp) -> None:
+    client = console.sign_in("hanna")
+    client.get("/console/language/nl?next=/console/helpdesk")
+    token = csrf_of(client.get("/console/helpdesk/cases/new").text)
+    typed = "De klant noemde rekening NL91 ABNA 0417 1643 00 aan de telefoon."
+    refused = client.post(
+        "/console/helpdesk/cases",
+        data={"csrf_token": token, "title": "Bellende klant", "question": typed},
+    )
+    assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("text/html")
+    assert 'id="c-question"' in refused.text
+    assert typed in refused.text  # the text is kept for correcting it
+    assert 'value="Bellende klant"' in refused.text
+    problem = re.search(r'data-testid="problem">(.*?)</p>', refused.text, re.S)
+    assert problem is not None
+    assert "Niet opgeslagen" in problem.group(1)
+    assert "bevat een identificator (IBAN)" in problem.group(1)
+    assert 'aria-invalid="true"' in refused.text
+    assert "helpdesk:case:create" not in console.audit_tags()

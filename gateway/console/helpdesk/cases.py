@@ -68,15 +68,31 @@ def _windows(chunks: list[str], start: int) -> Iterator[str]:
         yield "".join(chunks[start:end])
 
 
+class CaseInputError(InvalidRequestError):
+    """A case field that cannot be saved; ``message`` is the console text that explains it.
+
+    The form is shown again with what was typed and this text next to the field, in the
+    reader's language (``values`` fill its placeholders).
+    """
+
+    def __init__(self, reason: str, *, field: str, message: str, **values: object) -> None:
+        super().__init__(reason, field=field)
+        self.message = message
+        self.values = values
+
+
+_ARTICLE_OF = {Kind.EMAIL: "an e-mail address", Kind.IBAN: "an IBAN", Kind.PHONE: "a phone number"}
+
+
 def refuse_identifiers(text: str, field: str) -> None:
     """Refuse free text that holds an identifier (the register is not a place for one).
 
     Identifiers are written with spaces (``NL91 ABNA 0417 1643 00``, ``06 1234 5678``), so
     runs of up to nine words are tried; a candidate counts only if it canonicalises.
     """
-    found: str | None = None
+    found: Kind | None = None
     if any(_canonicalises(Kind.EMAIL, m.group(0)) for m in _EMAIL_LIKE.finditer(text)):
-        found = "an e-mail address"
+        found = Kind.EMAIL
     chunks = [chunk.strip(".,;:!?\"'") for chunk in text.split()]
     for start, chunk in enumerate(chunks):
         if found:
@@ -84,17 +100,19 @@ def refuse_identifiers(text: str, field: str) -> None:
         if _IBAN_START.match(chunk) and any(
             _canonicalises(Kind.IBAN, candidate) for candidate in _windows(chunks, start)
         ):
-            found = "an IBAN"
+            found = Kind.IBAN
         elif _PHONE_CHUNK.match(chunk) and any(
             sum(ch.isdigit() for ch in candidate) >= 9 and _canonicalises(Kind.PHONE, candidate)
             for candidate in _windows(chunks, start)
         ):
-            found = "a phone number"
+            found = Kind.PHONE
     if found:
-        raise InvalidRequestError(
-            f"contains what is {found}; the register must not hold identifiers, "
+        raise CaseInputError(
+            f"contains what is {_ARTICLE_OF[found]}; the register must not hold identifiers, "
             "describe the case without it",
             field=field,
+            message="helpdesk.error.identifier",
+            kind=found.value,
         )
 
 
@@ -109,22 +127,34 @@ class CaseInput:
 
     def checked(self) -> CaseInput:
         title = " ".join(self.title.split())
-        if not title:
-            raise InvalidRequestError("must not be empty", field="title")
-        if len(title) > MAX_TITLE:
-            raise InvalidRequestError(f"longer than {MAX_TITLE} characters", field="title")
-        if not self.question.strip():
-            raise InvalidRequestError("must not be empty", field="question")
-        for name in ("question", "answer"):
-            if len(getattr(self, name)) > MAX_TEXT:
-                raise InvalidRequestError(f"longer than {MAX_TEXT} characters", field=name)
+        for name, value in (("title", title), ("question", self.question.strip())):
+            if not value:
+                raise CaseInputError(
+                    "must not be empty", field=name, message="helpdesk.error.empty"
+                )
+        for name, value, limit in (
+            ("title", title, MAX_TITLE),
+            ("question", self.question, MAX_TEXT),
+            ("answer", self.answer, MAX_TEXT),
+        ):
+            if len(value) > limit:
+                raise CaseInputError(
+                    f"longer than {limit} characters",
+                    field=name,
+                    message="helpdesk.error.too_long",
+                    limit=limit,
+                )
         try:
             status = CaseStatus(self.status)
         except ValueError:
-            raise InvalidRequestError("must be open, answered or closed", field="status") from None
+            raise CaseInputError(
+                "must be open, answered or closed", field="status", message="helpdesk.error.status"
+            ) from None
         if status is not CaseStatus.OPEN and not self.answer.strip():
-            raise InvalidRequestError(
-                "give the answer before marking the case " + status, field="answer"
+            raise CaseInputError(
+                "give the answer before marking the case " + status,
+                field="answer",
+                message="helpdesk.error.answer_needed",
             )
         for name in ("title", "question", "answer"):
             refuse_identifiers(getattr(self, name), name)
