@@ -22,7 +22,7 @@ from gateway.console.access import Grant, require_any, simulate_access
 from gateway.console.bundles import live_bundle
 from gateway.console.deps import PageUser, needs
 from gateway.console.helpdesk import cases as register
-from gateway.console.helpdesk import simulator
+from gateway.console.helpdesk import memory, simulator
 from gateway.console.helpdesk.models import CaseStatus, HelpdeskCase
 from gateway.console.i18n import Translator
 from gateway.console.names import Names
@@ -148,7 +148,13 @@ def simulator_page(
                         digest=bundle.digest,
                     ),
                 )
-                earlier = register.cases_for_question(session, question.key)
+                earlier = memory.earlier_answers(
+                    session,
+                    memory.equivalent_keys(bundle.data, question),
+                    own_key=question.key,
+                    today=answers,
+                    exclude_run=run.id,
+                )
                 catalog = bundle.catalog.entries
                 names = Names.of(Translator(language_of(request)), bundle, session)
             context.update(
@@ -172,8 +178,14 @@ def run_page(
 ) -> HTMLResponse:
     with transaction(services.session_factory) as session:
         run, question, answers = simulator.load_run(session, run_id)
-        earlier = register.cases_for_question(session, run.question_key)
         bundle = live_bundle(services, session)
+        earlier = memory.earlier_answers(
+            session,
+            memory.equivalent_keys(bundle.data, question),
+            own_key=run.question_key,
+            today=answers,
+            exclude_run=run.id,
+        )
         catalog = bundle.catalog.entries
         names = Names.of(Translator(language_of(request)), bundle, session)
     return render(
@@ -399,9 +411,11 @@ def case_page(
     with transaction(services.session_factory) as session:
         case = register.get_case(session, case_id)
         runs = register.linked_runs(session, case_id)
+        history = memory.case_history(session, case_id)
     context: dict[str, object] = {
         "case": case,
         "runs": runs,
+        "history": history,
         "title": case.title,
         "assignee": case.assignee,
         "saved": request.query_params.get("saved") == "1",

@@ -366,8 +366,8 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "helpdesk.grants": ("May learn", "Mag weten"),
     "helpdesk.articles": ("Articles", "Artikelen"),
     "helpdesk.earlier": (
-        "Earlier answers to this exact question",
-        "Eerdere antwoorden op precies deze vraag",
+        "Earlier answers to this question",
+        "Eerdere antwoorden op deze vraag",
     ),
     "helpdesk.save_case": ("Record as a case", "Vastleggen als zaak"),
     "helpdesk.cases": ("Case register", "Zakenregister"),

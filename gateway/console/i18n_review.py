@@ -115,6 +115,29 @@ REVIEW_MESSAGES: Mapping[str, tuple[str, str]] = {
     "contents.title": ("Contents", "Inhoud"),
     "contents.only": ("Show only", "Toon alleen"),
     "contents.all": ("all purposes", "alle doelen"),
+    # help desk: earlier answers
+    "helpdesk.given_under": (
+        "answered under policy version {digest} on {time}",
+        "beantwoord onder beleidsversie {digest} op {time}",
+    ),
+    "helpdesk.asked_as.partner": ("asked about {who}", "gevraagd over {who}"),
+    "helpdesk.asked_as.sector": (
+        "asked about every partner of sector {who}",
+        "gevraagd over elke partner uit sector {who}",
+    ),
+    "helpdesk.today_same": (
+        "Today's policy gives the same decision.",
+        "Het huidige beleid geeft hetzelfde besluit.",
+    ),
+    "helpdesk.today_differs": (
+        "Today's policy decides differently: check the answer before giving it again.",
+        "Het huidige beleid besluit anders: controleer het antwoord voordat u het opnieuw geeft.",
+    ),
+    "helpdesk.history": ("History of the case", "Geschiedenis van de zaak"),
+    "helpdesk.history_created": ("created by {user}", "aangemaakt door {user}"),
+    "helpdesk.history_updated": ("changed by {user}", "gewijzigd door {user}"),
+    "helpdesk.history_runs": ("{runs} simulation(s) linked", "{runs} simulatie(s) gekoppeld"),
+    "helpdesk.history_entry": ("audit log entry {seq}", "logboekvermelding {seq}"),
     # help desk: inline problems of the case form
     "helpdesk.error.not_saved": (
         "Not saved, the typed text is kept:",

@@ -5,8 +5,10 @@ exchange (counted independently from the audit log here), wanders into another b
 entries and is refused, and finds her figures unchanged, her own activity counted apart;
 then she downloads the report for the regulator and reads the same figures in her
 language. The help desk's repeated question: an answer is recorded as a case and the same
-question, asked again, shows it. Screenshots for docs/console.md are taken on the way
-(the report's first page through ``pdftoppm`` when poppler-utils is installed).
+question, asked again about one partner instead of its sector, shows that answer with the
+decision and policy version it was given under, and that today's policy decides the same.
+Screenshots for docs/console.md are taken on the way (the report's first page through
+``pdftoppm`` when poppler-utils is installed).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ TEXTS = {
         "denials": "Refusals by reason",
         "run": "Run the simulation",
         "save": "Save",
-        "earlier": "Earlier answers to this exact question",
+        "earlier": "Earlier answers to this question",
     },
     "nl": {
         "overview": "Overzicht",
@@ -54,7 +56,7 @@ TEXTS = {
         "denials": "Weigeringen per reden",
         "run": "Simulatie uitvoeren",
         "save": "Opslaan",
-        "earlier": "Eerdere antwoorden op precies deze vraag",
+        "earlier": "Eerdere antwoorden op deze vraag",
     },
 }
 
@@ -193,11 +195,16 @@ def test_help_desk_recognises_a_repeated_question(
     page.get_by_role("button", name=words["save"], exact=True).click()
     assert page.get_by_test_id("saved").is_visible()
 
-    page.goto(question)
+    # The same question, now put about the one telecom operator instead of the sector.
+    page.goto(question.replace("sector=telecom", "partner=telecom-a"))
     result = page.get_by_test_id("result").inner_text()
     assert words["earlier"] in result
-    assert title in result
-    assert page.get_by_test_id("verdict").get_attribute("data-verdict") == verdict
+    earlier = page.get_by_test_id("earlier-answer").filter(has_text=title)
+    assert earlier.count() == 1
+    assert "See the simulator run for the reasons and articles." in earlier.inner_text()
+    shown = earlier.locator("[data-verdict]").get_attribute("data-verdict")
+    assert shown == verdict
+    assert earlier.get_by_test_id("differs-today").get_attribute("data-differs") == "false"
     if language == "nl":
         page.screenshot(path=str(shots / "helpdesk-repeated-nl.png"), full_page=True)
     page.context.close()

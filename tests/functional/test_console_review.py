@@ -86,7 +86,7 @@ def test_her_own_clicks_do_not_change_the_partnerships_figures(console: ConsoleA
 def test_audit_trail_filters_by_activity(console: ConsoleApp) -> None:
     client = console.sign_in("petra")
     exchange = client.get("/console/audit?activity=exchange").text
-    rows = re.findall(r"<tr>\s*<td><a href=\"/console/audit/entries/", exchange)
+    rows = re.findall(r'<a href="/console/audit/entries/\d+">', exchange)
     assert len(rows) == 6
     assert "console:signin:success" not in _block(exchange, "entries")
     oversight = _block(client.get("/console/audit?activity=oversight").text, "entries")

@@ -278,21 +278,5 @@ def search_cases(
     return list(session.scalars(query))
 
 
-def cases_for_question(session: Session, key: str) -> list[HelpdeskCase]:
-    """Cases answered with a run of exactly this question (consistency across time)."""
-    linked = (
-        select(HelpdeskCaseRun.case_id)
-        .join(SimulationRun, SimulationRun.id == HelpdeskCaseRun.run_id)
-        .where(SimulationRun.question_key == key)
-    )
-    return list(
-        session.scalars(
-            select(HelpdeskCase)
-            .where(HelpdeskCase.id.in_(linked))
-            .order_by(HelpdeskCase.updated_at.desc())
-        )
-    )
-
-
 def count_cases(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(HelpdeskCase)) or 0)

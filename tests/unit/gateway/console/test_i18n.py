@@ -29,6 +29,7 @@ def test_templates_use_only_known_keys() -> None:
         "helpdesk.status.": ("open", "answered", "closed"),
         "role.": ("admin", "helpdesk", "partnership_dpo", "privacy_officer"),
         "review.event.": ("disputes_filed", "disputes_resolved", "retractions", "subject_access"),
+        "helpdesk.asked_as.": ("partner", "sector"),
     }.items():
         assert prefix in used
         assert all(prefix + value in MESSAGES for value in values)
@@ -46,11 +47,13 @@ def test_every_code_the_pages_name_has_a_message_in_both_languages() -> None:
     import json
 
     from gateway.audit_trail.events import Activity, AuditTag
+    from gateway.policy.decision import Action
 
     data = TEMPLATES.parents[2] / "policies" / "data"
     purposes = json.loads((data / "purposes.json").read_text()).values()
     codes = {f"tag.{tag.value}" for tag in AuditTag}
     codes |= {f"activity.{item.value}" for item in Activity}
+    codes |= {f"action.{item.value}" for item in Action}
     codes |= {f"action.{action}" for p in purposes for action in p.get("actions", [])}
     codes |= {f"kind.{kind}" for p in purposes for kind in p.get("kinds", [])}
     codes |= {
