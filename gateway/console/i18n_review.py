@@ -111,6 +111,32 @@ REVIEW_MESSAGES: Mapping[str, tuple[str, str]] = {
         "policies the gateway was installed with",
         "beleid waarmee de gateway is geïnstalleerd",
     ),
+    # the live Art. 30 register
+    "register.sign_off": ("Sign-off and review", "Vaststelling en herziening"),
+    "register.in_force_since": ("Policy version in force since", "Beleidsversie van kracht sinds"),
+    "register.activated_by": ("activated by {user}", "geactiveerd door {user}"),
+    "register.approved_by": (
+        "Signed off by (four-eyes approval)",
+        "Vastgesteld door (goedkeuring door twee personen)",
+    ),
+    "register.no_approvals": (
+        "no approvals: the version the gateway was installed with",
+        "geen goedkeuringen: de versie waarmee de gateway is geïnstalleerd",
+    ),
+    "register.next_review": ("Next review due", "Volgende herziening uiterlijk"),
+    "register.not_stored": (
+        "The live policy version is not stored; no sign-off is recorded.",
+        "De actuele beleidsversie is niet opgeslagen; er is geen vaststelling vastgelegd.",
+    ),
+    "register.contact": ("Contact of the controller", "Contact verwerkingsverantwoordelijke"),
+    "register.dpo_contact": ("Contact of the DPO", "Contact FG"),
+    "register.no_registrations": (
+        "in the partner registry, no purpose registered in the policy",
+        "in het partnerregister, geen doel geregistreerd in het beleid",
+    ),
+    "register.status.active": ("active", "actief"),
+    "register.status.suspended": ("suspended", "geschorst"),
+    "register.status.left": ("left the partnership", "uitgetreden"),
     # contents of long pages
     "contents.title": ("Contents", "Inhoud"),
     "contents.only": ("Show only", "Toon alleen"),

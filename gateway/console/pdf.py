@@ -13,7 +13,9 @@ from collections.abc import Iterable, Sequence
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from gateway.policy.register import GENERAL_SAFEGUARDS, RegisterRow
+from gateway.console.i18n import Translator
+from gateway.console.register_view import Controller, SignOff
+from gateway.policy.register import RegisterRow, general_safeguards
 
 _FOLD = str.maketrans(
     {
@@ -99,38 +101,99 @@ class Document(FPDF):
         return bytes(self.output())
 
 
-def register_pdf(rows: Sequence[RegisterRow], *, digest: str, generated_at: str) -> bytes:
-    """The Art. 30 register: one block per registration of a purpose by a controller."""
-    doc = Document(
-        "Register of processing activities (GDPR Art. 30)",
-        f"ppsgate Art. 30 register, bundle {digest[:12]}, {generated_at}",
+def _register_header(doc: Document, t: Translator, sign_off: SignOff | None) -> None:
+    doc.heading(t("register.sign_off"), 12)
+    if sign_off is None:
+        doc.para(t("register.not_stored"))
+        return
+    since = sign_off.activated_at.strftime("%Y-%m-%d %H:%M UTC") if sign_off.activated_at else "-"
+    doc.facts(
+        [
+            (t("audit.policy_version"), sign_off.digest[:16]),
+            (t("register.in_force_since"), f"{since} ({sign_off.activated_by or '-'})"),
+            (
+                t("register.approved_by"),
+                ", ".join(sign_off.approvers) or t("register.no_approvals"),
+            ),
+            (
+                t("register.next_review"),
+                sign_off.next_review.isoformat() if sign_off.next_review else "-",
+            ),
+        ],
+        label_width=70,
     )
-    doc.heading("Record of processing activities (GDPR Art. 30)", 15)
-    doc.para(f"Generated on {generated_at} from the live policy data, bundle digest {digest}.")
+
+
+def _register_controllers(doc: Document, t: Translator, found: Sequence[Controller]) -> None:
+    doc.heading(f"{t('register.controllers')} ({t.article('GDPR Art. 30(1)(a)')})", 12)
+    rows = [
+        [
+            f"{item.name} ({item.partner_id})",
+            item.legal_entity or "-",
+            t(f"register.status.{item.status}"),
+            item.contact or "-",
+            item.dpo or "-",
+        ]
+        for item in found
+    ]
+    header = [
+        t("audit.partner"),
+        t("register.controller"),
+        t("register.status"),
+        t("register.contact"),
+        t("register.dpo_contact"),
+    ]
+    doc.grid(header, rows, (46, 46, 22, 34, 34))
+
+
+def register_pdf(
+    rows: Sequence[RegisterRow],
+    *,
+    t: Translator,
+    controllers: Sequence[Controller],
+    sign_off: SignOff | None,
+    digest: str,
+    generated_at: str,
+) -> bytes:
+    """The Art. 30 register: sign-off, controllers, then one block per processing activity."""
+    names = {item.partner_id: item.name for item in controllers}
+    doc = Document(
+        t("register.title"),
+        f"{t('register.title')} - {digest[:12]} - {generated_at}",
+        page_word=t("report.page"),
+        language=t.language,
+    )
+    doc.heading(t("register.title"), 15)
+    doc.para(t("register.generated", digest=digest))
+    _register_header(doc, t, sign_off)
+    _register_controllers(doc, t, controllers)
     current = None
     for row in rows:
         if row.purpose_id != current:
             current = row.purpose_id
-            doc.heading(f"{row.purpose} ({row.purpose_id})", 12)
+            doc.heading(row.purpose, 12)
             doc.facts(
                 [
-                    ("Data subjects", row.data_subjects),
-                    ("Personal data", row.data_categories),
-                    ("Recipients", row.recipients),
-                    ("Retention", row.retention),
-                    ("Safeguards", row.safeguards or "-"),
+                    (t("register.subjects"), row.data_subjects),
+                    (t("register.data"), row.data_categories),
+                    (t("register.recipients"), row.recipients),
+                    (t("policies.retention"), row.retention),
+                    (t("register.safeguards"), row.safeguards or "-"),
                 ]
             )
         doc.facts(
             [
-                ("Controller", f"{row.partner} ({row.partner_id}), {row.controller}"),
-                ("Legal basis", row.legal_basis),
-                ("Art. 10 condition", row.art10_condition),
-                ("Instruments", row.instruments),
-                ("Identifier kinds", row.identifier_kinds),
+                (
+                    t("register.controller"),
+                    f"{names.get(row.partner_id, row.partner)}, {row.controller}",
+                ),
+                (t("policies.legal_basis"), t.article(row.legal_basis)),
+                (t("register.art10_condition"), t.article(row.art10_condition)),
+                (t("policies.instruments"), t.article(row.instruments)),
+                (t("policies.kinds"), row.identifier_kinds),
             ]
         )
-    doc.heading("General technical and organisational measures (Art. 30(1)(g), Art. 32)", 12)
-    for text in GENERAL_SAFEGUARDS:
+    doc.heading(f"{t('register.general')} ({t.article('GDPR Art. 30(1)(g) and 32')})", 12)
+    for text in general_safeguards(t.language):
         doc.para(f"- {text}")
     return doc.bytes()

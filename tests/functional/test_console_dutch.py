@@ -73,6 +73,7 @@ def test_privacy_officer_pages_are_dutch(console: ConsoleApp) -> None:
         "/console/policies",
         "/console/policies/tests",
         "/console/policies/history",
+        "/console/register",
     ):
         _check(client, path)
 

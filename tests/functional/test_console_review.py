@@ -183,3 +183,37 @@ def test_long_pages_have_contents_and_show_one_purpose(console: ConsoleApp) -> N
         unknown = client.get(f"{page}?purpose=marketing")
         assert unknown.status_code == 422
         assert "purpose" in unknown.text
+
+
+def test_register_is_generated_from_the_registry_and_the_live_policy(
+    console: ConsoleApp,
+) -> None:
+    from gateway.partners.models import Partner
+    from gateway.partners.service import Actor, PartnerRegistry
+
+    services = console.services
+    with transaction(services.session_factory) as session:
+        session.get(Partner, "bank-a").name = "Demobank Noord N.V."  # type: ignore[union-attr]
+        PartnerRegistry(session, services.audit, actor=Actor(request_id="t")).add_partner(
+            name="Sleutelbeheer Stichting PPS", sector="partnership_dpo", partner_id="custodian-pps"
+        )
+    client = console.sign_in("dora")
+    page = client.get("/console/register").text
+    controllers = _block(page, "controllers")
+    assert "Demobank Noord N.V." in controllers
+    assert "Bank A N.V. (demo)" not in controllers
+    assert "Sleutelbeheer Stichting PPS" in controllers
+    assert "privacy@bank-a.example" in controllers
+    assert "fg@bank-a.example" in controllers
+    assert "7 years" in page
+    assert "2555 days" not in page
+    assert _testid(page, "next-review") == "2027-11-29"  # installed 2026-11-29, 12 months
+    client.get("/console/language/nl?next=/console/register")
+    report = client.get("/console/register.pdf")
+    assert report.status_code == 200
+    text, _reader = _pdf_text(report.content)
+    assert "Vaststelling en herziening" in text
+    assert "Demobank Noord N.V." in text
+    assert "7 jaar" in text
+    assert "AVG art. 6 lid 1 sub c" in text
+    assert "GDPR" not in text
