@@ -82,6 +82,64 @@ class AuditTag(StrEnum):
     WATCHLIST_ENTRIES_WRITE = "watchlist:entries:write"
 
 
+class Activity(StrEnum):
+    """What an entry is part of: the partners' data exchange, their access, or oversight.
+
+    Statistics (console overview, audit report) count data exchange only. A partner's
+    connector authenticating and fetching its key envelopes is access, and console pages,
+    CLI and administration (including a privacy officer's own refused clicks) are oversight;
+    both are shown apart and stay in the audit log like everything else.
+    """
+
+    EXCHANGE = "exchange"
+    ACCESS = "access"
+    OVERSIGHT = "oversight"
+
+
+# Partners' API requests about indicators: asking, reporting, watching, being alerted,
+# disputing, feedback.
+EXCHANGE_TAGS: frozenset[AuditTag] = frozenset(
+    {
+        AuditTag.ALERT_CURSOR_ACK,
+        AuditTag.ALERT_DELIVERY_SEND,
+        AuditTag.ALERT_WEBHOOK_SET,
+        AuditTag.DISPUTE_CASE_FILE,
+        AuditTag.DISPUTE_CASE_RESOLVE,
+        AuditTag.FEEDBACK_OUTCOME_SUBMIT,
+        AuditTag.INDICATOR_BATCH_DENY,
+        AuditTag.INDICATOR_BATCH_SUBMIT,
+        AuditTag.INDICATOR_RETRACT,
+        AuditTag.MATCH_QUERY_ALLOW,
+        AuditTag.MATCH_QUERY_DENY,
+        AuditTag.WATCHLIST_ENTRIES_REMOVE,
+        AuditTag.WATCHLIST_ENTRIES_WRITE,
+    }
+)
+# Partners' connectors getting in: access tokens and key envelopes. Every other tag is
+# oversight (console, CLI, administration, the gateway's own checks).
+ACCESS_TAGS: frozenset[AuditTag] = frozenset(
+    {
+        AuditTag.AUTH_ACCESS_DENY,
+        AuditTag.AUTH_TOKEN_DENY,
+        AuditTag.AUTH_TOKEN_ISSUE,
+        AuditTag.KEY_ENVELOPE_DENY,
+        AuditTag.KEY_ENVELOPE_FETCH,
+    }
+)
+
+
+def activity_of(tag: AuditTag | str) -> Activity:
+    """Whether an entry with ``tag`` is data exchange, partner access or oversight."""
+    if tag in EXCHANGE_TAGS:
+        return Activity.EXCHANGE
+    return Activity.ACCESS if tag in ACCESS_TAGS else Activity.OVERSIGHT
+
+
+def tags_of(activity: Activity) -> tuple[str, ...]:
+    """The tag values of one activity, sorted (for ``tag IN (...)`` in queries)."""
+    return tuple(sorted(tag.value for tag in AuditTag if activity_of(tag) is activity))
+
+
 @dataclass(frozen=True, slots=True)
 class AuditEvent:
     """One audited act, as the service that performed it describes it."""

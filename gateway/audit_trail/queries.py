@@ -23,6 +23,7 @@ from audit import export as export_format
 from audit.entry import decode_detail
 from audit.tree import Span, hash_spans, inclusion_spans, keys_for
 from gateway.audit_trail import checkpoints
+from gateway.audit_trail.events import Activity, tags_of
 from gateway.audit_trail.models import AuditDetail, AuditDetailToken, AuditEntry
 from gateway.audit_trail.store import as_utc, fetch_nodes, leaf_hashes
 from gateway.errors import PermissionDeniedError
@@ -56,6 +57,7 @@ class AuditFilter:
     decision: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    activity: Activity | None = None  # data exchange or oversight (see events.EXCHANGE_TAGS)
 
     @property
     def is_empty(self) -> bool:
@@ -68,6 +70,7 @@ class AuditFilter:
                 self.decision,
                 self.since,
                 self.until,
+                self.activity,
             )
         )
 
@@ -80,6 +83,7 @@ class AuditFilter:
             "decision": self.decision,
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
+            "activity": self.activity.value if self.activity else None,
         }
         return {key: value for key, value in values.items() if value is not None}
 
@@ -97,6 +101,8 @@ def _scoped(
         query = query.where(AuditEntry.actor_partner == filters.partner)
     if filters.tag is not None:
         query = query.where(AuditEntry.tag == filters.tag)
+    if filters.activity is not None:
+        query = query.where(AuditEntry.tag.in_(tags_of(filters.activity)))
     if filters.purpose is not None:
         query = query.where(AuditEntry.purpose == filters.purpose)
     if filters.decision is not None:

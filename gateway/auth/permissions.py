@@ -172,7 +172,6 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 Permission.AUDIT_INTEGRITY_READ,
                 Permission.AUDIT_READ_OWN,
                 Permission.POLICY_READ,
-                Permission.POLICY_SIMULATE,
                 Permission.REGISTER_EXPORT,
             }
         ),

@@ -1,4 +1,4 @@
-"""Audit trail pages: search with keyset paging, entry detail with proof, exports, report.
+"""Audit trail pages: search with keyset paging, entry detail with proof, exports.
 
 Every page and download asks the policy (through :func:`audit_access`) whose entries the
 person may read, with the partner they asked for as the target, and is itself recorded in
@@ -11,18 +11,20 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, StreamingResponse
 from sqlalchemy import select
 
-from gateway.audit_trail import checkpoints, queries
-from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.audit_trail import queries
+from gateway.audit_trail.events import Activity, AuditEvent, AuditTag
 from gateway.audit_trail.queries import AuditFilter
 from gateway.audit_trail.store import format_time
-from gateway.console import audit_view, pdf
+from gateway.console import audit_view
 from gateway.console.access import AuditAccess, audit_access, record_refusal
 from gateway.console.bundles import bundle_for_entry, live_bundle
 from gateway.console.deps import PageUser
-from gateway.console.web import PREFIX, ConsoleRoute, render
+from gateway.console.i18n import Translator
+from gateway.console.names import Names
+from gateway.console.web import PREFIX, ConsoleRoute, language_of, render
 from gateway.db import transaction
 from gateway.deps import RequestIdDep, ServicesDep
 from gateway.errors import PermissionDeniedError
@@ -69,6 +71,7 @@ def _filtered_access(
         decision=fields["decision"],
         since=fields["since"],
         until=fields["until"],
+        activity=fields["activity"],
     )
     access = audit_access(services, request_id, principal, target_partner=filters.partner)
     return filters, access
@@ -87,6 +90,7 @@ def audit_page(
     decision: Field = None,
     since: Field = None,
     until: Field = None,
+    activity: Field = None,
     before: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
 ) -> HTMLResponse:
     fields = {
@@ -96,6 +100,7 @@ def audit_page(
         "decision": decision,
         "since": since,
         "until": until,
+        "activity": activity,
     }
     filters, access = _filtered_access(services, request_id, principal, fields)
     with transaction(services.session_factory) as session:
@@ -117,7 +122,9 @@ def audit_page(
             if access.scope
             else list(session.scalars(select(Partner.id).order_by(Partner.id)))
         )
-        purposes = sorted(live_bundle(services, session).data.get("purposes", {}))
+        bundle = live_bundle(services, session)
+        purposes = sorted(bundle.data.get("purposes", {}))
+        names = Names.of(Translator(language_of(request)), bundle, session)
     kept = audit_view.filter_fields(filters)
     return render(
         request,
@@ -126,9 +133,12 @@ def audit_page(
             "access": access,
             "page": page,
             "filters": kept,
+            "report_query": audit_view.report_fields(kept),
             "partners": partners,
             "actions": sorted(tag.value for tag in AuditTag),
+            "activities": [item.value for item in Activity],
             "purposes": purposes,
+            "names": names,
             "before": before,
         },
         principal=principal,
@@ -166,6 +176,7 @@ def audit_entry(
     with transaction(services.session_factory) as session:
         view = audit_view.load_entry(session, seq, services.audit)
         bundle = bundle_for_entry(services, session, view.entry.get("policy_digest"))
+        names = Names.of(Translator(language_of(request)), bundle, session)
         services.audit.record(
             session,
             _event(
@@ -183,6 +194,7 @@ def audit_entry(
         {
             "view": view,
             "reasons": reasons,
+            "names": names,
             "bundle_digest": bundle.digest,
             "verifier_key": services.audit.verifier_key,
         },
@@ -203,6 +215,7 @@ def audit_export(
     decision: Field = None,
     since: Field = None,
     until: Field = None,
+    activity: Field = None,
 ) -> StreamingResponse:
     """The current filter as CSV or JSONL (the JSONL verifies with ``ppsgate audit verify``)."""
     fields = {
@@ -212,6 +225,7 @@ def audit_export(
         "decision": decision,
         "since": since,
         "until": until,
+        "activity": activity,
     }
     filters, access = _filtered_access(services, request_id, principal, fields)
     with transaction(services.session_factory) as session:
@@ -243,73 +257,5 @@ def audit_export(
     return StreamingResponse(
         stream(),
         media_type=media,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
-
-
-@router.get("/audit/report.pdf")
-def audit_report(
-    *,
-    principal: PageUser,
-    services: ServicesDep,
-    request_id: RequestIdDep,
-    partner: Field = None,
-    action: Field = None,
-    purpose: Field = None,
-    decision: Field = None,
-    since: Field = None,
-    until: Field = None,
-) -> Response:
-    """A printable report for the regulator over the current filter."""
-    fields = {
-        "partner": partner,
-        "action": action,
-        "purpose": purpose,
-        "decision": decision,
-        "since": since,
-        "until": until,
-    }
-    filters, access = _filtered_access(services, request_id, principal, fields)
-    now = services.clock.now()
-    with transaction(services.session_factory) as session:
-        counts = audit_view.report_counts(session, filters, scope=access.scope)
-        digests = audit_view.policy_digests(session, filters, scope=access.scope)
-        published = checkpoints.latest(session)
-        services.audit.record(
-            session,
-            _event(
-                access,
-                request_id,
-                AuditTag.AUDIT_REPORT_DOWNLOAD,
-                counts={"entries": counts.total},
-                detail={"filters": filters.as_detail(), "format": "pdf"},
-            ),
-        )
-    signature_ok, cosigners = audit_view.checkpoint_signature(published, services.audit)
-    shown = audit_view.filter_fields(filters)
-    period = f"{shown.get('since', 'start of the log')} to {shown.get('until', now.date())}"
-    data = pdf.ReportData(
-        period=period,
-        partner=access.scope or filters.partner or "all partners",
-        filters=", ".join(f"{k}={v}" for k, v in shown.items() if k not in {"since", "until"}),
-        generated_at=now.strftime("%Y-%m-%d %H:%M UTC"),
-        generated_by=f"{principal.user} ({principal.partner_id})",
-        total=counts.total,
-        first_seq=counts.first_seq,
-        last_seq=counts.last_seq,
-        by_purpose=counts.by_purpose,
-        by_action=counts.by_action,
-        policy_digests=digests,
-        checkpoint_note=published.note if published else None,
-        tree_size=published.tree_size if published else None,
-        root_b64=audit_view.b64(published.root_hash) if published else None,
-        signature_ok=signature_ok,
-        cosigners=cosigners,
-        verifier_key=services.audit.verifier_key,
-    )
-    name = f"audit-report-{access.scope or 'all'}-{now.date()}.pdf"
-    return Response(
-        pdf.audit_report(data),
-        media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

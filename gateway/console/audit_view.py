@@ -4,7 +4,7 @@ Search and export are ``gateway.audit_trail.queries`` (the same functions as the
 module adds what only the console needs: turning form fields into an ``AuditFilter`` with
 errors that name the field, an entry's detail with its inclusion proof under the newest
 checkpoint (checked here too, so a page without JavaScript still states the result), and the
-per-purpose and per-decision counts of the regulator's report.
+check of a checkpoint's signature that the regulator's report states.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit.checkpoint import open_checkpoint
@@ -24,11 +24,10 @@ from audit.merkle import leaf_hash, verify_inclusion
 from gateway.audit_trail import checkpoints, store
 from gateway.audit_trail.checkpoints import PublishedCheckpoint
 from gateway.audit_trail.errors import AuditIntegrityError
-from gateway.audit_trail.events import AuditTag
+from gateway.audit_trail.events import Activity, AuditTag
 from gateway.audit_trail.models import AuditEntry
 from gateway.audit_trail.queries import AuditFilter
 from gateway.audit_trail.service import AuditTrail
-from gateway.console.sql import body_text
 from gateway.errors import InvalidRequestError, NotFoundError
 
 PAGE_SIZE = 50
@@ -62,8 +61,12 @@ def parse_filters(
     decision: str | None,
     since: str | None,
     until: str | None,
+    activity: str | None = None,
 ) -> AuditFilter:
     """An ``AuditFilter`` from the page's fields; ``until`` is inclusive (a whole day)."""
+    kind = _text(activity, "activity")
+    if kind is not None and kind not in {item.value for item in Activity}:
+        raise InvalidRequestError("must be exchange, access or oversight", field="activity")
     tag = _text(action, "action")
     if tag is not None and tag not in {item.value for item in AuditTag}:
         raise InvalidRequestError(f"unknown action {tag!r}", field="action")
@@ -80,6 +83,7 @@ def parse_filters(
         decision=verdict,
         since=datetime.combine(first, time.min, tzinfo=UTC) if first else None,
         until=datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC) if last else None,
+        activity=Activity(kind) if kind else None,
     )
 
 
@@ -93,8 +97,15 @@ def filter_fields(filters: AuditFilter) -> dict[str, str]:
         "decision": filters.decision,
         "since": filters.since.date().isoformat() if filters.since else None,
         "until": until.date().isoformat() if until else None,
+        "activity": filters.activity.value if filters.activity else None,
     }
     return {key: value for key, value in values.items() if value}
+
+
+def report_fields(fields: dict[str, str]) -> dict[str, str]:
+    """The report link for a filter: its partner and, when both are set, its dates."""
+    wanted = {"partner"} | ({"since", "until"} if {"since", "until"} <= fields.keys() else set())
+    return {key: value for key, value in fields.items() if key in wanted}
 
 
 def entry_partner(session: Session, seq: int) -> tuple[bool, str | None]:
@@ -152,71 +163,6 @@ def load_entry(session: Session, seq: int, audit: AuditTrail) -> EntryView:
             ok, detail = False, str(exc)
         proof = ProofView(published, [b64(h) for h in path], b64(leaf), ok, detail)
     return EntryView(seq, body, json.loads(body), proof)
-
-
-@dataclass(frozen=True, slots=True)
-class ReportCounts:
-    """Counts for the regulator's report, over a period and a scope."""
-
-    by_purpose: list[tuple[str, str, int]]
-    by_action: list[tuple[str, str, int]]
-    total: int
-    first_seq: int | None
-    last_seq: int | None
-
-
-def report_counts(session: Session, filters: AuditFilter, *, scope: str | None) -> ReportCounts:
-    """Entries per (purpose, decision) and per (action, decision) for the report."""
-
-    def grouped(column: Any) -> list[tuple[str, str, int]]:
-        query = select(column, AuditEntry.decision, func.count()).group_by(
-            column, AuditEntry.decision
-        )
-        rows = session.execute(_scoped(query, filters, scope))
-        return sorted(
-            (str(name or "-"), str(decision or "-"), int(count)) for name, decision, count in rows
-        )
-
-    span = session.execute(
-        _scoped(
-            select(func.count(), func.min(AuditEntry.seq), func.max(AuditEntry.seq)), filters, scope
-        )
-    ).one()
-    return ReportCounts(
-        by_purpose=grouped(AuditEntry.purpose),
-        by_action=grouped(AuditEntry.tag),
-        total=int(span[0] or 0),
-        first_seq=None if span[1] is None else int(span[1]),
-        last_seq=None if span[2] is None else int(span[2]),
-    )
-
-
-def _scoped(query: Any, filters: AuditFilter, scope: str | None) -> Any:
-    if scope is not None:
-        query = query.where(AuditEntry.actor_partner == scope)
-    conditions = (
-        (filters.partner, AuditEntry.actor_partner),
-        (filters.tag, AuditEntry.tag),
-        (filters.purpose, AuditEntry.purpose),
-        (filters.decision, AuditEntry.decision),
-    )
-    for value, column in conditions:
-        if value is not None:
-            query = query.where(column == value)
-    if filters.since is not None:
-        query = query.where(AuditEntry.time >= filters.since)
-    if filters.until is not None:
-        query = query.where(AuditEntry.time < filters.until)
-    return query
-
-
-def policy_digests(session: Session, filters: AuditFilter, *, scope: str | None) -> list[str]:
-    """The policy versions that decided the entries of the report."""
-    digest = body_text(session, "policy_digest")
-    rows = session.execute(
-        _scoped(select(digest).where(digest.is_not(None)).distinct(), filters, scope)
-    )
-    return sorted(str(value) for (value,) in rows)
 
 
 def checkpoint_signature(

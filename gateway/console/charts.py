@@ -14,11 +14,10 @@ from markupsafe import Markup, escape
 from gateway.console.overview import DayCounts
 
 WIDTH = 640
-HEIGHT = 220
+HEIGHT = 236
 MARGIN_LEFT = 44
-MARGIN_BOTTOM = 28
+MARGIN_BOTTOM = 44
 MARGIN_TOP = 12
-BAR_ROW = 26
 
 
 def _nice_max(value: int) -> int:
@@ -54,7 +53,7 @@ def stacked_days(days: Sequence[DayCounts], *, title: str, labels: dict[str, str
             f'<text class="axis" x="{MARGIN_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
             f"{round(top * fraction)}</text>"
         )
-    label_every = max(1, len(days) // 7)
+    label_every = max(1, -(-len(days) // 6))  # at most six dates: readable on a phone too
     for index, day in enumerate(days):
         x = MARGIN_LEFT + index * slot + (slot - bar) / 2
         base = float(MARGIN_TOP + plot_h)
@@ -69,9 +68,12 @@ def stacked_days(days: Sequence[DayCounts], *, title: str, labels: dict[str, str
                 f"{value} {escape(labels[kind])}</title></rect>"
             )
         if index % label_every == 0:
+            anchor = (
+                "start" if index == 0 else "end" if index + label_every >= len(days) else "middle"
+            )
             parts.append(
-                f'<text class="axis" x="{x + bar / 2:.1f}" y="{HEIGHT - 8}" '
-                f'text-anchor="middle">{day.day.strftime("%d-%m")}</text>'
+                f'<text class="axis" x="{x + bar / 2:.1f}" y="{HEIGHT - 6}" '
+                f'text-anchor="{anchor}">{day.day.strftime("%d-%m")}</text>'
             )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 (every interpolated text is escaped above)
@@ -83,26 +85,21 @@ def _describe(days: Sequence[DayCounts], labels: dict[str, str]) -> str:
 
 
 def horizontal_bars(rows: Sequence[tuple[str, int]], *, title: str, chart_id: str) -> Markup:
-    """One bar per group (partner, purpose), longest first."""
-    height = MARGIN_TOP + BAR_ROW * max(len(rows), 1) + 8
-    label_w = 190
-    plot_w = WIDTH - label_w - 60
+    """One bar per group (partner, purpose), longest first.
+
+    Names and counts are HTML text (they keep the page's font size on any screen); only the
+    bar itself is drawn, as a decorative SVG whose length the count beside it states.
+    """
     top = max((count for _, count in rows), default=0) or 1
-    parts = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
-        f'aria-labelledby="{chart_id}-title" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="{chart_id}-title">{escape(title)}</title>',
-    ]
-    for index, (name, count) in enumerate(rows):
-        y = MARGIN_TOP + index * BAR_ROW
-        width = max(plot_w * count / top, 1.0)
-        shown = name if len(name) <= 28 else name[:27] + "…"
+    parts = [f'<ul class="hbars" id="{escape(chart_id)}" aria-label="{escape(title)}">']
+    for name, count in rows:
+        width = max(100 * count / top, 0.5)
         parts.append(
-            f'<text class="axis" x="{label_w - 8}" y="{y + 15}" text-anchor="end">'
-            f"{escape(shown)}</text>"
-            f'<rect class="bar-group" x="{label_w}" y="{y + 3}" width="{width:.1f}" height="16">'
-            f"<title>{escape(name)}: {count}</title></rect>"
-            f'<text class="axis" x="{label_w + width + 6:.1f}" y="{y + 15}">{count}</text>'
+            f'<li><span class="hbar-name">{escape(name)}</span>'
+            f'<svg class="hbar" viewBox="0 0 100 10" preserveAspectRatio="none" '
+            f'aria-hidden="true" focusable="false" xmlns="http://www.w3.org/2000/svg">'
+            f'<rect class="bar-group" x="0" y="0" width="{width:.1f}" height="10"/></svg>'
+            f'<span class="hbar-count">{count}</span></li>'
         )
-    parts.append("</svg>")
+    parts.append("</ul>")
     return Markup("".join(parts))  # noqa: S704 (every interpolated text is escaped above)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from gateway.audit_trail.events import AuditEvent, AuditTag
@@ -22,9 +22,11 @@ from gateway.console.access import Grant, require_any, simulate_access
 from gateway.console.bundles import live_bundle
 from gateway.console.deps import PageUser, needs
 from gateway.console.helpdesk import cases as register
-from gateway.console.helpdesk import simulator
+from gateway.console.helpdesk import memory, simulator
 from gateway.console.helpdesk.models import CaseStatus, HelpdeskCase
-from gateway.console.web import PREFIX, ConsoleRoute, render
+from gateway.console.i18n import Translator
+from gateway.console.names import Names
+from gateway.console.web import PREFIX, ConsoleRoute, language_of, render
 from gateway.db import transaction
 from gateway.deps import RequestIdDep, ServicesDep
 from gateway.errors import InvalidRequestError
@@ -146,14 +148,22 @@ def simulator_page(
                         digest=bundle.digest,
                     ),
                 )
-                earlier = register.cases_for_question(session, question.key)
+                earlier = memory.earlier_answers(
+                    session,
+                    memory.equivalent_keys(bundle.data, question),
+                    own_key=question.key,
+                    today=answers,
+                    exclude_run=run.id,
+                )
                 catalog = bundle.catalog.entries
+                names = Names.of(Translator(language_of(request)), bundle, session)
             context.update(
                 run=run,
                 question=question,
                 answers=answers,
                 earlier=earlier,
                 catalog=catalog,
+                names=names,
                 verdict=simulator.verdict(answers),
             )
     return render(request, "helpdesk.html", context, principal=principal)
@@ -168,8 +178,16 @@ def run_page(
 ) -> HTMLResponse:
     with transaction(services.session_factory) as session:
         run, question, answers = simulator.load_run(session, run_id)
-        earlier = register.cases_for_question(session, run.question_key)
-        catalog = live_bundle(services, session).catalog.entries
+        bundle = live_bundle(services, session)
+        earlier = memory.earlier_answers(
+            session,
+            memory.equivalent_keys(bundle.data, question),
+            own_key=run.question_key,
+            today=answers,
+            exclude_run=run.id,
+        )
+        catalog = bundle.catalog.entries
+        names = Names.of(Translator(language_of(request)), bundle, session)
     return render(
         request,
         "helpdesk_run.html",
@@ -179,6 +197,7 @@ def run_page(
             "answers": answers,
             "earlier": earlier,
             "catalog": catalog,
+            "names": names,
             "verdict": run.verdict,
         },
         principal=principal,
@@ -270,6 +289,43 @@ def _case_input(
     )
 
 
+def _problem(data: register.CaseInput) -> register.CaseInputError | None:
+    try:
+        data.checked()
+    except register.CaseInputError as exc:
+        return exc
+    return None
+
+
+def _form_again(
+    request: Request,
+    principal: Principal,
+    *,
+    services: Services,
+    data: register.CaseInput,
+    problem: register.CaseInputError,
+    case_id: int | None,
+    run_values: list[str],
+) -> HTMLResponse:
+    """The case form again with what was typed and the problem next to its field (422)."""
+    wanted = {int(value) for value in run_values if value.strip().isdigit()}
+    with transaction(services.session_factory) as session:
+        case = register.get_case(session, case_id) if case_id is not None else None
+        runs = [simulator.load_run(session, run_id)[0] for run_id in sorted(wanted)]
+    context: dict[str, object] = {
+        "case": case,
+        "runs": runs,
+        "title": data.title,
+        "assignee": data.assignee,
+        "form": data,
+        "problem": problem,
+        "saved": False,
+        "can_write": True,
+    }
+    context.update(_case_form_options(services))
+    return render(request, "helpdesk_case.html", context, principal=principal, status_code=422)
+
+
 def _run_ids(values: list[str]) -> list[int]:
     ids = []
     for value in values:
@@ -303,6 +359,7 @@ def _case_event(
 @router.post("/helpdesk/cases")
 def create_case(
     *,
+    request: Request,
     principal: CaseWriter,
     services: ServicesDep,
     request_id: RequestIdDep,
@@ -313,10 +370,21 @@ def create_case(
     status: Annotated[str, Form(max_length=16)] = CaseStatus.OPEN.value,
     assignee: Annotated[str, Form(max_length=64)] = "",
     run: Annotated[list[str] | None, Form()] = None,
-) -> RedirectResponse:
+) -> Response:
     data = _case_input(
         title, question, answer, asker_partner=asker_partner, status=status, assignee=assignee
     )
+    problem = _problem(data)
+    if problem is not None:
+        return _form_again(
+            request,
+            principal,
+            services=services,
+            data=data,
+            problem=problem,
+            case_id=None,
+            run_values=run or [],
+        )
     with transaction(services.session_factory) as session:
         case = register.create_case(
             session,
@@ -343,9 +411,11 @@ def case_page(
     with transaction(services.session_factory) as session:
         case = register.get_case(session, case_id)
         runs = register.linked_runs(session, case_id)
+        history = memory.case_history(session, case_id)
     context: dict[str, object] = {
         "case": case,
         "runs": runs,
+        "history": history,
         "title": case.title,
         "assignee": case.assignee,
         "saved": request.query_params.get("saved") == "1",
@@ -358,6 +428,7 @@ def case_page(
 @router.post("/helpdesk/cases/{case_id}")
 def update_case(
     *,
+    request: Request,
     principal: CaseWriter,
     services: ServicesDep,
     request_id: RequestIdDep,
@@ -369,10 +440,21 @@ def update_case(
     status: Annotated[str, Form(max_length=16)] = CaseStatus.OPEN.value,
     assignee: Annotated[str, Form(max_length=64)] = "",
     run: Annotated[list[str] | None, Form()] = None,
-) -> RedirectResponse:
+) -> Response:
     data = _case_input(
         title, question, answer, asker_partner=asker_partner, status=status, assignee=assignee
     )
+    problem = _problem(data)
+    if problem is not None:
+        return _form_again(
+            request,
+            principal,
+            services=services,
+            data=data,
+            problem=problem,
+            case_id=case_id,
+            run_values=run or [],
+        )
     with transaction(services.session_factory) as session:
         case = register.update_case(
             session, case_id, data, run_ids=_run_ids(run or []), now=services.clock.now()

@@ -9,8 +9,14 @@ The chosen language is remembered in a cookie; without one the browser's
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from gateway.console.i18n_review import MONTHS_EN, MONTHS_NL, REVIEW_MESSAGES, TAG_MESSAGES
+
+if TYPE_CHECKING:
+    from gateway.console.period import Period
 
 LANGUAGES = ("en", "nl")
 DEFAULT_LANGUAGE = "en"
@@ -29,13 +35,13 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "nav.label": ("Main navigation", "Hoofdnavigatie"),
     "nav.overview": ("Overview", "Overzicht"),
     "nav.policies": ("Policies", "Beleid"),
-    "nav.audit": ("Audit trail", "Audittrail"),
+    "nav.audit": ("Audit trail", "Auditlogboek"),
     "nav.register": ("Register", "Register"),
     "nav.helpdesk": ("Help desk", "Vragenloket"),
     "role.admin": ("administrator", "beheerder"),
     "role.helpdesk": ("help desk", "vragenloket"),
     "role.partnership_dpo": ("partnership DPO", "FG samenwerkingsverband"),
-    "role.privacy_officer": ("privacy officer", "privacyfunctionaris"),
+    "role.privacy_officer": ("privacy officer", "FG van de partner"),
     # sign-in
     "signin.title": ("Sign in", "Aanmelden"),
     "signin.intro": (
@@ -69,7 +75,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "overview.scope_all": ("Activity of all partners", "Activiteit van alle partners"),
     "overview.no_activity_access": (
         "Your role does not read audit entries; activity is not shown.",
-        "Uw rol leest geen auditregels; activiteit wordt niet getoond.",
+        "Uw rol leest geen logboekvermeldingen; activiteit wordt niet getoond.",
     ),
     "overview.requests": ("Requests", "Verzoeken"),
     "overview.requests_per_day": (
@@ -88,33 +94,33 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "requests refused by policy",
         "door het beleid geweigerde verzoeken",
     ),
-    "overview.alerts": ("Alerts sent", "Verstuurde alerts"),
+    "overview.alerts": ("Alerts sent", "Verstuurde signalen"),
     "overview.alerts_help": (
         "watch-list alerts raised in the period",
-        "alerts op volglijsten in de periode",
+        "signalen op volglijsten in de periode",
     ),
-    "overview.integrity": ("Integrity of the audit log", "Integriteit van de auditlog"),
-    "overview.sth": ("Latest signed tree head", "Laatste ondertekende boomkop"),
-    "overview.tree_size": ("Entries", "Regels"),
+    "overview.integrity": ("Integrity of the audit log", "Integriteit van het auditlogboek"),
+    "overview.sth": ("Latest signed tree head", "Laatste ondertekend controlepunt"),
+    "overview.tree_size": ("Entries", "Vermeldingen"),
     "overview.root_hash": ("Root hash", "Wortelhash"),
     "overview.signed_at": ("Signed at", "Ondertekend op"),
     "overview.cosigners": ("Witness cosignatures", "Medeondertekeningen van getuigen"),
     "overview.none": ("none", "geen"),
     "overview.no_sth": (
         "No checkpoint has been signed yet.",
-        "Er is nog geen checkpoint ondertekend.",
+        "Er is nog geen controlepunt ondertekend.",
     ),
     "overview.last_verified": ("Last verified", "Laatst gecontroleerd"),
     "overview.verified_by": (
         "{time} by {user} ({partner}): tree of {size} entries, {result}",
-        "{time} door {user} ({partner}): boom van {size} regels, {result}",
+        "{time} door {user} ({partner}): boom van {size} vermeldingen, {result}",
     ),
     "overview.never_verified": (
         "Not verified from the console yet.",
         "Nog niet vanuit de console gecontroleerd.",
     ),
-    "overview.verify_now": ("Verify the log now", "Controleer de log nu"),
-    "overview.verify_ok": ("verified", "in orde"),
+    "overview.verify_now": ("Verify the log now", "Controleer het logboek nu"),
+    "overview.verify_ok": ("verified", "geverifieerd"),
     "overview.verify_failed": ("FAILED", "MISLUKT"),
     "overview.attention": ("Needs attention", "Vraagt aandacht"),
     "overview.nothing": ("Nothing needs attention.", "Niets vraagt aandacht."),
@@ -224,11 +230,14 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "policies.before": ("Before", "Voor"),
     "policies.after": ("After", "Na"),
     # audit
-    "audit.title": ("Audit trail", "Audittrail"),
-    "audit.scope_own": ("You see the entries of {partner}.", "U ziet de regels van {partner}."),
+    "audit.title": ("Audit trail", "Auditlogboek"),
+    "audit.scope_own": (
+        "You see the entries of {partner}.",
+        "U ziet de vermeldingen van {partner}.",
+    ),
     "audit.scope_all": (
         "You see the entries of all partners.",
-        "U ziet de regels van alle partners.",
+        "U ziet de vermeldingen van alle partners.",
     ),
     "audit.filters": ("Filters", "Filters"),
     "audit.partner": ("Partner", "Partner"),
@@ -242,48 +251,52 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "audit.reset": ("Reset", "Wissen"),
     "audit.export_csv": ("Export CSV", "Exporteer CSV"),
     "audit.export_jsonl": ("Export JSONL (verifiable)", "Exporteer JSONL (verifieerbaar)"),
-    "audit.report_pdf": ("Report for the regulator (PDF)", "Rapport voor de toezichthouder (PDF)"),
-    "audit.entries": ("Entries, newest first", "Regels, nieuwste eerst"),
+    "audit.report_pdf": (
+        "Report for the regulator (PDF)",
+        "Rapportage voor de toezichthouder (pdf)",
+    ),
+    "audit.entries": ("Entries, newest first", "Vermeldingen, nieuwste eerst"),
     "audit.leaf": ("No.", "Nr."),
     "audit.time": ("Time (UTC)", "Tijd (UTC)"),
     "audit.reasons": ("Reasons", "Redenen"),
     "audit.counts": ("Counts", "Aantallen"),
     "audit.no_entries": (
         "No entries match these filters.",
-        "Geen regels voldoen aan deze filters.",
+        "Geen vermeldingen voldoen aan deze filters.",
     ),
-    "audit.older": ("Older entries", "Oudere regels"),
-    "audit.newest": ("Newest entries", "Nieuwste regels"),
-    "audit.entry": ("Entry {seq}", "Regel {seq}"),
+    "audit.older": ("Older entries", "Oudere vermeldingen"),
+    "audit.newest": ("Newest entries", "Nieuwste vermeldingen"),
+    "audit.entry": ("Entry {seq}", "Vermelding {seq}"),
     "audit.canonical": (
         "Canonical entry (what the log commits to)",
-        "Canonieke regel (waar de log zich aan bindt)",
+        "Canonieke vermelding (waaraan het logboek zich bindt)",
     ),
     "audit.decision_reasons": ("Decision reasons", "Redenen van het besluit"),
     "audit.no_reasons": (
         "This entry carries no reason codes.",
-        "Deze regel heeft geen redencodes.",
+        "Deze vermelding heeft geen redenen.",
     ),
     "audit.policy_version": ("Policy version", "Beleidsversie"),
-    "audit.proof": ("Inclusion proof", "Inclusiebewijs"),
+    "audit.proof": ("Inclusion proof", "Bewijs van opname"),
     "audit.proof_intro": (
         "Your browser recomputes the leaf hash and the root from the audit "
         "path with SHA-256 and checks the Ed25519 signature of the "
         "checkpoint, without trusting the gateway.",
         "Uw browser berekent de bladhash en de wortel opnieuw uit het "
         "auditpad met SHA-256 en controleert de Ed25519-handtekening van "
-        "het checkpoint, zonder de gateway te vertrouwen.",
+        "het controlepunt, zonder de gateway te vertrouwen.",
     ),
     "audit.proof_pending": ("Verifying in your browser...", "Controle in uw browser..."),
     "audit.proof_ok": (
         "Verified in your browser: entry {index} is in the signed tree of {size} "
         "entries and the checkpoint signature is valid.",
-        "Gecontroleerd in uw browser: regel {index} zit in de ondertekende boom "
-        "van {size} regels en de handtekening van het checkpoint is geldig.",
+        "In uw browser gecontroleerd: vermelding {index} is opgenomen in de "
+        "ondertekende boom van {size} vermeldingen en de handtekening van het "
+        "controlepunt is geldig.",
     ),
     "audit.proof_bad": (
         "NOT verified in your browser: {problem}",
-        "NIET bevestigd in uw browser: {problem}",
+        "NIET geverifieerd in uw browser: {problem}",
     ),
     "audit.proof_nojs": (
         "JavaScript is off: the server's check is shown below.",
@@ -293,14 +306,20 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "Checked by the gateway: {result}",
         "Gecontroleerd door de gateway: {result}",
     ),
+    "audit.server_ok": (
+        "signature and inclusion verified",
+        "handtekening en opname geverifieerd",
+    ),
+    "audit.server_failed": ("FAILED", "MISLUKT"),
     "audit.not_covered": (
         "No signed checkpoint covers this entry yet; retry after the next one.",
-        "Nog geen ondertekend checkpoint dekt deze regel; probeer het na het volgende opnieuw.",
+        "Nog geen ondertekend controlepunt dekt deze vermelding; probeer het na het "
+        "volgende opnieuw.",
     ),
-    "audit.checkpoint": ("Checkpoint", "Checkpoint"),
+    "audit.checkpoint": ("Checkpoint", "Controlepunt"),
     "audit.audit_path": ("Audit path", "Auditpad"),
-    "audit.back": ("Back to the audit trail", "Terug naar de audittrail"),
-    "audit.report_title": ("Report for the regulator", "Rapport voor de toezichthouder"),
+    "audit.back": ("Back to the audit trail", "Terug naar het auditlogboek"),
+    "audit.report_title": ("Report for the regulator", "Rapportage voor de toezichthouder"),
     # register
     "register.title": (
         "Register of processing activities (GDPR Art. 30)",
@@ -364,8 +383,8 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "helpdesk.grants": ("May learn", "Mag weten"),
     "helpdesk.articles": ("Articles", "Artikelen"),
     "helpdesk.earlier": (
-        "Earlier answers to this exact question",
-        "Eerdere antwoorden op precies deze vraag",
+        "Earlier answers to this question",
+        "Eerdere antwoorden op deze vraag",
     ),
     "helpdesk.save_case": ("Record as a case", "Vastleggen als zaak"),
     "helpdesk.cases": ("Case register", "Zakenregister"),
@@ -398,6 +417,40 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     ),
 }
 
+MESSAGES = {**MESSAGES, **REVIEW_MESSAGES, **TAG_MESSAGES}
+
+
+_ARTICLE = re.compile(r"\b(GDPR|UAVG) [Aa]rt\. (\d+)((?:\(\w+\))*)")
+_PART = re.compile(r"\((\w+)\)")
+# Citation words of the policy data's legal references, as a Dutch text writes them.
+_CITATION_NL = (
+    (re.compile(r"\bDirective\b"), "Richtlijn"),
+    (re.compile(r"\bRegulation\b"), "Verordening"),
+    (re.compile(r"(?<![\w-])and(?![\w-])"), "en"),
+    (re.compile(r"\blegal claims\b"), "rechtsvorderingen"),
+    (re.compile(r"\bcustomer due diligence\b"), "cliëntenonderzoek"),
+    (re.compile(r"\breporting unusual transactions\b"), "melden van ongebruikelijke transacties"),
+    (re.compile(r"\bGDPR\b"), "AVG"),
+)
+
+
+def dutch_article(reference: str) -> str:
+    """``GDPR Art. 6(1)(f)`` as a Dutch text cites it: ``AVG art. 6 lid 1 sub f``."""
+
+    def one(found: re.Match[str]) -> str:
+        parts = _PART.findall(found[3])
+        text = f"{'AVG' if found[1] == 'GDPR' else 'UAVG'} art. {found[2]}"
+        if parts:
+            text += f" lid {parts[0]}"
+        if len(parts) > 1:
+            text += " sub " + " ".join(parts[1:])
+        return text
+
+    converted = _ARTICLE.sub(one, reference)
+    for pattern, dutch in _CITATION_NL:
+        converted = pattern.sub(dutch, converted)
+    return converted
+
 
 def negotiate(cookie: str | None, accept_language: str | None) -> str:
     """The language: the remembered choice, else the browser's first supported one."""
@@ -424,9 +477,26 @@ class Translator:
         text = pair[self._index]
         return text.format(**values) if values else text
 
+    def article(self, reference: str) -> str:
+        """A legal reference in this language (Dutch: ``AVG art. 6 lid 1``)."""
+        return dutch_article(reference) if self.language == "nl" else reference
+
     def pick(self, item: Mapping[str, Any] | None, field: str, default: str = "") -> str:
         """A policy text in this language (``label_nl`` / ``label_en``), English as fallback."""
         if not item:
             return default
         value = item.get(f"{field}_{self.language}") or item.get(f"{field}_en")
         return str(value) if value else default
+
+
+def period_label(t: Translator, period: Period) -> str:
+    """A period as a person names it: "Q4 2026", "november 2026", "1 to 15 Nov 2026"."""
+    first, last = period.first_day, period.last_day
+    if period.kind == "quarter":
+        return t("period.quarter", number=(first.month - 1) // 3 + 1, year=first.year)
+    if period.kind == "month":
+        months = MONTHS_NL if t.language == "nl" else MONTHS_EN
+        return t("period.month", month=months[first.month - 1], year=first.year)
+    if period.kind == "recent":
+        return t("period.recent", days=period.days)
+    return t("period.range", first=first.isoformat(), last=last.isoformat())

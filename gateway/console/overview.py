@@ -1,6 +1,8 @@
-"""Statistics of the overview page, computed in the database over a recent window.
+"""Statistics of the overview page, computed in the database over the chosen period.
 
-Activity comes from the audit entries' search columns (time, partner, purpose, decision),
+Only the partners' data exchange is counted (``events.EXCHANGE_TAGS``): console pages,
+CLI and administration are oversight activity, counted apart in :mod:`review`. Activity
+comes from the audit entries' search columns (time, partner, purpose, decision),
 grouped by the database; the match rate needs the per-request counts that only the
 canonical entry holds, so it is read with the database's JSON functions, and only for the
 match entries of the window. Everything is limited to the reader's scope (one partner, or
@@ -25,8 +27,10 @@ from sqlalchemy.orm import Session
 
 from gateway.abuse.queries import list_alerts
 from gateway.alerts.models import Alert, AlertType
-from gateway.audit_trail.events import AuditTag
+from gateway.audit_trail.events import Activity, AuditTag, tags_of
 from gateway.audit_trail.models import AuditEntry
+from gateway.console.period import Period
+from gateway.console.review import Review, Scope, build_review
 from gateway.console.sql import body_count
 from gateway.disputes.models import Dispute, DisputeStatus
 from gateway.disputes.service import open_disputes_for_reporter
@@ -81,6 +85,7 @@ class Overview:
     items: int
     hits: int
     alerts: int
+    review: Review
     attention: list[Attention] = field(default_factory=list)
 
     @property
@@ -103,7 +108,12 @@ def _day(session: Session) -> ColumnElement[Any]:
 
 
 def _window(query: Any, since: datetime, until: datetime, scope: str | None) -> Any:
-    query = query.where(AuditEntry.time >= since, AuditEntry.time < until)
+    """Data exchange of the window: oversight (console, CLI, administration) is not counted."""
+    query = query.where(
+        AuditEntry.time >= since,
+        AuditEntry.time < until,
+        AuditEntry.tag.in_(tags_of(Activity.EXCHANGE)),
+    )
     if scope is not None:
         query = query.where(AuditEntry.actor_partner == scope)
     return query
@@ -121,7 +131,7 @@ def _days(session: Session, since: datetime, until: datetime, scope: str | None)
         key = decision if decision in ("allow", "deny") else "other"
         found[str(text)][key] += int(count)
     result = []
-    for offset in range((until.date() - since.date()).days + 1):
+    for offset in range((until.date() - since.date()).days):
         current = since.date() + timedelta(days=offset)
         counts = found.get(current.isoformat(), {"allow": 0, "deny": 0, "other": 0})
         result.append(DayCounts(current, counts["allow"], counts["deny"], counts["other"]))
@@ -174,7 +184,8 @@ def miss_signals(per_partner: dict[str, tuple[int, int]]) -> list[MissSignal]:
     return signals
 
 
-def _alerts(session: Session, since: datetime, until: datetime, scope: str | None) -> int:
+def alerts_raised(session: Session, since: datetime, until: datetime, scope: str | None) -> int:
+    """Watch-list alerts and updates raised for ``scope``'s partners in the window."""
     query = (
         select(func.count())
         .select_from(Alert)
@@ -292,11 +303,9 @@ def _open_requests(session: Session, scope: str | None, now: datetime) -> list[A
     ]
 
 
-def build_overview(session: Session, *, scope: str | None, until: datetime, days: int) -> Overview:
-    """Activity, rates and attention items of the ``days`` before ``until``, within ``scope``."""
-    start = datetime.combine(
-        (until - timedelta(days=days - 1)).date(), datetime.min.time(), tzinfo=until.tzinfo
-    )
+def build_overview(session: Session, *, scope: str | None, period: Period) -> Overview:
+    """Data exchange, rates, the period's review and attention items, within ``scope``."""
+    start, until = period.start, period.end
     per_day = _days(session, start, until, scope)
     matches = _matches(session, start, until, scope)
     decided = sum(day.allow + day.deny for day in per_day)
@@ -323,6 +332,7 @@ def build_overview(session: Session, *, scope: str | None, until: datetime, days
         denied=sum(day.deny for day in per_day),
         items=sum(items for items, _ in matches.values()),
         hits=sum(hits for _, hits in matches.values()),
-        alerts=_alerts(session, start, until, scope),
+        alerts=alerts_raised(session, start, until, scope),
+        review=build_review(session, Scope(period, scope)),
         attention=attention,
     )

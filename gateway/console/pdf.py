@@ -1,4 +1,4 @@
-"""Printable PDF documents: the regulator's audit report and the Art. 30 register.
+"""Printable PDF documents: the page layout they share, and the Art. 30 register.
 
 Rendered with fpdf2 (pure Python, no system libraries). Its built-in Helvetica covers
 Latin-1 only, so text is folded to Latin-1 first (typographic dashes and quotes to their
@@ -9,12 +9,13 @@ counts, digests and the signed tree head.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from gateway.policy.register import GENERAL_SAFEGUARDS, RegisterRow
+from gateway.console.i18n import Translator
+from gateway.console.register_view import Controller, SignOff
+from gateway.policy.register import RegisterRow, general_safeguards
 
 _FOLD = str.maketrans(
     {
@@ -39,20 +40,30 @@ def latin1(text: object) -> str:
     return folded.encode("latin-1", "replace").decode("latin-1")
 
 
-class _Document(FPDF):
-    def __init__(self, title: str, footer_text: str) -> None:
+class Document(FPDF):
+    def __init__(
+        self, title: str, footer_text: str, *, page_word: str = "page", language: str = "en"
+    ) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.title_text = latin1(title)
         self.footer_text = latin1(footer_text)
+        self.page_word = latin1(page_word)
         self.set_auto_page_break(auto=True, margin=15)
         self.set_title(self.title_text)
+        self.set_lang(language)
         self.set_creator("ppsgate console")
         self.add_page()
 
     def footer(self) -> None:
         self.set_y(-12)
         self.set_font("Helvetica", size=7)
-        self.cell(0, 5, f"{self.footer_text} - page {self.page_no()}", align="C")
+        self.cell(0, 5, f"{self.footer_text} - {self.page_word} {self.page_no()}", align="C")
+
+    def embed_text(self, name: str, text: str, description: str) -> None:
+        """Attach a text file to the PDF (shown in a reader's attachments panel)."""
+        self.embed_file(
+            bytes=text.encode("utf-8"), basename=name, mime_type="text/plain", desc=description
+        )
 
     def heading(self, text: str, size: int = 14) -> None:
         self.set_font("Helvetica", style="B", size=size)
@@ -61,13 +72,13 @@ class _Document(FPDF):
 
     def para(self, text: str, size: int = 9, *, mono: bool = False) -> None:
         self.set_font("Courier" if mono else "Helvetica", size=size)
-        self.multi_cell(0, size * 0.5, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(0, size * 0.5, latin1(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(1)
 
-    def facts(self, rows: Iterable[tuple[str, str]]) -> None:
+    def facts(self, rows: Iterable[tuple[str, str]], *, label_width: int = 48) -> None:
         for label, value in rows:
             self.set_font("Helvetica", style="B", size=9)
-            self.cell(48, 5, latin1(label))
+            self.cell(label_width, 5, latin1(label))
             self.set_font("Helvetica", size=9)
             self.multi_cell(0, 5, latin1(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(1)
@@ -90,117 +101,99 @@ class _Document(FPDF):
         return bytes(self.output())
 
 
-@dataclass(frozen=True, slots=True)
-class ReportData:
-    """Everything the regulator's report states (already scope-checked and counted)."""
-
-    period: str
-    partner: str
-    filters: str
-    generated_at: str
-    generated_by: str
-    total: int
-    first_seq: int | None
-    last_seq: int | None
-    by_purpose: Sequence[tuple[str, str, int]]
-    by_action: Sequence[tuple[str, str, int]]
-    policy_digests: Sequence[str]
-    checkpoint_note: str | None
-    tree_size: int | None
-    root_b64: str | None
-    signature_ok: bool
-    cosigners: Sequence[str]
-    verifier_key: str
-
-
-def audit_report(data: ReportData) -> bytes:
-    """The quarterly (or any period) report a privacy officer sends to the regulator."""
-    doc = _Document(
-        "Audit report - ppsgate", f"ppsgate audit report, generated {data.generated_at}"
-    )
-    doc.heading("Report on data exchange through the ppsgate gateway", 15)
+def _register_header(doc: Document, t: Translator, sign_off: SignOff | None) -> None:
+    doc.heading(t("register.sign_off"), 12)
+    if sign_off is None:
+        doc.para(t("register.not_stored"))
+        return
+    since = sign_off.activated_at.strftime("%Y-%m-%d %H:%M UTC") if sign_off.activated_at else "-"
     doc.facts(
         [
-            ("Period", data.period),
-            ("Partner", data.partner),
-            ("Filters", data.filters or "none"),
-            ("Generated", f"{data.generated_at} by {data.generated_by}"),
-            ("Audit entries", str(data.total)),
+            (t("audit.policy_version"), sign_off.digest[:16]),
+            (t("register.in_force_since"), f"{since} ({sign_off.activated_by or '-'})"),
             (
-                "Leaf indexes",
-                "-" if data.first_seq is None else f"{data.first_seq} to {data.last_seq}",
+                t("register.approved_by"),
+                ", ".join(sign_off.approvers) or t("register.no_approvals"),
             ),
+            (
+                t("register.next_review"),
+                sign_off.next_review.isoformat() if sign_off.next_review else "-",
+            ),
+        ],
+        label_width=70,
+    )
+
+
+def _register_controllers(doc: Document, t: Translator, found: Sequence[Controller]) -> None:
+    doc.heading(f"{t('register.controllers')} ({t.article('GDPR Art. 30(1)(a)')})", 12)
+    rows = [
+        [
+            f"{item.name} ({item.partner_id})",
+            item.legal_entity or "-",
+            t(f"register.status.{item.status}"),
+            item.contact or "-",
+            item.dpo or "-",
         ]
-    )
-    doc.heading("Requests by purpose and decision", 12)
-    doc.grid(
-        ["Purpose", "Decision", "Entries"],
-        [[p, d, str(n)] for p, d, n in data.by_purpose] or [["-", "-", "0"]],
-        (90, 50, 40),
-    )
-    doc.heading("Requests by action and decision", 12)
-    doc.grid(
-        ["Action", "Decision", "Entries"],
-        [[a, d, str(n)] for a, d, n in data.by_action] or [["-", "-", "0"]],
-        (90, 50, 40),
-    )
-    doc.heading("Policy versions that decided these requests", 12)
-    doc.para("\n".join(data.policy_digests) or "none recorded", 8, mono=True)
-    doc.heading("Integrity statement", 12)
-    if data.checkpoint_note is None:
-        doc.para(
-            "No signed checkpoint exists yet; the entries above are not yet covered by "
-            "a signed tree head."
-        )
-    else:
-        verdict = "verified" if data.signature_ok else "DID NOT VERIFY"
-        doc.para(
-            f"The audit log is an append-only Merkle tree (RFC 6962). Its latest signed tree "
-            f"head covers {data.tree_size} entries with root hash {data.root_b64}; the "
-            f"gateway checked its Ed25519 signature with the log key below when this report "
-            f"was generated: {verdict}. Witness cosignatures: "
-            f"{', '.join(data.cosigners) or 'none'}. Every entry counted above can be proved "
-            "to be in this tree with an inclusion proof (GET /v1/audit/proof/inclusion), and "
-            "`ppsgate audit verify` checks an export offline."
-        )
-        doc.para("Signed tree head (C2SP tlog-checkpoint):", 9)
-        doc.para(data.checkpoint_note, 7, mono=True)
-        doc.para(f"Log verifier key: {data.verifier_key}", 7, mono=True)
-    return doc.bytes()
+        for item in found
+    ]
+    header = [
+        t("audit.partner"),
+        t("register.controller"),
+        t("register.status"),
+        t("register.contact"),
+        t("register.dpo_contact"),
+    ]
+    doc.grid(header, rows, (46, 46, 22, 34, 34))
 
 
-def register_pdf(rows: Sequence[RegisterRow], *, digest: str, generated_at: str) -> bytes:
-    """The Art. 30 register: one block per registration of a purpose by a controller."""
-    doc = _Document(
-        "Register of processing activities (GDPR Art. 30)",
-        f"ppsgate Art. 30 register, bundle {digest[:12]}, {generated_at}",
+def register_pdf(
+    rows: Sequence[RegisterRow],
+    *,
+    t: Translator,
+    controllers: Sequence[Controller],
+    sign_off: SignOff | None,
+    digest: str,
+    generated_at: str,
+) -> bytes:
+    """The Art. 30 register: sign-off, controllers, then one block per processing activity."""
+    names = {item.partner_id: item.name for item in controllers}
+    doc = Document(
+        t("register.title"),
+        f"{t('register.title')} - {digest[:12]} - {generated_at}",
+        page_word=t("report.page"),
+        language=t.language,
     )
-    doc.heading("Record of processing activities (GDPR Art. 30)", 15)
-    doc.para(f"Generated on {generated_at} from the live policy data, bundle digest {digest}.")
+    doc.heading(t("register.title"), 15)
+    doc.para(t("register.generated", digest=digest))
+    _register_header(doc, t, sign_off)
+    _register_controllers(doc, t, controllers)
     current = None
     for row in rows:
         if row.purpose_id != current:
             current = row.purpose_id
-            doc.heading(f"{row.purpose} ({row.purpose_id})", 12)
+            doc.heading(row.purpose, 12)
             doc.facts(
                 [
-                    ("Data subjects", row.data_subjects),
-                    ("Personal data", row.data_categories),
-                    ("Recipients", row.recipients),
-                    ("Retention", row.retention),
-                    ("Safeguards", row.safeguards or "-"),
+                    (t("register.subjects"), row.data_subjects),
+                    (t("register.data"), row.data_categories),
+                    (t("register.recipients"), row.recipients),
+                    (t("policies.retention"), row.retention),
+                    (t("register.safeguards"), row.safeguards or "-"),
                 ]
             )
         doc.facts(
             [
-                ("Controller", f"{row.partner} ({row.partner_id}), {row.controller}"),
-                ("Legal basis", row.legal_basis),
-                ("Art. 10 condition", row.art10_condition),
-                ("Instruments", row.instruments),
-                ("Identifier kinds", row.identifier_kinds),
+                (
+                    t("register.controller"),
+                    f"{names.get(row.partner_id, row.partner)}, {row.controller}",
+                ),
+                (t("policies.legal_basis"), t.article(row.legal_basis)),
+                (t("register.art10_condition"), t.article(row.art10_condition)),
+                (t("policies.instruments"), t.article(row.instruments)),
+                (t("policies.kinds"), row.identifier_kinds),
             ]
         )
-    doc.heading("General technical and organisational measures (Art. 30(1)(g), Art. 32)", 12)
-    for text in GENERAL_SAFEGUARDS:
+    doc.heading(f"{t('register.general')} ({t.article('GDPR Art. 30(1)(g) and 32')})", 12)
+    for text in general_safeguards(t.language):
         doc.para(f"- {text}")
     return doc.bytes()

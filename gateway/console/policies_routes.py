@@ -21,21 +21,27 @@ from gateway.policy.models import PolicyApproval, PolicyVersion
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 
 Reader = Annotated[Principal, needs(Permission.POLICY_READ)]
+PurposeField = Annotated[str | None, Query(max_length=64)]
 Digest = Annotated[str | None, Query(max_length=64, pattern="^[0-9a-f]*$")]
 
 
 @router.get("/policies", response_class=HTMLResponse)
-def purposes_page(request: Request, principal: Reader, services: ServicesDep) -> HTMLResponse:
+def purposes_page(
+    request: Request, principal: Reader, services: ServicesDep, purpose: PurposeField = None
+) -> HTMLResponse:
     with transaction(services.session_factory) as session:
         bundle = live_bundle(services, session)
     data = bundle.data
+    every = policies_view.purposes(data)
     return render(
         request,
         "policies.html",
         {
             "tab": "purposes",
             "digest": bundle.digest,
-            "purposes": policies_view.purposes(data),
+            "all_purposes": every,
+            "chosen": purpose or "",
+            "purposes": policies_view.only(every, purpose),
             "sectors": data.get("sectors", {}),
             "taxonomy": data.get("taxonomy", {}).get("categories", {}),
             "obligations": data.get("obligations", {}),

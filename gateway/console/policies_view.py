@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.errors import InvalidRequestError
 from gateway.policy.bundle import PolicyBundle, bundle_files
 from gateway.policy.catalog import ReasonEntry
 from gateway.policy.decision import Disclosure
@@ -196,3 +197,13 @@ def diff_versions(before: PolicyBundle, after: PolicyBundle) -> VersionDiff:
         files.append(FileDiff(path, [(_classify(line), line) for line in lines]))
     changes = diff_engines(RegorusEngine(before), RegorusEngine(after), load_table())
     return VersionDiff(files=files, decisions=changes, truncated=truncated)
+
+
+def only(views: list[PurposeView], purpose_id: str | None) -> list[PurposeView]:
+    """The purposes a page shows: all, or the one its filter names (unknown: refused)."""
+    if not purpose_id:
+        return views
+    chosen = [view for view in views if view.id == purpose_id]
+    if not chosen:
+        raise InvalidRequestError(f"unknown purpose {purpose_id!r}", field="purpose")
+    return chosen

@@ -18,6 +18,7 @@ from gateway.console import (
     overview_routes,
     policies_routes,
     register_routes,
+    report_routes,
     session_routes,
 )
 from gateway.console.web import PREFIX
@@ -30,6 +31,7 @@ for area in (
     overview_routes,
     policies_routes,
     audit_routes,
+    report_routes,
     register_routes,
     helpdesk_routes,
 ):

@@ -3,7 +3,8 @@
 The register is not written by hand: it is rendered from the same data documents the
 engine decides with (partners, purposes, legal bases, instruments, retention, disclosure),
 so it cannot say something the policies do not do. One processing activity per purpose;
-per activity the controllers and the legal basis each relies on.
+per activity the controllers and the legal basis each relies on. Texts come in English or
+Dutch (``language``), retention in years and months as a register states it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,81 @@ GENERAL_SAFEGUARDS = (
     "reporting partners; the reporter's identity is disclosed only where a legal basis "
     "allows it.",
 )
+
+
+GENERAL_SAFEGUARDS_NL = (
+    "Identificatoren worden door de partners gepseudonimiseerd voordat ze hen verlaten "
+    "(HMAC-SHA256 met sleutels per soort van het actuele tijdvak); de gateway ziet nooit een "
+    "identificator in leesbare vorm.",
+    "Tokens worden in opslag opnieuw gepeperd (HMAC-SHA256 met de gatewaysleutel K_gw, "
+    "buiten de database bewaard), zodat een databasedump alleen niet volstaat om gissingen "
+    "te toetsen.",
+    "Elk verzoek, toegestaan of geweigerd, wordt met de digest van de beleidsbundel "
+    "vastgelegd in een auditlogboek waaraan alleen kan worden toegevoegd (RFC 6962 "
+    "Merkle-boom met ondertekende controlepunten).",
+    "Elk besluit wordt door de beleidsengine genomen en faalt gesloten: een fout, time-out "
+    "of ongedefinieerde uitkomst weigert het verzoek.",
+    "Verstrekking boven treffer of geen treffer vereist bevestiging door verschillende "
+    "meldingen en meldende partners; de identiteit van de melder wordt alleen verstrekt "
+    "waar een wettelijke grondslag dat toestaat.",
+)
+
+
+def general_safeguards(language: str = "en") -> tuple[str, ...]:
+    """Art. 30(1)(g) measures that hold for every processing activity."""
+    return GENERAL_SAFEGUARDS_NL if language == "nl" else GENERAL_SAFEGUARDS
+
+
+# Fixed phrases of the register, (English, Dutch).
+PHRASES: Mapping[str, tuple[str, str]] = {
+    "nothing": (
+        "none (nothing is disclosed to other partners under this purpose)",
+        "geen (onder dit doel wordt niets aan andere partners verstrekt)",
+    ),
+    "not_applicable": (
+        "not applicable (no criminal-offence data)",
+        "niet van toepassing (geen strafrechtelijke gegevens)",
+    ),
+    "none": ("none", "geen"),
+    "corroboration": (
+        "corroboration: at least {reports} distinct reports from {reporters} reporting partner(s)",
+        "bevestiging: minstens {reports} verschillende meldingen van {reporters} meldende "
+        "partner(s)",
+    ),
+    "batch": (
+        "at most {batch} identifiers per request",
+        "hoogstens {batch} identificatoren per verzoek",
+    ),
+    "year": ("{n} year", "{n} jaar"),
+    "years": ("{n} years", "{n} jaar"),
+    "month": ("{n} month", "{n} maand"),
+    "months": ("{n} months", "{n} maanden"),
+    "days": ("{n} days", "{n} dagen"),
+    "and": ("and", "en"),
+}
+DAYS_PER_YEAR = 365
+DAYS_PER_MONTH = 30
+
+
+def phrase(name: str, language: str = "en", **values: object) -> str:
+    text = PHRASES[name][1 if language == "nl" else 0]
+    return text.format(**values) if values else text
+
+
+def duration(days: int, language: str = "en") -> str:
+    """A retention period as a register states it: ``7 years``, ``6 months``, ``45 days``."""
+    years, rest = divmod(days, DAYS_PER_YEAR)
+    if years and rest <= 2:  # 730 = 2 years; leap days are not a period of their own
+        return phrase("year" if years == 1 else "years", language, n=years)
+    months = round(days / (DAYS_PER_YEAR / 12))
+    if days >= DAYS_PER_MONTH - 2 and abs(days - months * DAYS_PER_YEAR / 12) <= 3:
+        return phrase("month" if months == 1 else "months", language, n=months)
+    return phrase("days", language, n=days)
+
+
+def _pick(item: Mapping[str, Any], field: str, language: str, default: str = "") -> str:
+    value = item.get(f"{field}_{language}") or item.get(f"{field}_en")
+    return str(value) if value else default
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,48 +134,55 @@ def _levels(levels: list[str]) -> str:
     return ", ".join(sorted(levels, key=lambda lv: order.index(lv) if lv in order else 99))
 
 
-def recipients(purpose: Mapping[str, Any], sectors: Mapping[str, Any]) -> str:
+def recipients(purpose: Mapping[str, Any], sectors: Mapping[str, Any], language: str = "en") -> str:
     """'sector: levels' for each sector that may learn something under the purpose."""
     disclosure: Mapping[str, list[str]] = purpose.get("disclosure", {})
     if not disclosure:
-        return "none (nothing is disclosed to other partners under this purpose)"
+        return phrase("nothing", language)
     return "; ".join(
-        f"{sectors.get(sector, {}).get('label_en', sector)}: {_levels(levels)}"
+        f"{_pick(sectors.get(sector, {}), 'label', language, sector)}: {_levels(levels)}"
         for sector, levels in sorted(disclosure.items())
     )
 
 
-def retention(purpose: Mapping[str, Any], taxonomy: Mapping[str, Any]) -> str:
+def retention(purpose: Mapping[str, Any], taxonomy: Mapping[str, Any], language: str = "en") -> str:
     days = purpose.get("retention_days", {})
-    text = f"{days.get('default')} days"
+    text = duration(int(days.get("default", 0)), language)
     by_category = days.get("by_category", {})
     if by_category:
         labels = taxonomy.get("categories", {})
         parts = [
-            f"{labels.get(cat, {}).get('label_en', cat)}: {value} days"
+            f"{_pick(labels.get(cat, {}), 'label', language, cat)}: {duration(value, language)}"
             for cat, value in sorted(by_category.items())
         ]
         text += " (" + "; ".join(parts) + ")"
     return text
 
 
-def safeguards(purpose: Mapping[str, Any], obligations: Mapping[str, Any]) -> str:
+def safeguards(
+    purpose: Mapping[str, Any], obligations: Mapping[str, Any], language: str = "en"
+) -> str:
     parts: list[str] = []
     corroboration = purpose.get("corroboration")
     if corroboration:
         parts.append(
-            f"corroboration: at least {corroboration['min_reports']} distinct reports from "
-            f"{corroboration['min_reporters']} reporting partner(s)"
+            phrase(
+                "corroboration",
+                language,
+                reports=corroboration["min_reports"],
+                reporters=corroboration["min_reporters"],
+            )
         )
     if purpose.get("kinds"):
-        parts.append(f"at most {purpose.get('max_batch')} identifiers per request")
+        parts.append(phrase("batch", language, batch=purpose.get("max_batch")))
     parts.extend(
-        obligations.get(code, {}).get("text_en", code) for code in purpose.get("obligations", [])
+        _pick(obligations.get(code, {}), "text", language, code)
+        for code in purpose.get("obligations", [])
     )
     return "; ".join(parts)
 
 
-def register_rows(data: Mapping[str, Any]) -> list[RegisterRow]:
+def register_rows(data: Mapping[str, Any], language: str = "en") -> list[RegisterRow]:
     """Every (purpose, partner) registration, ordered by purpose then partner."""
     purposes: Mapping[str, Any] = data.get("purposes", {})
     partners: Mapping[str, Any] = data.get("partners", {})
@@ -123,27 +206,28 @@ def register_rows(data: Mapping[str, Any]) -> list[RegisterRow]:
             rows.append(
                 RegisterRow(
                     purpose_id=purpose_id,
-                    purpose=purpose.get("label_en", purpose_id),
+                    purpose=_pick(purpose, "label", language, purpose_id),
                     partner_id=partner_id,
                     partner=partner.get("name", partner_id),
                     controller=partner.get("controller", ""),
-                    sector=sector.get("label_en", partner.get("sector", "")),
+                    sector=_pick(sector, "label", language, partner.get("sector", "")),
                     status=partner.get("status", ""),
-                    legal_basis=f"{basis.get('article', '?')} ({basis.get('label_en', '?')})",
+                    legal_basis=f"{basis.get('article', '?')} "
+                    f"({_pick(basis, 'label', language, '?')})",
                     art10_condition=condition.get("article", "")
                     if purpose.get("criminal_data")
-                    else "not applicable (no criminal-offence data)",
+                    else phrase("not_applicable", language),
                     instruments="; ".join(
-                        f"{instruments.get(i, {}).get('title_en', i)} "
+                        f"{_pick(instruments.get(i, {}), 'title', language, i)} "
                         f"[{instruments.get(i, {}).get('reference', 'unknown')}]"
                         for i in registration.get("instruments", [])
                     ),
-                    identifier_kinds=", ".join(kinds) or "none",
-                    data_categories=purpose.get("data_categories_en", ""),
-                    data_subjects=purpose.get("data_subjects_en", ""),
-                    recipients=recipients(purpose, sectors),
-                    retention=retention(purpose, taxonomy),
-                    safeguards=safeguards(purpose, obligations),
+                    identifier_kinds=", ".join(kinds) or phrase("none", language),
+                    data_categories=_pick(purpose, "data_categories", language),
+                    data_subjects=_pick(purpose, "data_subjects", language),
+                    recipients=recipients(purpose, sectors, language),
+                    retention=retention(purpose, taxonomy, language),
+                    safeguards=safeguards(purpose, obligations, language),
                 )
             )
     return rows

@@ -72,7 +72,7 @@ def test_privacy_officer_reviews_the_audit_trail(
     rows = page.get_by_test_id("entries").locator("tbody tr")
     assert rows.count() >= 2
     for text in rows.all_inner_texts():
-        assert "watchlist_alerts" in text
+        assert "Watching one's own customers' identifiers for alerts" in text
         assert "bank-a" in text
     page.screenshot(path=str(shots / "audit.png"))
 
@@ -144,7 +144,7 @@ def test_help_desk_answers_the_telecom_question(
     page.get_by_label("Action").select_option("match:query")
     page.get_by_label("Purpose").select_option("spoofing_prevention")
     page.get_by_role("checkbox", name="iban").check()
-    page.get_by_role("checkbox", name="reporter").check()
+    page.get_by_role("checkbox", name="reporting partner").check()
     page.get_by_role("button", name="Run the simulation").click()
     verdict = page.get_by_test_id("verdict")
     assert verdict.get_attribute("data-verdict") == "deny"

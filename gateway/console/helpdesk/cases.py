@@ -27,7 +27,7 @@ from gateway.console.helpdesk.models import (
     SimulationRun,
 )
 from gateway.errors import InvalidRequestError, NotFoundError
-from gateway.freetext import refuse_identifiers
+from gateway.freetext import find_identifier, identifier_problem
 
 MAX_TITLE = 200
 MAX_TEXT = 20_000
@@ -50,6 +50,32 @@ def words(text: str) -> list[str]:
     return [word[:TERM_LENGTH] for word in _WORD.findall(ascii_text) if len(word) >= 2]
 
 
+class CaseInputError(InvalidRequestError):
+    """A case field that cannot be saved; ``message`` is the console text that explains it.
+
+    The form is shown again with what was typed and this text next to the field, in the
+    reader's language (``values`` fill its placeholders).
+    """
+
+    def __init__(self, reason: str, *, field: str, message: str, **values: object) -> None:
+        super().__init__(reason, field=field)
+        self.message = message
+        self.values = values
+
+
+def refuse_identifiers(text: str, field: str) -> None:
+    """Refuse free text that holds an identifier, with the shared detector
+    (:mod:`gateway.freetext`), as a case error the form can show next to the field."""
+    kind = find_identifier(text)
+    if kind is not None:
+        raise CaseInputError(
+            identifier_problem(text) or kind.value,
+            field=field,
+            message="helpdesk.error.identifier",
+            kind=kind.value,
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class CaseInput:
     title: str
@@ -61,22 +87,34 @@ class CaseInput:
 
     def checked(self) -> CaseInput:
         title = " ".join(self.title.split())
-        if not title:
-            raise InvalidRequestError("must not be empty", field="title")
-        if len(title) > MAX_TITLE:
-            raise InvalidRequestError(f"longer than {MAX_TITLE} characters", field="title")
-        if not self.question.strip():
-            raise InvalidRequestError("must not be empty", field="question")
-        for name in ("question", "answer"):
-            if len(getattr(self, name)) > MAX_TEXT:
-                raise InvalidRequestError(f"longer than {MAX_TEXT} characters", field=name)
+        for name, value in (("title", title), ("question", self.question.strip())):
+            if not value:
+                raise CaseInputError(
+                    "must not be empty", field=name, message="helpdesk.error.empty"
+                )
+        for name, value, limit in (
+            ("title", title, MAX_TITLE),
+            ("question", self.question, MAX_TEXT),
+            ("answer", self.answer, MAX_TEXT),
+        ):
+            if len(value) > limit:
+                raise CaseInputError(
+                    f"longer than {limit} characters",
+                    field=name,
+                    message="helpdesk.error.too_long",
+                    limit=limit,
+                )
         try:
             status = CaseStatus(self.status)
         except ValueError:
-            raise InvalidRequestError("must be open, answered or closed", field="status") from None
+            raise CaseInputError(
+                "must be open, answered or closed", field="status", message="helpdesk.error.status"
+            ) from None
         if status is not CaseStatus.OPEN and not self.answer.strip():
-            raise InvalidRequestError(
-                "give the answer before marking the case " + status, field="answer"
+            raise CaseInputError(
+                "give the answer before marking the case " + status,
+                field="answer",
+                message="helpdesk.error.answer_needed",
             )
         for name in ("title", "question", "answer"):
             refuse_identifiers(getattr(self, name), name)
@@ -198,22 +236,6 @@ def search_cases(
         query = query.where(HelpdeskCase.id.in_(matching))
     query = query.order_by(HelpdeskCase.updated_at.desc(), HelpdeskCase.id.desc()).limit(limit)
     return list(session.scalars(query))
-
-
-def cases_for_question(session: Session, key: str) -> list[HelpdeskCase]:
-    """Cases answered with a run of exactly this question (consistency across time)."""
-    linked = (
-        select(HelpdeskCaseRun.case_id)
-        .join(SimulationRun, SimulationRun.id == HelpdeskCaseRun.run_id)
-        .where(SimulationRun.question_key == key)
-    )
-    return list(
-        session.scalars(
-            select(HelpdeskCase)
-            .where(HelpdeskCase.id.in_(linked))
-            .order_by(HelpdeskCase.updated_at.desc())
-        )
-    )
 
 
 def count_cases(session: Session) -> int:

@@ -28,6 +28,8 @@ def test_templates_use_only_known_keys() -> None:
         "decision.": ("allow", "deny", "none"),
         "helpdesk.status.": ("open", "answered", "closed"),
         "role.": ("admin", "helpdesk", "partnership_dpo", "privacy_officer"),
+        "review.event.": ("disputes_filed", "disputes_resolved", "retractions", "subject_access"),
+        "helpdesk.asked_as.": ("partner", "sector"),
     }.items():
         assert prefix in used
         assert all(prefix + value in MESSAGES for value in values)
@@ -39,3 +41,37 @@ def test_language_choice() -> None:
     assert negotiate("xx", "fr-FR") == "en"
     assert Translator("nl")("nav.overview") == "Overzicht"
     assert Translator("en").pick({"label_en": "Bank", "label_nl": "Bank NL"}, "label") == "Bank"
+
+
+def test_every_code_the_pages_name_has_a_message_in_both_languages() -> None:
+    import json
+
+    from gateway.audit_trail.events import Activity, AuditTag
+    from gateway.policy.decision import Action
+
+    data = TEMPLATES.parents[2] / "policies" / "data"
+    purposes = json.loads((data / "purposes.json").read_text()).values()
+    codes = {f"tag.{tag.value}" for tag in AuditTag}
+    codes |= {f"activity.{item.value}" for item in Activity}
+    codes |= {f"action.{item.value}" for item in Action}
+    codes |= {f"action.{action}" for p in purposes for action in p.get("actions", [])}
+    codes |= {f"kind.{kind}" for p in purposes for kind in p.get("kinds", [])}
+    codes |= {
+        f"disclosure.{level}"
+        for p in purposes
+        for levels in (p.get("disclosure") or {}).values()
+        for level in levels
+    }
+    assert sorted(codes - set(MESSAGES)) == []
+
+
+def test_legal_references_are_cited_the_dutch_way() -> None:
+    from gateway.console.i18n import dutch_article
+
+    assert dutch_article("GDPR Art. 6(1)(f)") == "AVG art. 6 lid 1 sub f"
+    assert dutch_article("GDPR Art. 5(2), 24, 30 and 39") == "AVG art. 5 lid 2, 24, 30 en 39"
+    assert dutch_article("GDPR Art. 10; UAVG art. 33(4)(c)") == (
+        "AVG art. 10; UAVG art. 33 lid 4 sub c"
+    )
+    assert dutch_article("Directive (EU) 2016/680") == "Richtlijn (EU) 2016/680"
+    assert Translator("en").article("GDPR Art. 25") == "GDPR Art. 25"

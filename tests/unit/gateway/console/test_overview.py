@@ -37,6 +37,7 @@ def test_retiring_epoch_needs_attention(database_url: str) -> None:
 
     from gateway.config import load_settings
     from gateway.console.overview import build_overview
+    from gateway.console.period import recent
     from gateway.db import build_engine, build_session_factory, transaction
     from gateway.keys.models import CustodianKey, EpochState, KeyEpoch
     from gateway.partners.models import Partner, PartnerClient
@@ -67,7 +68,7 @@ def test_retiring_epoch_needs_attention(database_url: str) -> None:
                 )
             )
             session.flush()
-            overview = build_overview(session, scope=None, until=now, days=7)
+            overview = build_overview(session, scope=None, period=recent(7, now))
         assert [(a.key, a.values["epoch"]) for a in overview.attention] == [
             ("overview.epoch_retiring", 1)
         ]

@@ -36,7 +36,7 @@ def test_markdown_covers_every_purpose_and_partner(bundle: PolicyBundle) -> None
     for partner_id in bundle.data["partners"]:
         assert f"`{partner_id}`" in text
     assert "Transfers to third countries" in text
-    assert "Money mule: 365 days" in text
+    assert "Money mule: 1 year" in text
 
 
 def test_register_follows_a_data_change(bundle: PolicyBundle) -> None:
@@ -47,3 +47,20 @@ def test_register_follows_a_data_change(bundle: PolicyBundle) -> None:
     }
     row = next(r for r in register_rows(data) if r.purpose_id == "civil_recovery")
     assert row.retention == "400 days"
+
+
+def test_retention_reads_in_years_and_months() -> None:
+    from gateway.policy.register import duration
+
+    assert [duration(days) for days in (2555, 1825, 730, 365, 180, 90, 30)] == [
+        "7 years",
+        "5 years",
+        "2 years",
+        "1 year",
+        "6 months",
+        "3 months",
+        "1 month",
+    ]
+    assert duration(400) == "400 days"
+    assert duration(2555, "nl") == "7 jaar"
+    assert duration(180, "nl") == "6 maanden"
