@@ -64,6 +64,7 @@ class AuditTag(StrEnum):
     PARTNER_CLIENT_SUSPEND = "partner:client:suspend"
     PARTNER_INDICATORS_EXPIRE = "partner:indicators:expire"
     PARTNER_INDICATORS_KEEP = "partner:indicators:keep"
+    PARTNER_NOTICE_EXPORT = "partner:notice:export"
     PARTNER_OFFBOARD = "partner:offboard"
     PARTNER_ONBOARD = "partner:onboard"
     PARTNER_REINSTATE = "partner:reinstate"

@@ -24,7 +24,7 @@ from gateway.cli import evaluator as evaluator_cli
 from gateway.cli import init as init_cli
 from gateway.cli import keys as keys_cli
 from gateway.cli import partner as partner_cli
-from gateway.cli import partner_offboard
+from gateway.cli import partner_notice, partner_offboard
 from gateway.cli import pepper as pepper_cli
 from gateway.cli import policy as policy_cli
 from gateway.cli import purge as purge_cli
@@ -44,6 +44,7 @@ app.add_typer(db_cli.app, name="db")
 app.add_typer(evaluator_cli.app, name="evaluator")
 app.add_typer(keys_cli.app, name="keys")
 partner_cli.app.command("offboard")(partner_offboard.offboard_command)
+partner_cli.app.command("notice")(partner_notice.notice_command)
 app.add_typer(partner_cli.app, name="partner")
 app.add_typer(pepper_cli.app, name="pepper")
 app.add_typer(policy_cli.app, name="policy")
@@ -72,6 +73,7 @@ NO_DATA_DIR = (
     "policy explain",
     "policy bundle",
     "policy register",
+    "policy dpia",
     "policy diff",
 )
 

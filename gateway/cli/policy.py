@@ -29,6 +29,8 @@ from gateway.policy.bundle import (
 )
 from gateway.policy.decision import Action, DecisionRequest, Disclosure, PolicyEngine
 from gateway.policy.document import decision_json
+from gateway.policy.dpia import dpia_inputs
+from gateway.policy.dpia import render_markdown as render_dpia
 from gateway.policy.errors import PolicyBundleError, PolicyEngineError
 from gateway.policy.factory import build_policy_engine
 from gateway.policy.opa_engine import OpaServerEngine
@@ -265,6 +267,31 @@ def register(
     except OSError as exc:
         raise InvalidRequestError(f"cannot write: {exc.strerror}", field="--out") from None
     out.print(f"register written to {out_file}")
+
+
+@app.command("dpia")
+def dpia(
+    fmt: Annotated[str, typer.Option("--format", help="md or json.")] = "md",
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="File to write (default: standard output).")
+    ] = None,
+    policy_dir: PolicyDir = None,
+) -> None:
+    """Generate the joint DPIA's inputs (kinds, purposes, thresholds, retention) from the
+    live policy data."""
+    if fmt not in {"md", "json"}:
+        raise InvalidRequestError("must be md or json", field="--format")
+    data, digest = _live_data(_settings(policy_dir))
+    inputs = dpia_inputs(data, digest=digest)
+    text = render_dpia(inputs) if fmt == "md" else json.dumps(inputs, indent=2) + "\n"
+    if out_file is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        out_file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InvalidRequestError(f"cannot write: {exc.strerror}", field="--out") from None
+    out.print(f"DPIA inputs written to {out_file}")
 
 
 @app.command("diff")

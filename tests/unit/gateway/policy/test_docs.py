@@ -22,7 +22,7 @@ def test_every_purpose_basis_and_condition_is_documented(bundle: PolicyBundle) -
 
 
 def test_every_policy_command_is_documented() -> None:
-    for command in ("test", "explain", "bundle", "register", "diff"):
+    for command in ("test", "explain", "bundle", "register", "diff", "dpia"):
         assert f"ppsgate policy {command}" in DOC
 
 
