@@ -247,11 +247,13 @@ def _unit_of_work() -> Iterator[None]:
     outer one's time: if the outer unit had no answer yet, its clock restarts afterwards.
     """
     outer = _unit.get()
-    token = _unit.set(_Unit(time.monotonic()))
+    _unit.set(_Unit(time.monotonic()))
     try:
         yield
     finally:
-        _unit.reset(token)
+        # Set back rather than reset by token: a streamed response runs the unit inside a
+        # generator whose steps may each run in another context (a token is context-bound).
+        _unit.set(outer)
         if outer is not None and not outer.answered:
             outer.started = time.monotonic()
 

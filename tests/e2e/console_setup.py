@@ -30,7 +30,7 @@ PASSWORD = "correct horse battery staple"
 FAST = PasswordHashing(
     opslimit=nacl.pwhash.argon2id.OPSLIMIT_MIN, memlimit=nacl.pwhash.argon2id.MEMLIMIT_MIN
 )
-STORY_PARTNERS = ("marketplace-a", "bank-a", "bank-b", "telecom-a")
+STORY_PARTNERS = tuple(partner.partner_id for partner in cast.PARTNERS)
 USERS = {
     "petra": ("privacy_officer", "bank-a"),
     "bram": ("privacy_officer", "bank-b"),
