@@ -8,11 +8,13 @@ header so partners can quote it to the operator.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+from gateway.errors import GatewayError
 from gateway.logging import request_id_var
 
 Scope = MutableMapping[str, Any]
@@ -22,6 +24,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 #: Told of every request the middleware itself refuses: (path, request id, reason code).
 RefusalHook = Callable[[str, str, str], Awaitable[None]]
+
+logger = logging.getLogger(__name__)
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -117,8 +121,13 @@ class GatewayMiddleware:
             request_id_var.reset(token)
 
     async def _refused(self, path: str, request_id: str, code: str) -> None:
-        if self.on_refused is not None:
+        """Tell the hook (which audits); the refusal is answered even if auditing fails."""
+        if self.on_refused is None:
+            return
+        try:
             await self.on_refused(path, request_id, code)
+        except GatewayError as exc:  # e.g. storage down; the refused request has no effect
+            logger.warning("refusal %s at %s not audited: %s", code, path, exc.code)
 
     async def _too_large(self, send: Send, request_id: str, path: str) -> None:
         await self._refused(path, request_id, "payload-too-large")
