@@ -1,6 +1,7 @@
 """docs/operations.md, "Deploy a partnership gateway", played block by block on PostgreSQL.
 
-From ``ppsgate init`` on an empty database to a bank's first match, every request of the
+From ``ppsgate init`` on an empty database to a bank's first match (and a partner's
+departure, after which the match finds nothing), every request of the
 partners' connectors going through nginx terminating TLS on loopback. The page's blocks run
 as written except for the substitutions its last table lists, so a command that stops
 working, or a step the page forgets, fails this test.
@@ -151,6 +152,8 @@ def test_the_deploy_runbook_reaches_a_first_match_through_tls(
     results = [json.loads(line) for line in screened.read_text().splitlines()]
     assert [(r["payee"], r["hit"]) for r in results] == [("P-1", True), ("P-2", False)]
     assert results[0]["categories"] == ["purchase_fraud"]
+    after = root / "partners" / "bank-a" / "after-offboarding.jsonl"
+    assert [json.loads(line)["hit"] for line in after.read_text().splitlines()] == [False, False]
     # The connectors were configured with the TLS URL only; the gateway never listened on it.
     assert f"https://127.0.0.1:{tls_port}" in (root / "etc" / "gateway.env").read_text()
     assert list((root / "backups").glob("ppsgate-*.dump")), "no database backup was made"

@@ -27,6 +27,7 @@ from gateway.partners.models import ClientStatus, PartnerClient, PartnerStatus
 from gateway.partners.offboarding import RetentionDecision, offboard
 from gateway.partners.service import Actor, PartnerRegistry
 from gateway.retention import purge
+from gateway.watchlist.models import WatchEntry
 
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 SELLER = "NL91ABNA0417164300"  # never sent: indicators below carry random hashes only
@@ -93,6 +94,17 @@ def env(database_url: str, tmp_path: Path) -> Iterator[Env]:
                         expires_at=NOW + timedelta(days=90),
                     )
                 )
+            session.add(
+                WatchEntry(
+                    partner_id=partner_id,
+                    kind="iban",
+                    epoch=1,
+                    token_hash=secrets.token_bytes(32),
+                    purpose="watchlist_alerts",
+                    legal_basis="art6_1_f",
+                    created_at=NOW,
+                )
+            )
         registry.suspend_client("marketplace-a-2")
     try:
         yield built
@@ -121,6 +133,9 @@ def test_offboarding_suspends_excludes_from_keys_and_expires_indicators(env: Env
         assert {exclusion(c) for c in clients} == {"partner is left"}
     assert env.live_indicators("marketplace-a") == 0
     assert env.live_indicators("bank-a") == 3  # nobody else's data is touched
+    with transaction(env.factory) as session:
+        watched = session.scalars(select(WatchEntry.partner_id)).all()
+    assert watched == ["bank-a"]
 
     steps = env.tags()[before:]
     assert [tag for tag, _, _ in steps] == [
@@ -129,7 +144,7 @@ def test_offboarding_suspends_excludes_from_keys_and_expires_indicators(env: Env
         "partner:indicators:expire",
     ]
     assert steps[0][2]["client_id"] == "marketplace-a-1"
-    assert steps[1][1] == {"clients_suspended": 1, "watch_entries_deleted": 0}
+    assert steps[1][1] == {"clients_suspended": 1, "watch_entries_deleted": 1}
     assert steps[1][2]["decision"] == "expire"
     assert steps[2][1] == {"indicators": 3}
 
