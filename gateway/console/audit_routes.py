@@ -18,7 +18,7 @@ from gateway.audit_trail import queries
 from gateway.audit_trail.events import Activity, AuditEvent, AuditTag
 from gateway.audit_trail.queries import AuditFilter
 from gateway.audit_trail.store import format_time
-from gateway.console import audit_view
+from gateway.console import audit_view, lookup
 from gateway.console.access import AuditAccess, audit_access, record_refusal
 from gateway.console.bundles import bundle_for_entry, live_bundle
 from gateway.console.deps import PageUser
@@ -177,6 +177,7 @@ def audit_entry(
         view = audit_view.load_entry(session, seq, services.audit)
         bundle = bundle_for_entry(services, session, view.entry.get("policy_digest"))
         names = Names.of(Translator(language_of(request)), bundle, session)
+        related = lookup.related(session, seq, access.scope)
         services.audit.record(
             session,
             _event(
@@ -195,6 +196,7 @@ def audit_entry(
             "view": view,
             "reasons": reasons,
             "names": names,
+            "related": related,
             "bundle_digest": bundle.digest,
             "verifier_key": services.audit.verifier_key,
         },

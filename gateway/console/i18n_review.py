@@ -111,6 +111,50 @@ REVIEW_MESSAGES: Mapping[str, tuple[str, str]] = {
         "policies the gateway was installed with",
         "beleid waarmee de gateway is geïnstalleerd",
     ),
+    # lookup by token or request id, related entries
+    "lookup.title": ("Look up a token or request", "Token of verzoek opzoeken"),
+    "lookup.intro": (
+        "Every entry concerning one identifier's token or one request.",
+        "Alle vermeldingen over het token van één identificator of over één verzoek.",
+    ),
+    "lookup.by_token": ("By token", "Op token"),
+    "lookup.token_help": (
+        "A partner's token (64 hexadecimal characters) of one salt epoch. The gateway peppers "
+        "it at once, as it stores tokens; the token is not kept and the lookup is recorded as "
+        "a subject access.",
+        "Het token van een partner (64 hexadecimale tekens) uit één zouttijdvak. De gateway "
+        "pepert het meteen, zoals hij tokens opslaat; het token wordt niet bewaard en de "
+        "zoekvraag wordt vastgelegd als inzageverzoek.",
+    ),
+    "lookup.token": ("Token", "Token"),
+    "lookup.epoch": ("Salt epoch of the token", "Zouttijdvak van het token"),
+    "lookup.by_request": ("By request id", "Op verzoek-id"),
+    "lookup.request_help": (
+        "The request id a partner, the gateway's logs or an entry names.",
+        "Het verzoek-id dat een partner, de logs van de gateway of een vermelding noemt.",
+    ),
+    "lookup.request_id": ("Request id", "Verzoek-id"),
+    "lookup.search": ("Look up", "Opzoeken"),
+    "lookup.found": ("Entries found: {count}", "Gevonden vermeldingen: {count}"),
+    "lookup.nothing": (
+        "No entry within your scope concerns it (details are kept only for their retention "
+        "period).",
+        "Geen vermelding binnen uw bereik gaat hierover (details worden alleen gedurende hun "
+        "bewaartermijn bewaard).",
+    ),
+    "lookup.why": ("Found by", "Gevonden via"),
+    "lookup.why.token": ("the same token", "hetzelfde token"),
+    "lookup.why.request": ("the same request", "hetzelfde verzoek"),
+    "lookup.why.both": ("request and token", "verzoek en token"),
+    "lookup.related": ("Related entries", "Verwante vermeldingen"),
+    "lookup.related_help": (
+        "Entries of the same request, and entries naming one of this entry's tokens (the "
+        "match, the signals and retraction notices it caused, disputes), within your scope.",
+        "Vermeldingen van hetzelfde verzoek, en vermeldingen die een van de tokens van deze "
+        "vermelding noemen (de treffer, de signalen en intrekkingsberichten die eruit "
+        "volgden, betwistingen), binnen uw bereik.",
+    ),
+    "lookup.no_related": ("No related entries.", "Geen verwante vermeldingen."),
     # the live Art. 30 register
     "register.sign_off": ("Sign-off and review", "Vaststelling en herziening"),
     "register.in_force_since": ("Policy version in force since", "Beleidsversie van kracht sinds"),

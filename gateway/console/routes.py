@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from gateway.console import (
     audit_routes,
     helpdesk_routes,
+    lookup_routes,
     overview_routes,
     policies_routes,
     register_routes,
@@ -30,6 +31,7 @@ for area in (
     session_routes,
     overview_routes,
     policies_routes,
+    lookup_routes,
     audit_routes,
     report_routes,
     register_routes,

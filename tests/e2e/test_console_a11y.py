@@ -87,6 +87,7 @@ def test_partnership_dpo_pages_have_no_serious_violations(
         "/console/audit",
         "/console/audit?activity=exchange&decision=deny",
         f"/console/audit/entries/{_entry_with_reasons(console)}",
+        "/console/audit/lookup",
         "/console/policies",
         "/console/policies/rego",
         "/console/policies/tests",

@@ -153,6 +153,18 @@ def test_privacy_officer_reviews_her_quarter(
     assert page.get_by_test_id("kpi-denial-rate").inner_text() == rate
     assert int(page.get_by_test_id("kpi-oversight").inner_text()) > oversight_before
 
+    if language == "en":  # what happened to one request: the lookup and its entries
+        page.goto("/console/audit?activity=exchange")
+        first = page.get_by_test_id("entries").locator("tbody tr").first.locator("a").first
+        first.click()
+        request_ref = page.evaluate(
+            "JSON.parse(document.querySelector('.card pre').textContent).request_id"
+        )
+        page.goto(f"/console/audit/lookup?request_id={request_ref}")
+        assert page.get_by_test_id("lookup-results").locator("tbody tr").count() >= 1
+        page.screenshot(path=str(shots / "lookup.png"), full_page=True)
+        page.goto(f"/console/overview?period={key}")
+
     with page.expect_download() as info:
         page.get_by_test_id("period-report").click()
     pdf = shots / f"report-{language}.pdf"

@@ -74,6 +74,8 @@ def test_privacy_officer_pages_are_dutch(console: ConsoleApp) -> None:
         "/console/policies/tests",
         "/console/policies/history",
         "/console/register",
+        "/console/audit/lookup",
+        "/console/audit/lookup?request_id=req-bank-a-5",
     ):
         _check(client, path)
 
