@@ -120,3 +120,7 @@ PHISHING_PAGE = "https://www.demobank-noord-verificatie.nl/inloggen?klant=sms"
 CASH_OUT_ADDRESS = "0x" + eip55_checksum(sha256(b"ppsgate demo cash-out").hexdigest()[:40])
 # The social media account that recruited victims in a friend-in-need case.
 RECRUITER_ACCOUNT = "instagram:@Snel.Geld.Demo"
+
+# --- Scenario 13: stop the second payment (gateway.demo.recall) ---
+# A money mule's account at bank-a, reported by bank-a; a customer of bank-b paid it yesterday.
+MULE_IBAN = str(IBAN.generate("NL", bank_code="DEMO", account_code="5550001234"))

@@ -31,6 +31,7 @@ def cast_identifiers() -> list[str]:
         (Kind.URL, cast.PHISHING_PAGE),
         (Kind.CRYPTO_ADDRESS, cast.CASH_OUT_ADDRESS),
         (Kind.SOCIAL_ACCOUNT, cast.RECRUITER_ACCOUNT),
+        (Kind.IBAN, cast.MULE_IBAN),
     ]
     forms = set()
     for kind, value in raw:

@@ -15,7 +15,7 @@ from typing import Any
 from connectors.canonical import Kind, canonicalize
 from connectors.client import GatewayClient
 from connectors.hashing import HmacTokeniserV1
-from gateway.demo import cast, fraud_kinds
+from gateway.demo import cast, fraud_kinds, recall
 
 TAKES_FRAUD = {"purpose": "indicator_submission", "legal_basis": "art6_1_f"}
 WATCH = {"purpose": "watchlist_alerts", "legal_basis": "art6_1_f"}
@@ -205,6 +205,7 @@ SCENARIOS: tuple[Callable[[Partners, datetime], None], ...] = (
     payment_screening,
     spoofed_helpdesk,
     fraud_kinds.phishing_page_and_cash_out,
+    recall.recall_the_first_payment,
 )
 
 

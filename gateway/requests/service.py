@@ -94,6 +94,14 @@ def send_request(
     token_hash = services.pepper.token(body.token, epoch=body.epoch)
     reporters = _reporters(session, token_hash, body.epoch, exclude=principal.partner_id)
     if not reporters:
+        services.audit.record(
+            session,
+            replace(
+                allowed.event,
+                counts={"items": 1, "recipients": 0},
+                detail={"tokens": [token_hash.hex()], "outcome": "no-reporter"},
+            ),
+        )
         raise errors.no_reporter()
     now = services.clock.now()
     record = PartnerRequest(
@@ -180,10 +188,20 @@ def answer_request(
         counts={"items": 1},
     )
     now = services.clock.now()
-    if recipient.answer is not None:
-        raise errors.already_answered()
-    if now > record.deadline:
-        raise errors.expired()
+    refusal = _late_or_repeated(recipient, record.deadline, now)
+    if refusal is not None:
+        services.audit.record(
+            session,
+            replace(
+                allowed.event,
+                detail={
+                    "tokens": [record.token_hash.hex()],
+                    "request": record.id,
+                    "outcome": refusal,
+                },
+            ),
+        )
+        raise errors.already_answered() if refusal == "already-answered" else errors.expired()
     recipient.answer, recipient.message, recipient.answered_at = (
         body.answer.value,
         body.message,
@@ -211,6 +229,14 @@ def answer_request(
             leaf_index=receipt.leaf_index, policy_digest=allowed.decision.policy_digest
         ),
     )
+
+
+def _late_or_repeated(recipient: RequestRecipient, deadline: datetime, now: datetime) -> str | None:
+    if recipient.answer is not None:
+        return "already-answered"
+    if now > deadline:
+        return "expired"
+    return None
 
 
 def list_requests(session: Session, services: Services, partner_id: str) -> RequestListing:

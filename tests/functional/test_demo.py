@@ -29,6 +29,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert "protected number" in result.stdout
     assert "registry alerts: 1" in result.stdout  # scenario 12: the phishing page
     assert "cash_out" in result.stdout  # scenario 12: the exchange finds the address
+    assert "recalls the funds" in result.stdout  # scenario 13: the reporter answers in time
     return directory
 
 
@@ -60,7 +61,7 @@ def test_one_audit_entry_per_partner_request(demo_dir: Path) -> None:
         ]
         seqs = [r[0] for r in connection.execute("SELECT seq FROM audit_entries ORDER BY seq")]
     assert len(request_ids) == len(set(request_ids)), "a partner request has two audit entries"
-    assert len(request_ids) == 21  # the demo's partner calls (see gateway.demo.story)
+    assert len(request_ids) == 25  # the audited partner calls (see gateway.demo.story)
     assert seqs == list(range(len(seqs))), "audit sequence numbers are not contiguous"
     # Key custody (gateway.demo.custody): the custodian registers, creates and activates
     # epoch 1, and each of the six partners downloads its own envelope.

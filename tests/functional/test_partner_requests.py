@@ -102,6 +102,10 @@ def test_an_answer_after_the_deadline_is_refused_and_the_request_expires(
     (mine,) = requester.call("GET", "/v1/requests")["sent"]
     assert mine["status"] == "expired"
     assert [a["status"] for a in mine["answers"]] == ["expired"]
+    token_hash = gateway.services.pepper.token(requester.item("iban", MULE)["token"], epoch=1)
+    with transaction(gateway.services.session_factory) as session:
+        tags = [r.tag for r in queries.subject_access(session, token_hash, scope=None)]
+    assert tags.count("request:partner:answer") == 1  # the refused late answer is on record
 
 
 def test_a_request_type_outside_the_purpose_is_refused(gateway: Gateway) -> None:
@@ -129,6 +133,10 @@ def test_nobody_to_ask_and_strangers_cannot_answer(gateway: Gateway) -> None:
     with pytest.raises(GatewayAPIError) as nobody:
         ask(requester)
     assert nobody.value.status == 409
+    token_hash = gateway.services.pepper.token(requester.item("iban", MULE)["token"], epoch=1)
+    with transaction(gateway.services.session_factory) as session:
+        tags = [r.tag for r in queries.subject_access(session, token_hash, scope=None)]
+    assert tags == ["request:partner:send"]  # the attempt is on record, with no one asked
     report(gateway, reporter)
     sent = ask(requester)
     with pytest.raises(GatewayAPIError) as stranger:

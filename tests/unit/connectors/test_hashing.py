@@ -133,7 +133,7 @@ def test_type_keys_never_show_key_bytes() -> None:
         assert key.hex() not in text
         assert repr(key) not in text
     assert "epoch=1" in text
-    assert len(keys) == 4
+    assert len(keys) == 7
     assert set(keys) == set(Kind)
 
 
@@ -171,7 +171,7 @@ def test_row_canonicaliser_uses_the_type_column_or_detects() -> None:
     assert canonicalise("06-12345678", "") == (Kind.PHONE, "+31612345678")
     assert canonicalise("jan@example.nl", " EMAIL ") == (Kind.EMAIL, "jan@example.nl")
     with pytest.raises(InvalidIdentifier, match="unknown identifier type"):
-        canonicalise("x", "url")
+        canonicalise("x", "web page")
 
 
 def test_row_canonicaliser_rejects_types_without_a_key() -> None:
