@@ -92,6 +92,12 @@ REVIEW_MESSAGES: Mapping[str, tuple[str, str]] = {
         "Inzageverzoeken (AVG art. 15)",
     ),
     "review.versions": ("Policy versions in force", "Geldende beleidsversies"),
+    "review.evidence": (
+        "Live reports by evidence level (at the end of the period)",
+        "Lopende meldingen per bewijsniveau (aan het eind van de periode)",
+    ),
+    "review.evidence_unstated": ("No level stated", "Geen bewijsniveau vermeld"),
+    "review.no_reports": ("No live reports.", "Geen lopende meldingen."),
     "review.activated": ("activated {time} by {user}", "geactiveerd op {time} door {user}"),
     "review.approved_by": ("approved by {users}", "goedgekeurd door {users}"),
     "review.until": ("in force until {time}", "van kracht tot {time}"),

@@ -81,6 +81,12 @@ class Names:
         text = self.t(key)
         return tag if text == key else text
 
+    def evidence(self, level: str | None) -> str:
+        if level is None:
+            return self.t("review.evidence_unstated")
+        item = self.data.get("evidence", {}).get("levels", {}).get(level)
+        return self.t.pick(item, "label", level)
+
     def obligation(self, code: str) -> str:
         item = self.data.get("obligations", {}).get(code)
         return self.t.pick(item, "text", code)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from gateway.audit_trail.events import Activity, AuditTag, tags_of
 from gateway.audit_trail.models import AuditEntry
 from gateway.console.period import Period
+from gateway.indicators.models import Indicator, IndicatorStatus
 from gateway.policy.models import PolicyApproval, PolicyVersion
 
 BODY_BATCH = 500
@@ -70,6 +71,8 @@ class Review:
     oversight: int
     oversight_denied: int
     versions: list[ActiveVersion]
+    # Live reports (within scope) by the evidence level they state; None: not stated.
+    evidence: list[tuple[str | None, int]] = field(default_factory=list)
 
     @property
     def exchange_total(self) -> int:
@@ -176,6 +179,21 @@ def active_versions(session: Session, period: Period) -> list[ActiveVersion]:
     return found
 
 
+def evidence_levels(
+    session: Session, partner: str | None, now: datetime
+) -> list[tuple[str | None, int]]:
+    """Live reports by evidence level, most reports first."""
+    query = (
+        select(Indicator.evidence, func.count())
+        .where(Indicator.status != IndicatorStatus.RETRACTED.value, Indicator.expires_at > now)
+        .group_by(Indicator.evidence)
+    )
+    if partner is not None:
+        query = query.where(Indicator.partner_id == partner)
+    counted = [(level, int(count)) for level, count in session.execute(query)]
+    return sorted(counted, key=lambda pair: (-pair[1], pair[0] or ""))
+
+
 def build_review(session: Session, scope: Scope) -> Review:
     oversight, oversight_denied = _oversight(session, scope)
     return Review(
@@ -186,4 +204,5 @@ def build_review(session: Session, scope: Scope) -> Review:
         oversight=oversight,
         oversight_denied=oversight_denied,
         versions=active_versions(session, scope.period),
+        evidence=evidence_levels(session, scope.partner, scope.period.end),
     )

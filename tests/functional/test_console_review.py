@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ from gateway.audit_trail.events import (
 )
 from gateway.audit_trail.models import AuditEntry
 from gateway.db import transaction
+from gateway.indicators.models import Indicator
 from tests.functional.console_support import ConsoleApp, console_app
 
 REASON_EN = "reporter-identity-not-permitted"
@@ -217,3 +219,35 @@ def test_register_is_generated_from_the_registry_and_the_live_policy(
     assert "7 jaar" in text
     assert "AVG art. 6 lid 1 sub c" in text
     assert "GDPR" not in text
+
+
+def test_review_shows_live_reports_by_evidence_level(console: ConsoleApp) -> None:
+    """How well established the partnership's live reports are, in the reader's language."""
+    now = console.clock.now()
+    levels = ["police_report", "police_report", "victim_statement", None]
+    with transaction(console.services.session_factory) as session:
+        for n, level in enumerate(levels):
+            session.add(
+                Indicator(
+                    partner_id="bank-a",
+                    kind="iban",
+                    epoch=1,
+                    token_hash=bytes([n]) * 32,
+                    category="purchase_fraud",
+                    role="suspect",
+                    reference_hash=bytes(32),
+                    purpose="indicator_submission",
+                    legal_basis="art6_1_f",
+                    evidence=level,
+                    observed_at=now - timedelta(days=1),
+                    expires_at=now + timedelta(days=100),
+                )
+            )
+    client = console.sign_in("dora")
+    shown = _block(client.get("/console/overview").text, "review-evidence")
+    assert "Police report filed 2" in shown
+    assert "Victim&#39;s statement 1" in shown  # escaped on the page
+    assert "No level stated 1" in shown
+    client.get("/console/language/nl?next=/console/overview")
+    dutch = _block(client.get("/console/overview").text, "review-evidence")
+    assert "Aangifte gedaan 2" in dutch
