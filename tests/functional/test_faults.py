@@ -40,6 +40,7 @@ from connectors.client import GatewayClient
 from connectors.keystore import ConnectorKeys
 from gateway.abuse.models import ProbeFingerprint, QuotaScope, QuotaUsage
 from gateway.app import build_services, create_app
+from gateway.audit_trail import queries
 from gateway.audit_trail.models import AuditEntry
 from gateway.cli.audit import app as audit_cli
 from gateway.config import Settings
@@ -193,15 +194,28 @@ def verify_audit_log(deploy: Deployment) -> str:
 
     A request killed after reserving its audit number leaves a gap that the sequencer fills
     with an ``audit:sequence:void`` entry once its grace period passed; the checkpoint
-    covers the contiguous prefix until then, and verification covers that checkpoint.
+    covers the contiguous prefix until then, and verification covers that checkpoint: the
+    public tree over HTTP, and every entry's contents from the operator's export.
     """
     with transaction(deploy.services.session_factory) as session:
         deploy.services.audit.sign_checkpoint(session)
+    key = deploy.services.audit.verifier_key
     result = CliRunner().invoke(
-        audit_cli,
-        ["verify", "--public-key", deploy.services.audit.verifier_key, "--url", deploy.process.url],
+        audit_cli, ["verify", "--public-key", key, "--url", deploy.process.url]
     )
     assert result.exit_code == 0, result.output
+    export = deploy.services.settings.data_dir / "audit-export.jsonl"
+    with transaction(deploy.services.session_factory) as session:
+        lines = queries.export_jsonl(
+            session,
+            queries.AuditFilter(),
+            scope=None,
+            origin=deploy.services.audit.origin,
+            exported_at="2026-11-29T12:00:00.000000Z",
+        )
+        export.write_text("".join(lines), encoding="utf-8")
+    full = CliRunner().invoke(audit_cli, ["verify", "--public-key", key, "--export", str(export)])
+    assert full.exit_code == 0, full.output
     return result.output
 
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.export import ExportFileSource
 from audit.verify import LogVerifier
 from gateway.audit_trail import queries
 from gateway.audit_trail.events import AuditTag
+from gateway.audit_trail.models import AuditEntry
 from gateway.audit_trail.service import AuditTrail
 from gateway.db import transaction
 from gateway.errors import PermissionDeniedError
@@ -128,3 +131,30 @@ def test_subject_access_lists_retained_disclosures(
         populated.purge_details(session, before=populated.clock.now() + populated.detail_retention)
     with transaction(factory) as session:
         assert queries.subject_access(session, token_hash, scope=None) == []
+
+
+def test_entries_in_range_give_contents_only_within_the_scope(
+    factory: sessionmaker[Session], populated: AuditTrail
+) -> None:
+    with transaction(factory) as session:
+        everything = queries.entries_in_range(session, 0, 12, scope=None)
+        own = queries.entries_in_range(session, 0, 12, scope="telecom-b")
+        session.execute(delete(AuditEntry).where(AuditEntry.seq == 5))
+        gapped = queries.entries_in_range(session, 0, 12, scope=None)
+    assert [seq for seq, _, _ in everything] == list(range(12))
+    assert all(body is not None for _, _, body in everything)
+    assert [(seq, leaf) for seq, leaf, _ in own] == [(seq, leaf) for seq, leaf, _ in everything]
+    shown = [json.loads(body)["actor"]["partner"] for _, _, body in own if body is not None]
+    assert shown == ["telecom-b"] * 4  # numbers 0, 3, 6, 9
+    assert [seq for seq, _, _ in gapped] == [seq for seq in range(12) if seq != 5]
+
+
+def test_one_entry_is_checked_against_the_scope(
+    factory: sessionmaker[Session], populated: AuditTrail
+) -> None:
+    with transaction(factory) as session:
+        queries.check_entry_scope(session, 0, scope="telecom-b")
+        queries.check_entry_scope(session, 1, scope=None)
+        with pytest.raises(PermissionDeniedError) as refused:
+            queries.check_entry_scope(session, 1, scope="telecom-b")
+    assert refused.value.field == "leaf_index"
