@@ -27,8 +27,9 @@ from gateway.partners.models import Partner, PartnerClient
 from gateway.partners.sectors import policy_sectors
 from gateway.partners.service import Actor, PartnerRegistry
 
-app = typer.Typer(help="Partner registry: onboard, suspend, clients and their keys.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Partner registry: onboard, suspend, clients and their keys.", no_args_is_help=True
+)
 out = Console(highlight=False, soft_wrap=True)
 
 
@@ -84,12 +85,18 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 @app.command("add")
 def add(
     name: Annotated[str, typer.Option(help="Organisation name.")],
-    sector: Annotated[str, typer.Option(help="A sector of the policy data (bank, telecom, "
-                                       "marketplace, psp, registry, police, bailiff, helpdesk, "
-                                       "partnership_dpo, ...) or operator; must match the "
-                                       "partner's sector in the policy data.")],
-    partner_id: Annotated[str | None, typer.Option("--id", help="Slug id (default: from "
-                                                   "the name).")] = None,
+    sector: Annotated[
+        str,
+        typer.Option(
+            help="A sector of the policy data (bank, telecom, "
+            "marketplace, psp, registry, police, bailiff, helpdesk, "
+            "partnership_dpo, ...) or operator; must match the "
+            "partner's sector in the policy data."
+        ),
+    ],
+    partner_id: Annotated[
+        str | None, typer.Option("--id", help="Slug id (default: from the name).")
+    ] = None,
 ) -> None:
     """Onboard a partner organisation."""
     with registry_context() as (registry, _):
@@ -112,8 +119,9 @@ def list_partners(as_json: JsonOption = False) -> None:
 
 
 @app.command("show")
-def show(partner_id: Annotated[str, typer.Argument(help="Partner id.")],
-         as_json: JsonOption = False) -> None:
+def show(
+    partner_id: Annotated[str, typer.Argument(help="Partner id.")], as_json: JsonOption = False
+) -> None:
     """Show a partner and its clients (status, scopes, key ids)."""
     with registry_context() as (registry, _):
         data = _partner_dict(registry.get(partner_id), registry.clients_of(partner_id))
@@ -123,8 +131,13 @@ def show(partner_id: Annotated[str, typer.Argument(help="Partner id.")],
     out.print(f"{data['id']}: {data['name']} ({data['sector']}, {data['status']})")
     table = Table("client", "status", "scopes", "key id", "key version")
     for client in data["clients"]:  # type: ignore[attr-defined]
-        table.add_row(client["id"], client["status"], " ".join(client["scopes"]),
-                      client["key_id"], str(client["key_version"]))
+        table.add_row(
+            client["id"],
+            client["status"],
+            " ".join(client["scopes"]),
+            client["key_id"],
+            str(client["key_version"]),
+        )
     out.print(table)
 
 
@@ -147,12 +160,20 @@ def reinstate(partner_id: Annotated[str, typer.Argument(help="Partner id.")]) ->
 @app.command("add-client")
 def add_client(
     partner_id: Annotated[str, typer.Option("--partner", help="Partner id.")],
-    jwk: Annotated[Path, typer.Option(help="File with the public JWK (set) printed by "
-                                      "`ppsgate-connector keys init`.")],
-    scopes: Annotated[str, typer.Option(help="Space- or comma-separated scopes, e.g. "
-                                        "'indicators:write match:query'.")],
-    client_id: Annotated[str | None, typer.Option("--client-id", help="Client id (default: "
-                                                  "partner id plus a random suffix).")] = None,
+    jwk: Annotated[
+        Path,
+        typer.Option(
+            help="File with the public JWK (set) printed by `ppsgate-connector keys init`."
+        ),
+    ],
+    scopes: Annotated[
+        str,
+        typer.Option(help="Space- or comma-separated scopes, e.g. 'indicators:write match:query'."),
+    ],
+    client_id: Annotated[
+        str | None,
+        typer.Option("--client-id", help="Client id (default: partner id plus a random suffix)."),
+    ] = None,
 ) -> None:
     """Register a connector client with its public key and scopes."""
     with registry_context() as (registry, settings):
