@@ -23,6 +23,7 @@ from gateway.console.access import AuditAccess, audit_access, record_refusal
 from gateway.console.bundles import bundle_for_entry, live_bundle
 from gateway.console.deps import PageUser
 from gateway.console.i18n import Translator
+from gateway.console.i18n_review import PROOF_PROBLEMS
 from gateway.console.names import Names
 from gateway.console.web import PREFIX, ConsoleRoute, language_of, render
 from gateway.db import transaction
@@ -197,6 +198,10 @@ def audit_entry(
             "reasons": reasons,
             "names": names,
             "related": related,
+            "proof_problems": {
+                english: pair[1 if language_of(request) == "nl" else 0]
+                for english, pair in PROOF_PROBLEMS.items()
+            },
             "bundle_digest": bundle.digest,
             "verifier_key": services.audit.verifier_key,
         },

@@ -332,6 +332,44 @@ REVIEW_MESSAGES: Mapping[str, tuple[str, str]] = {
     "report.verifier_key": ("Log verifier key", "Verificatiesleutel van het logboek"),
 }
 
+# The browser's proof check reports its problems in English (console.js); the entry page
+# hands it these texts in the reader's language, by the English message (or its prefix).
+PROOF_PROBLEMS: Mapping[str, tuple[str, str]] = {
+    "leaf index outside the tree": ("leaf index outside the tree", "volgnummer buiten de boom"),
+    "audit path too long": ("audit path too long", "auditpad te lang"),
+    "audit path too short": ("audit path too short", "auditpad te kort"),
+    "checkpoint has no signature block": (
+        "checkpoint has no signature block",
+        "controlepunt heeft geen handtekening",
+    ),
+    "malformed signature line": ("malformed signature line", "onleesbare handtekeningregel"),
+    "malformed verifier key": ("malformed verifier key", "onleesbare verificatiesleutel"),
+    "verifier key is not Ed25519": (
+        "verifier key is not Ed25519",
+        "verificatiesleutel is geen Ed25519-sleutel",
+    ),
+    "checkpoint is not signed by the log key": (
+        "checkpoint is not signed by the log key",
+        "controlepunt is niet met de logsleutel ondertekend",
+    ),
+    "checkpoint signature is invalid": (
+        "checkpoint signature is invalid",
+        "handtekening van het controlepunt is ongeldig",
+    ),
+    "WebCrypto is not available": (
+        "WebCrypto is not available",
+        "WebCrypto is niet beschikbaar in deze browser",
+    ),
+    "the checkpoint is for another tree size": (
+        "the checkpoint is for another tree size",
+        "het controlepunt hoort bij een andere boomgrootte",
+    ),
+    "the audit path leads to another root": (
+        "the audit path leads to another root",
+        "het auditpad leidt naar een andere wortel",
+    ),
+}
+
 TAG_MESSAGES: Mapping[str, tuple[str, str]] = {
     "tag.abuse:enumeration:detect": ("Enumeration detected", "Enumeratie gedetecteerd"),
     "tag.alert:cursor:ack": ("Alerts acknowledged", "Signalen bevestigd"),

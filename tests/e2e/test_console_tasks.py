@@ -220,3 +220,30 @@ def test_help_desk_recognises_a_repeated_question(
     if language == "nl":
         page.screenshot(path=str(shots / "helpdesk-repeated-nl.png"), full_page=True)
     page.context.close()
+
+
+def test_a_proof_that_fails_in_the_browser_is_explained_in_dutch(
+    browser: Any, console: Console
+) -> None:
+    """The browser's own check reports a tampered entry in the page's language."""
+    with transaction(console.gateway.services.session_factory) as session:
+        seq = session.scalar(
+            select(AuditEntry.seq).where(AuditEntry.actor_partner == "bank-a").limit(1)
+        )
+    assert seq is not None
+    page = _sign_in(browser, console, "petra", "nl")
+
+    def tamper(route: Any) -> None:
+        response = route.fetch()
+        html = re.sub(r'data-entry="[^"]*"', 'data-entry="e30="', response.text())  # "{}"
+        route.fulfill(response=response, body=html)
+
+    page.route(f"**/console/audit/entries/{seq}", tamper)
+    page.goto(f"/console/audit/entries/{seq}")
+    page.wait_for_selector("#proof-status[data-verified]")
+    status = page.get_by_test_id("proof-status")
+    assert status.get_attribute("data-verified") == "false"
+    assert status.inner_text().startswith(
+        "NIET geverifieerd in uw browser: het auditpad leidt naar een andere wortel ("
+    )
+    page.context.close()

@@ -251,3 +251,44 @@ def test_review_shows_live_reports_by_evidence_level(console: ConsoleApp) -> Non
     client.get("/console/language/nl?next=/console/overview")
     dutch = _block(client.get("/console/overview").text, "review-evidence")
     assert "Aangifte gedaan 2" in dutch
+
+
+def test_review_shows_which_policy_versions_were_in_force_and_who_approved(
+    console: ConsoleApp,
+) -> None:
+    import json as jsonlib
+    from datetime import timedelta
+
+    from gateway.policy.bundle import bundle_from_files
+    from gateway.policy.governance import PolicyGovernance, active_version, stored_bundle
+
+    services = console.services
+    first = console.clock.now()
+    console.clock.current += timedelta(days=3)
+    with transaction(services.session_factory) as session:
+        version = active_version(session)
+        assert version is not None
+        bundle = stored_bundle(version)
+        files = {module.path: module.text.encode() for module in bundle.modules}
+        data = jsonlib.loads(jsonlib.dumps(dict(bundle.data)))
+        data["purposes"]["payment_screening"]["label_en"] += " (reviewed)"
+        files.update(
+            {f"data/{name}.json": jsonlib.dumps(value).encode() for name, value in data.items()}
+        )
+        governance = PolicyGovernance(session, services.audit, console.clock, request_id="t")
+        proposed = governance.propose(
+            bundle_from_files(files, source="test"), by="dora", note="Clarify a label"
+        )
+        governance.approve(proposed.digest, by="petra")
+        governance.approve(proposed.digest, by="bram")
+        governance.activate(proposed.digest, by="dora")
+    client = console.sign_in("dora")
+    timeline = _block(client.get("/console/overview?period=2026-Q4").text, "policy-timeline")
+    assert "by bootstrap" in timeline
+    assert f"in force until {(first + timedelta(days=3)).strftime('%Y-%m-%d %H:%M')}" in timeline
+    assert f"{proposed.digest[:12]} activated" in timeline
+    assert "approved by petra, bram" in timeline
+    assert "still in force" in timeline
+    assert "Clarify a label" in timeline
+    earlier = _block(client.get("/console/overview?period=2026-11").text, "policy-timeline")
+    assert proposed.digest[:12] not in earlier  # activated in December

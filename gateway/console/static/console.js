@@ -87,6 +87,16 @@
     if (!ok) throw new Error("checkpoint signature is invalid");
   }
 
+  // The problem in the page's language: the entry page maps each English message (or the
+  // start of one that carries a value, such as the root found) to its translation.
+  function problemText(box, message) {
+    let problems = {};
+    try { problems = JSON.parse(box.dataset.problems || "{}"); } catch (e) { problems = {}; }
+    if (problems[message]) return problems[message];
+    const prefix = Object.keys(problems).find(function (key) { return message.startsWith(key); });
+    return prefix ? problems[prefix] + message.slice(prefix.length) : message;
+  }
+
   async function verifyProof(box) {
     const status = document.getElementById("proof-status");
     const noteEl = document.getElementById("checkpoint-note");
@@ -105,7 +115,7 @@
       status.className = "proof-status ok";
       status.dataset.verified = "true";
     } catch (err) {
-      status.textContent = box.dataset.bad.replace("{problem}", err.message);
+      status.textContent = box.dataset.bad.replace("{problem}", problemText(box, err.message));
       status.className = "proof-status bad";
       status.dataset.verified = "false";
     }
