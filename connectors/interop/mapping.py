@@ -23,6 +23,8 @@ from connectors.interop.errors import ExportError
 
 MAPPING_FILE = "interop_mapping.json"
 TAXONOMY_FILE = "taxonomy.json"
+EVIDENCE_FILE = "evidence.json"
+OBLIGATIONS_FILE = "obligations.json"
 SECTORS_FILE = "sectors.json"
 
 #: MISP namespace of the machine tags that carry our own vocabulary verbatim.
@@ -356,9 +358,12 @@ def ppsgate_machinetag(mapping: InteropMapping | None = None) -> dict[str, Any]:
     role_labels = {
         name: str(entry.get("label_en", name)) for name, entry in taxonomy["roles"].items()
     }
+    evidence = _data_file(EVIDENCE_FILE)["levels"]
+    duties = _data_file(OBLIGATIONS_FILE)
     return {
         "namespace": PPSGATE_NAMESPACE,
-        "description": "ppsgate fraud-indicator sharing: categories, roles, sectors and status.",
+        "description": "ppsgate fraud-indicator sharing: categories, roles, sectors, status, "
+        "evidence levels and obligations.",
         "version": int("".join(ch for ch in mapping.version if ch.isdigit()) or "1"),
         "predicates": [
             {"value": "category", "expanded": "Fraud category"},
@@ -366,6 +371,8 @@ def ppsgate_machinetag(mapping: InteropMapping | None = None) -> dict[str, Any]:
             {"value": "sector", "expanded": "Reporting sector"},
             {"value": "status", "expanded": "Status of the indicator"},
             {"value": "source", "expanded": "ppsgate answer the event came from"},
+            {"value": "evidence", "expanded": "Evidence level a report states"},
+            {"value": "obligation", "expanded": "Obligation that came with the disclosure"},
         ],
         "values": [
             {
@@ -400,6 +407,20 @@ def ppsgate_machinetag(mapping: InteropMapping | None = None) -> dict[str, Any]:
                 "entry": [
                     {"value": "match", "expanded": "Match answer"},
                     {"value": "alerts", "expanded": "Watch-list alerts"},
+                ],
+            },
+            {
+                "predicate": "evidence",
+                "entry": [
+                    {"value": level, "expanded": str(entry.get("label_en", level))}
+                    for level, entry in evidence.items()
+                ],
+            },
+            {
+                "predicate": "obligation",
+                "entry": [
+                    {"value": code, "expanded": str(entry.get("text_en", code))}
+                    for code, entry in sorted(duties.items())
                 ],
             },
         ],

@@ -109,6 +109,8 @@ def _tags(finding: Finding, mapping: InteropMapping) -> list[str]:
     tags += mapping.role_mapping(list(disclosed.roles or ())).misp_tags
     tags += [f'{PPSGATE_NAMESPACE}:role="{role}"' for role in disclosed.roles or ()]
     tags += [f'{PPSGATE_NAMESPACE}:sector="{sector}"' for sector in disclosed.sectors or ()]
+    tags += [f'{PPSGATE_NAMESPACE}:evidence="{level}"' for level in disclosed.evidence or ()]
+    tags += [f'{PPSGATE_NAMESPACE}:obligation="{code}"' for code in disclosed.obligations or ()]
     credibility = mapping.credibility(
         corroboration=disclosed.corroboration, disputed=bool(disclosed.disputed)
     )

@@ -11,7 +11,7 @@ record's position and the field, never with the identifier.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -42,8 +42,8 @@ class Event(StrEnum):
 
 #: Disclosure levels (the gateway's ``Disclosure`` names) and the fields each one adds.
 LEVEL_FIELDS: dict[str, tuple[str, ...]] = {
-    "count": ("reports", "reporters"),
-    "category": ("categories",),
+    "count": ("reports", "reporters", "victims"),
+    "category": ("categories", "evidence"),
     "role": ("roles",),
     "sectors": ("sectors",),
     "dates": ("first_seen", "last_seen"),
@@ -60,9 +60,14 @@ DISCLOSURE_FIELDS = (
     "disputed",
     "expires_at",
     "reporting_partners",
+    "victims",
+    "evidence",
+    "obligations",
 )
-_INT_FIELDS = frozenset({"reports", "reporters"})
-_LIST_FIELDS = frozenset({"categories", "roles", "sectors", "reporting_partners"})
+_INT_FIELDS = frozenset({"reports", "reporters", "victims"})
+_LIST_FIELDS = frozenset(
+    {"categories", "roles", "sectors", "reporting_partners", "evidence", "obligations"}
+)
 _TIME_FIELDS = frozenset({"first_seen", "last_seen", "expires_at"})
 _KINDS = {kind.value: kind for kind in Kind}
 _ALERT_EVENTS = {event.value: event for event in (Event.ALERT, Event.UPDATE, Event.RETRACTION)}
@@ -106,6 +111,10 @@ class Disclosed:
     disputed: bool | None = None
     expires_at: datetime | None = None
     reporting_partners: tuple[str, ...] | None = None
+    victims: int | None = None
+    evidence: tuple[str, ...] | None = None
+    # The obligations (codes) that came with the disclosure: not a level, a duty.
+    obligations: tuple[str, ...] | None = None
     reason: str | None = None
 
     def levels(self) -> tuple[str, ...]:
@@ -206,6 +215,19 @@ def _disclosed(fields: Mapping[str, Any], number: int, prefix: str) -> Disclosed
     return Disclosed(**values)
 
 
+def _with_duties(disclosed: Disclosed, record: Mapping[str, Any], number: int) -> Disclosed:
+    """An alert's obligations (objects with a ``code``, beside ``disclosed``) as codes."""
+    duties = record.get("obligations")
+    if duties is None:
+        return disclosed
+    if not isinstance(duties, list) or not all(
+        isinstance(duty, Mapping) and isinstance(duty.get("code"), str) for duty in duties
+    ):
+        raise _fail(number, "obligations", "must be a list of objects with a code")
+    codes = set(disclosed.obligations or ()) | {str(duty["code"]) for duty in duties}
+    return replace(disclosed, obligations=tuple(sorted(codes)))
+
+
 def _kind(value: Any, name: str, number: int, *, required: bool) -> Kind | None:
     if not required and value in (None, ""):
         return None
@@ -265,7 +287,7 @@ def _alert(record: Mapping[str, Any], number: int) -> Finding:
         event=event,
         kind=_kind(record.get("kind"), "kind", number, required=event is not Event.RETRACTION),
         value=_value(record, number),
-        disclosed=_disclosed(disclosed, number, "disclosed."),
+        disclosed=_with_duties(_disclosed(disclosed, number, "disclosed."), record, number),
         watch_id=_int(record, "watch_id", number, required=False),
         created_at=_time(record.get("created_at"), "created_at", number),
         context={key: record[key] for key in ALERT_CONTEXT if record.get(key) is not None},

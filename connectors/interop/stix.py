@@ -201,7 +201,9 @@ class _BundleBuilder:
             value = getattr(disclosed, name)
             if value is not None:
                 extra[f"x_ppsgate_{name}"] = value
-        for name in ("sectors", "roles"):
+        if disclosed.victims is not None:
+            extra["x_ppsgate_victims"] = disclosed.victims
+        for name in ("sectors", "roles", "evidence", "obligations"):
             value = getattr(disclosed, name)
             if value is not None:
                 extra[f"x_ppsgate_{name}"] = list(value)

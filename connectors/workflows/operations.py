@@ -75,7 +75,7 @@ def batched_by_row(
         yield chunk
 
 
-_UNION_FIELDS = ("categories", "roles", "sectors", "reporting_partners")
+_UNION_FIELDS = ("categories", "roles", "sectors", "reporting_partners", "evidence", "obligations")
 
 
 def merge_disclosed(answers: list[dict[str, Any]]) -> dict[str, Any]:
@@ -94,7 +94,7 @@ def merge_disclosed(answers: list[dict[str, Any]]) -> dict[str, Any]:
                 continue
             if name in _UNION_FIELDS:
                 merged[name] = sorted(set(merged.get(name, [])) | set(value))
-            elif name in {"reports", "reporters"}:
+            elif name in {"reports", "reporters", "victims"}:
                 merged[name] = max(int(value), int(merged.get(name, 0)))
             elif name == "first_seen":
                 merged[name] = min(value, merged.get(name, value))
@@ -231,7 +231,8 @@ def match(
                     summary.hits += 1
                     summary.categories.update(disclosed.get("categories", []))
                     summary.sectors.update(disclosed.get("sectors", []))
-                levels = sorted(k for k in disclosed if k not in {"hit", "epochs"})
+                    disclosed["obligations"] = _duties(disclosed, answer)
+                levels = sorted(k for k in disclosed if k not in {"hit", "epochs", "obligations"})
                 out.append(
                     {
                         **_base(row),
@@ -243,6 +244,13 @@ def match(
                 )
         emit(sorted(out, key=lambda record: int(record["row"])))
     return summary
+
+
+def _duties(disclosed: dict[str, Any], answer: dict[str, Any]) -> list[str]:
+    """The obligations of a hit: the answer's (for every hit) and the item's own."""
+    codes = set(disclosed.get("obligations") or ())
+    codes.update(str(duty["code"]) for duty in answer.get("obligations") or ())
+    return sorted(codes)
 
 
 def watch_add(
