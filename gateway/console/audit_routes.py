@@ -7,8 +7,8 @@ the audit log with the filters used.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Iterator, Mapping
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
@@ -190,12 +190,14 @@ def audit_entry(
             ),
         )
     reasons = [(code, bundle.catalog.entries.get(code)) for code in view.entry.get("reasons", [])]
+    duties = _obligations(bundle.data, view.entry)
     return render(
         request,
         "audit_entry.html",
         {
             "view": view,
             "reasons": reasons,
+            "obligations": duties,
             "names": names,
             "related": related,
             "proof_problems": {
@@ -207,6 +209,23 @@ def audit_entry(
         },
         principal=principal,
     )
+
+
+DISCLOSING_TAGS = frozenset(
+    {
+        AuditTag.MATCH_QUERY_ALLOW.value,
+        AuditTag.ALERT_DELIVERY_SEND.value,
+        AuditTag.ALERT_WEBHOOK_DELIVER.value,
+    }
+)
+
+
+def _obligations(data: Mapping[str, Any], entry: Mapping[str, Any]) -> list[str]:
+    """The obligations that came with a disclosure: its purpose's, in the version it cites."""
+    if entry.get("tag") not in DISCLOSING_TAGS or entry.get("decision") != "allow":
+        return []
+    purpose = data.get("purposes", {}).get(entry.get("purpose") or "", {})
+    return list(purpose.get("obligations", []))
 
 
 @router.get("/audit/export.{export_format}")

@@ -97,6 +97,10 @@ REVIEW_MESSAGES: Mapping[str, tuple[str, str]] = {
         "Lopende meldingen per bewijsniveau (aan het eind van de periode)",
     ),
     "review.evidence_unstated": ("No level stated", "Geen bewijsniveau vermeld"),
+    "audit.obligations": (
+        "Obligations that came with this disclosure",
+        "Verplichtingen bij deze verstrekking",
+    ),
     "review.no_reports": ("No live reports.", "Geen lopende meldingen."),
     "review.activated": ("activated {time} by {user}", "geactiveerd op {time} door {user}"),
     "review.approved_by": ("approved by {users}", "goedgekeurd door {users}"),
@@ -252,6 +256,9 @@ REVIEW_MESSAGES: Mapping[str, tuple[str, str]] = {
     "kind.phone": ("phone number", "telefoonnummer"),
     "kind.email": ("e-mail address", "e-mailadres"),
     "kind.domain": ("web domain", "webdomein"),
+    "kind.url": ("web address (URL)", "webadres (URL)"),
+    "kind.crypto_address": ("crypto address", "cryptoadres"),
+    "kind.social_account": ("social-media account", "socialemedia-account"),
     "action.alerts:read": ("read alerts", "signalen lezen"),
     "action.audit:read": ("read the audit log", "auditlogboek lezen"),
     "action.dispute:file": ("file a dispute", "betwisting indienen"),
@@ -261,6 +268,11 @@ REVIEW_MESSAGES: Mapping[str, tuple[str, str]] = {
     "action.keys:fetch": ("fetch key envelopes", "sleutelenveloppen ophalen"),
     "action.match:query": ("ask for matches", "vragen naar treffers"),
     "action.policy:simulate": ("simulate the policy", "beleid simuleren"),
+    "action.requests:answer": (
+        "answer a request about a hit",
+        "verzoek over een treffer beantwoorden",
+    ),
+    "action.requests:send": ("send a request about a hit", "verzoek over een treffer sturen"),
     "action.watchlist:write": ("keep a watch list", "volglijst bijhouden"),
     # the regulator's report (PDF)
     "report.title": (

@@ -116,6 +116,10 @@ def test_dpo_finds_every_entry_and_related_entries_on_the_entry_page(
         _seq(console, "req-retract"),
         looked_up,
     ]
+    # What the disclosure obliged the asking partner to do, from the purpose's policy.
+    duties = re.search(r'data-testid="entry-obligations">(.*?)</ul>', entry, re.S)
+    assert duties is not None
+    assert "disputed-do-not-act" in duties.group(1)
     officer = console.sign_in("petra")
     own = officer.get(f"/console/audit/entries/{_seq(console, 'req-match')}").text
     assert _found(own, "related") == [_seq(console, "req-retract")]  # not bank-b's alert
