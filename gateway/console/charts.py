@@ -68,9 +68,8 @@ def stacked_days(days: Sequence[DayCounts], *, title: str, labels: dict[str, str
                 f"{value} {escape(labels[kind])}</title></rect>"
             )
         if index % label_every == 0:
-            anchor = (
-                "start" if index == 0 else "end" if index + label_every >= len(days) else "middle"
-            )
+            centre = x + bar / 2
+            anchor = "start" if index == 0 else "end" if centre > WIDTH - 48 else "middle"
             parts.append(
                 f'<text class="axis" x="{x + bar / 2:.1f}" y="{HEIGHT - 6}" '
                 f'text-anchor="{anchor}">{day.day.strftime("%d-%m")}</text>'

@@ -84,12 +84,12 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     ),
     "overview.by_partner": ("Requests by partner", "Verzoeken per partner"),
     "overview.by_purpose": ("Requests by purpose", "Verzoeken per doel"),
-    "overview.match_rate": ("Match rate", "Trefferpercentage"),
+    "overview.match_rate": ("Match rate", "Treffer\u00adpercentage"),
     "overview.match_rate_help": (
         "identifiers asked that matched a report",
         "gevraagde identificatoren met een melding",
     ),
-    "overview.denial_rate": ("Denial rate", "Weigeringspercentage"),
+    "overview.denial_rate": ("Denial rate", "Weigerings\u00adpercentage"),
     "overview.denial_rate_help": (
         "requests refused by policy",
         "door het beleid geweigerde verzoeken",

@@ -55,7 +55,7 @@ REVIEW_MESSAGES: Mapping[str, tuple[str, str]] = {
         "partners' data exchange requests (console use not counted)",
         "verzoeken van partners voor gegevensuitwisseling (consolegebruik telt niet mee)",
     ),
-    "overview.oversight": ("Oversight activity", "Toezichtsactiviteit"),
+    "overview.oversight": ("Oversight activity", "Toezichts\u00adactiviteit"),
     "overview.oversight_help": (
         "console, CLI and administration entries, {denied} refused; not counted as requests",
         "vermeldingen van console, CLI en beheer, waarvan {denied} geweigerd; telt niet als "

@@ -75,6 +75,20 @@ class Document(FPDF):
         self.multi_cell(0, size * 0.5, latin1(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(1)
 
+    def text_height(self, text: str, size: int = 9, *, mono: bool = False) -> float:
+        """The height :meth:`para` would take for ``text`` (measured, nothing drawn)."""
+        self.set_font("Courier" if mono else "Helvetica", size=size)
+        lines = self.multi_cell(
+            0, size * 0.5, latin1(text), align="L", dry_run=True, output="LINES"
+        )
+        count = len(lines) if isinstance(lines, list) else 1
+        return float(count * size * 0.5 + 1)
+
+    def keep_together(self, height: float) -> None:
+        """Start a new page unless ``height`` still fits on this one (a block never splits)."""
+        if self.get_y() + height > self.page_break_trigger:
+            self.add_page()
+
     def facts(self, rows: Iterable[tuple[str, str]], *, label_width: int = 48) -> None:
         for label, value in rows:
             self.set_font("Helvetica", style="B", size=9)

@@ -149,25 +149,37 @@ def _versions(doc: Document, t: Translator, review: Review) -> None:
 
 
 def _integrity(doc: Document, t: Translator, data: ReportData) -> None:
-    doc.heading(t("report.integrity"), 12)
     found = data.integrity
     if found is None:
+        doc.keep_together(20)
+        doc.heading(t("report.integrity"), 12)
         doc.para(t("report.no_checkpoint"))
         return
     verdict = t("report.signature_ok") if found.signature_ok else t("report.signature_bad")
-    doc.para(
-        t(
-            "report.integrity_text",
-            size=found.tree_size,
-            root=found.root_b64,
-            signed_at=found.signed_at,
-            verdict=verdict,
-            cosigners=", ".join(found.cosigners) or t("overview.none"),
-        )
+    texts = [
+        (
+            t(
+                "report.integrity_text",
+                size=found.tree_size,
+                root=found.root_b64,
+                signed_at=found.signed_at,
+                verdict=verdict,
+                cosigners=", ".join(found.cosigners) or t("overview.none"),
+            ),
+            9,
+            False,
+        ),
+        (t("report.attachments", checkpoint=CHECKPOINT_FILE, keyfile=VERIFIER_KEY_FILE), 9, False),
+        (found.note, 7, True),
+        (f"{t('report.verifier_key')}: {found.verifier_key}", 7, True),
+    ]
+    # The statement, its checkpoint and key stay on one page: never a page of leftovers.
+    doc.keep_together(
+        10 + sum(doc.text_height(text, size, mono=mono) for text, size, mono in texts)
     )
-    doc.para(t("report.attachments", checkpoint=CHECKPOINT_FILE, keyfile=VERIFIER_KEY_FILE))
-    doc.para(found.note, 7, mono=True)
-    doc.para(f"{t('report.verifier_key')}: {found.verifier_key}", 7, mono=True)
+    doc.heading(t("report.integrity"), 12)
+    for text, size, mono in texts:
+        doc.para(text, size, mono=mono)
     doc.embed_text(CHECKPOINT_FILE, found.note, t("report.attachment_checkpoint"))
     doc.embed_text(VERIFIER_KEY_FILE, found.verifier_key + "\n", t("report.verifier_key"))
 

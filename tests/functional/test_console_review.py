@@ -71,12 +71,15 @@ def test_every_tag_belongs_to_exactly_one_activity() -> None:
 
 def test_her_own_clicks_do_not_change_the_partnerships_figures(console: ConsoleApp) -> None:
     client = console.sign_in("petra")
+    console.clock.current += timedelta(minutes=1)  # her sign-in lies inside any window now
     before = client.get("/console/overview").text
     assert _testid(before, "kpi-requests") == "6"
     assert _testid(before, "kpi-denial-rate") == "16.7%"
     for _ in range(4):  # refused clicks: another bank's entries
         assert client.get("/console/audit?partner=bank-b").status_code == 403
+        console.clock.current += timedelta(seconds=5)
     client.get("/console/audit")
+    console.clock.current += timedelta(minutes=1)
     after = client.get("/console/overview").text
     assert _testid(after, "kpi-requests") == "6"
     assert _testid(after, "kpi-denial-rate") == "16.7%"
@@ -257,7 +260,6 @@ def test_review_shows_which_policy_versions_were_in_force_and_who_approved(
     console: ConsoleApp,
 ) -> None:
     import json as jsonlib
-    from datetime import timedelta
 
     from gateway.policy.bundle import bundle_from_files
     from gateway.policy.governance import PolicyGovernance, active_version, stored_bundle
