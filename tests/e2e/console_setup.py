@@ -1,9 +1,10 @@
 """A gateway on loopback with the demo's story played over HTTP, plus console accounts.
 
-The partners play scenarios 1-3 through their own ``private_key_jwt`` clients (as the demo
-does), so the audit trail holds real match, submission and alert entries; a second policy
-version is proposed so the history has something to diff. Console users get their TOTP
-secret back here, and the tests compute codes with pyotp at the gateway's (fixed) time.
+The partners play the demo's scenarios (1-3, 12, 13) through their own ``private_key_jwt``
+clients (as the demo does), so the audit trail holds real match, submission and alert
+entries; a second policy version is proposed so the history has something to diff. Console
+users get their TOTP secret back here, and the tests compute codes with pyotp at the
+gateway's (fixed) time.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ PASSWORD = "correct horse battery staple"
 FAST = PasswordHashing(
     opslimit=nacl.pwhash.argon2id.OPSLIMIT_MIN, memlimit=nacl.pwhash.argon2id.MEMLIMIT_MIN
 )
-STORY_PARTNERS = ("marketplace-a", "bank-a", "bank-b", "telecom-a")
+STORY_PARTNERS = ("marketplace-a", "bank-a", "bank-b", "telecom-a", "registry-nl", "psp-a")
 USERS = {
     "petra": ("privacy_officer", "bank-a"),
     "bram": ("privacy_officer", "bank-b"),
