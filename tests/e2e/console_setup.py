@@ -1,9 +1,10 @@
 """A gateway on loopback with the demo's story played over HTTP, plus console accounts.
 
-The partners play scenarios 1-3 through their own ``private_key_jwt`` clients (as the demo
-does), so the audit trail holds real match, submission and alert entries; a second policy
-version is proposed so the history has something to diff. Console users get their TOTP
-secret back here, and the tests compute codes with pyotp at the gateway's (fixed) time.
+The partners play the demo's scenarios (1-3, 12, 13) through their own ``private_key_jwt``
+clients (as the demo does), so the audit trail holds real match, submission and alert
+entries; a second policy version is proposed so the history has something to diff. Console
+users get their TOTP secret back here, and the tests compute codes with pyotp at the
+gateway's (fixed) time.
 """
 
 from __future__ import annotations

@@ -138,11 +138,14 @@ def test_custody_and_rotation_from_the_command_lines(
     assert term.connector("keys", "fetch", *bank).code == 1  # no custodian key pinned yet
     fetched = term.connector("keys", "fetch", *bank, "--custodian-key", custodian_key)
     assert fetched.code == 0, fetched.err
-    assert "epoch 1: stored keys for email, iban, phone" in fetched.err
+    assert (
+        "epoch 1: stored keys for crypto_address, email, iban, phone, social_account, url"
+        in fetched.err
+    )
     fetched = term.connector("keys", "fetch", *telecom, "--custodian-key", custodian_key)
     assert "epoch 1: stored keys for phone" in fetched.err
     fetched = term.connector("keys", "fetch", *market, "--custodian-key", custodian_key)
-    assert "epoch 1: stored keys for domain, email, iban, phone" in fetched.err
+    assert "epoch 1: stored keys for domain, email, iban, phone, social_account, url" in fetched.err
     impostor = "ed25519:" + "A" * 43
     swapped = term.connector("keys", "fetch", *bank, "--custodian-key", impostor)
     assert swapped.code == 1
