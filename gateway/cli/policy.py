@@ -242,6 +242,18 @@ def _live_data(settings: Settings) -> tuple[dict[str, Any], str]:
     return dict(loaded.data), loaded.digest
 
 
+def _emit(text: str, out_file: Path | None, what: str) -> None:
+    """Write ``text`` to ``out_file``, or to standard output without one."""
+    if out_file is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        out_file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InvalidRequestError(f"cannot write: {exc.strerror}", field="--out") from None
+    out.print(f"{what} written to {out_file}")
+
+
 @app.command("register")
 def register(
     fmt: Annotated[str, typer.Option("--format", help="md or csv.")] = "md",
@@ -259,14 +271,7 @@ def register(
         if fmt == "csv"
         else render_markdown(data, digest=digest, generated_at=datetime.now(UTC).date().isoformat())
     )
-    if out_file is None:
-        typer.echo(text, nl=False)
-        return
-    try:
-        out_file.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InvalidRequestError(f"cannot write: {exc.strerror}", field="--out") from None
-    out.print(f"register written to {out_file}")
+    _emit(text, out_file, "register")
 
 
 @app.command("dpia")
@@ -284,14 +289,7 @@ def dpia(
     data, digest = _live_data(_settings(policy_dir))
     inputs = dpia_inputs(data, digest=digest)
     text = render_dpia(inputs) if fmt == "md" else json.dumps(inputs, indent=2) + "\n"
-    if out_file is None:
-        typer.echo(text, nl=False)
-        return
-    try:
-        out_file.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InvalidRequestError(f"cannot write: {exc.strerror}", field="--out") from None
-    out.print(f"DPIA inputs written to {out_file}")
+    _emit(text, out_file, "DPIA inputs")
 
 
 @app.command("diff")
