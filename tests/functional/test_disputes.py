@@ -106,7 +106,12 @@ def test_only_a_partner_watching_its_customer_may_dispute_and_learns_only_filed(
     answers = [reported.json(), unreported.json()]
     assert [sorted(a) for a in answers] == [["dispute_id", "receipt", "status"]] * 2
     assert [a["status"] for a in answers] == ["filed", "filed"]
-    assert _screen(intruder, SELLER) == {"row": 0, "hit": True, "disputed": True}
+    assert _screen(intruder, SELLER) == {
+        "row": 0,
+        "hit": True,
+        "disputed": True,
+        "obligations": ["disputed-do-not-act"],
+    }
     filed = b"\n".join(_entries(gateway, "dispute:case:file"))
     assert b"disputed_reports" not in filed  # nor in the filer's audit entries
     dpo = gateway.partner("dpo-pps", scopes=("audit:read",), sector="partnership_dpo")
