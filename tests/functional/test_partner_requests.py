@@ -19,6 +19,7 @@ from connectors.keystore import save_keystore
 from connectors.typekeys import EpochKeys, TypeKeyStore, save_typekeys
 from gateway.audit_trail import queries
 from gateway.console.overview import Attention, build_overview
+from gateway.console.period import recent
 from gateway.db import transaction
 from tests.support.gateway import Gateway, Partner
 
@@ -81,9 +82,9 @@ def test_the_privacy_officers_overview_shows_open_requests_per_partner(gateway: 
     ask(requester)
     now = gateway.clock.now()
     with transaction(gateway.services.session_factory) as session:
-        own = build_overview(session, scope="bank-a", until=now, days=1).attention
-        other = build_overview(session, scope="bank-b", until=now, days=1).attention
-        later = build_overview(session, scope=None, until=now + timedelta(days=2), days=1)
+        own = build_overview(session, scope="bank-a", period=recent(1, now)).attention
+        other = build_overview(session, scope="bank-b", period=recent(1, now)).attention
+        later = build_overview(session, scope=None, period=recent(1, now + timedelta(days=2)))
     assert Attention("overview.requests_open", {"partner": "bank-a", "count": 1}) in own
     assert not [a for a in other if a.key == "overview.requests_open"]
     assert not [a for a in later.attention if a.key == "overview.requests_open"]  # expired
