@@ -12,7 +12,7 @@ the configured database.
 from __future__ import annotations
 
 import sys
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -30,14 +30,12 @@ from audit.note import Signer, Verifier, generate_signer, parse_verifier_key, sp
 from audit.receipt import Receipt, verify_receipt
 from audit.verify import LogSource, LogVerifier, read_monitor_state, write_monitor_state
 from audit.witness import Witness, add_checkpoint_request
-from connectors.client import GatewayClient
-from connectors.errors import ConnectorError
-from connectors.keystore import load_keystore
 from gateway.audit_trail import queries
 from gateway.audit_trail.errors import AuditVerificationError
 from gateway.audit_trail.keys import load_key_file, write_key_file
 from gateway.audit_trail.service import build_audit_trail
 from gateway.audit_trail.store import format_time
+from gateway.cli.reader_credentials import reader_auth
 from gateway.datadir import operator_settings
 from gateway.db import build_engine, build_session_factory, transaction
 from gateway.errors import ConfigurationError, InvalidRequestError
@@ -55,23 +53,6 @@ TIMEOUT_SECONDS = 30.0
 def make_client(url: str) -> httpx.Client:
     """The HTTP client used against a gateway (tests substitute an in-process one)."""
     return httpx.Client(base_url=url.rstrip("/"), timeout=TIMEOUT_SECONDS)
-
-
-class ReaderAuth(httpx.Auth):
-    """Bearer tokens of an audit reader's client (``audit:read``), renewed as they expire."""
-
-    def __init__(self, gateway: GatewayClient) -> None:
-        self.gateway = gateway
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        try:
-            token = self.gateway.access_token()
-        except ConnectorError as exc:
-            raise InvalidRequestError(
-                f"cannot sign in as {self.gateway.client_id}: {exc}", field="--client-id"
-            ) from None
-        request.headers["Authorization"] = f"Bearer {token}"
-        yield request
 
 
 ClientIdOption = Annotated[
@@ -112,12 +93,8 @@ def reader_client(
         if client_id is None or keystore is None:
             yield client, False
             return
-        try:
-            keys = load_keystore(keystore, passphrase=passphrase)
-        except ConnectorError as exc:
-            raise InvalidRequestError(str(exc), field="--keystore") from None
-        with GatewayClient(url, client_id, keys, scopes=["audit:read"]) as gateway:
-            client.auth = ReaderAuth(gateway)
+        with reader_auth(url, client_id, keystore, passphrase) as auth:
+            client.auth = auth
             yield client, True
 
 

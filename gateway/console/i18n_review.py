@@ -387,6 +387,36 @@ TAG_MESSAGES: Mapping[str, tuple[str, str]] = {
     "tag.alert:cursor:ack": ("Alerts acknowledged", "Signalen bevestigd"),
     "tag.alert:delivery:send": ("Alert sent", "Signaal verstuurd"),
     "tag.alert:webhook:set": ("Alert webhook set", "Webhook voor signalen ingesteld"),
+    "tag.alert:webhook:deliver": (
+        "Alerts pushed to a webhook",
+        "Signalen naar een webhook gestuurd",
+    ),
+    "tag.audit:entries:read": ("Audit entries read (API)", "Logboekvermeldingen gelezen (API)"),
+    "tag.audit:receipt:download": (
+        "Audit receipt downloaded",
+        "Ontvangstbewijs van het logboek gedownload",
+    ),
+    "tag.partner:indicators:expire": (
+        "Indicators of a leaving partner expired",
+        "Meldingen van een vertrekkende partner laten verlopen",
+    ),
+    "tag.partner:indicators:keep": (
+        "Indicators of a leaving partner kept",
+        "Meldingen van een vertrekkende partner behouden",
+    ),
+    "tag.partner:notice:export": (
+        "Membership notice written",
+        "Melding van toe- of uittreding opgesteld",
+    ),
+    "tag.partner:offboard": (
+        "Partner left the partnership",
+        "Partner uit het samenwerkingsverband getreden",
+    ),
+    "tag.request:partner:answer": (
+        "Request about a hit answered",
+        "Verzoek over een treffer beantwoord",
+    ),
+    "tag.request:partner:send": ("Request about a hit sent", "Verzoek over een treffer gestuurd"),
     "tag.audit:access:deny": ("Audit access refused", "Toegang tot logboek geweigerd"),
     "tag.audit:entries:view": ("Audit entries viewed", "Logboekvermeldingen bekeken"),
     "tag.audit:export:download": ("Audit export downloaded", "Logboekexport gedownload"),

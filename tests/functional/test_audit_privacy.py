@@ -336,7 +336,9 @@ def _partners_in_tree(gateway: Gateway) -> tuple[int, dict[str | None, int]]:
 
 def _audited(gateway: Gateway, tag: AuditTag) -> list[dict[str, Any]]:
     with transaction(gateway.services.session_factory) as session:
-        bodies = session.scalars(select(AuditEntry.body).where(AuditEntry.tag == tag.value))
+        bodies = session.scalars(
+            select(AuditEntry.body).where(AuditEntry.tag == tag.value).order_by(AuditEntry.seq)
+        )
         return [json.loads(body) for body in bodies]
 
 
@@ -486,5 +488,7 @@ def test_a_failed_console_sign_in_never_tells_whether_the_name_exists(
 
 def _tagged(console: ConsoleApp, tag: AuditTag) -> list[dict[str, Any]]:
     with transaction(console.services.session_factory) as session:
-        bodies = session.scalars(select(AuditEntry.body).where(AuditEntry.tag == tag.value))
+        bodies = session.scalars(
+            select(AuditEntry.body).where(AuditEntry.tag == tag.value).order_by(AuditEntry.seq)
+        )
         return [json.loads(body) for body in bodies]

@@ -14,9 +14,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from typing import Any
 
-from tests.support.gateway import Gateway, Partner
+import pytest
+
+from tests.support.gateway import Gateway, Partner, running_gateway
 
 MULE = "NL91ABNA0417164300"
 SUBMIT = {"purpose": "indicator_submission", "legal_basis": "art6_1_f"}
@@ -62,9 +65,17 @@ def _subject_access(gw: Gateway) -> list[dict[str, Any]]:
     return list(report["records"])
 
 
+@pytest.fixture
+def loopback_hooks(database_url: str, tmp_path: Path) -> Iterator[Gateway]:
+    """A gateway that may deliver webhooks to a receiver on loopback (a test-only setting)."""
+    with running_gateway(database_url, tmp_path / "data", unsafe_webhook_loopback=True) as running:
+        yield running
+
+
 def test_recipients_of_alerts_webhooks_and_retraction_notices_are_listed(
-    gateway: Gateway,
+    loopback_hooks: Gateway,
 ) -> None:
+    gateway = loopback_hooks
     marketplace, bank, pusher = (gateway.partner(p) for p in ("marketplace-a", "bank-a", "bank-b"))
     for watcher in (bank, pusher):
         watcher.call("PUT", "/v1/watchlist", {**WATCH, "items": [watcher.item("iban", MULE)]})

@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.console.overview import MIN_ITEMS_FOR_MISSES, miss_signals
+from gateway.console.period import recent
 
 
 def test_partner_far_below_the_shared_hit_rate_is_flagged() -> None:
@@ -37,7 +38,6 @@ def test_retiring_epoch_needs_attention(database_url: str) -> None:
 
     from gateway.config import load_settings
     from gateway.console.overview import build_overview
-    from gateway.console.period import recent
     from gateway.db import build_engine, build_session_factory, transaction
     from gateway.keys.models import CustodianKey, EpochState, KeyEpoch
     from gateway.partners.models import Partner, PartnerClient
@@ -119,7 +119,7 @@ def test_a_partner_that_left_is_shown_with_the_indicators_kept(database_url: str
                     )
                 )
             session.flush()
-            overview = build_overview(session, scope="bank", until=now, days=7)
+            overview = build_overview(session, scope="bank", period=recent(7, now))
         assert [(a.key, a.values) for a in overview.attention] == [
             ("overview.partner_left", {"partner": "shop", "since": left.date(), "kept": 1})
         ]

@@ -17,8 +17,13 @@ from gateway import models  # every area's tables, so foreign keys resolve
 
 ROOT = Path(__file__).resolve().parents[4]
 GATEWAY = ROOT / "gateway"
-# Partner simulators: the demo runs the partners' connectors in the same process.
-SIMULATORS = {GATEWAY / "demo", GATEWAY / "cli" / "demo.py"}
+# Partner-side code: the demo runs the partners' connectors in the same process, and a
+# privacy officer verifying the log signs in with their own connector key store.
+SIMULATORS = {
+    GATEWAY / "demo",
+    GATEWAY / "cli" / "demo.py",
+    GATEWAY / "cli" / "reader_credentials.py",
+}
 # Modules that hold or open partners' keys. (Canonicalisation, ``connectors.canonical``,
 # holds none and is shared with the help desk's tools.)
 FORBIDDEN_MODULES = (
