@@ -9,6 +9,7 @@ contiguous, verifies and extends the checkpoint published before that moment.
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Iterator
@@ -70,6 +71,13 @@ class Backrest:
         return f"archive_command = '{push}'"
 
 
+def wait_past_backup_stop(backrest: Backrest) -> None:
+    info = json.loads(backrest("--output=json", "info"))
+    stop = max(int(b["timestamp"]["stop"]) for stanza in info for b in stanza["backup"])
+    while time.time() < stop + 1.5:
+        time.sleep(0.2)
+
+
 @pytest.fixture
 def archived_postgres() -> Iterator[tuple[PostgresServer, Backrest]]:
     if reason := postgres_server.available():
@@ -113,6 +121,9 @@ def test_restore_to_before_an_accidental_delete(
     conninfo = f"host=127.0.0.1 port={server.port} user=postgres dbname=ppsgate"
     backrest("stanza-create")
     backrest("--type=full", "backup")  # runbook step 1: a base backup, WAL archived since
+    # A time target must lie after the backup's recorded stop time, which pgBackRest keeps in
+    # whole seconds: wait past it, or a fast run could ask for a moment inside that second.
+    wait_past_backup_stop(backrest)
 
     data_dir = tmp_path / "data"
     with running_gateway(url, data_dir) as gateway:
