@@ -65,7 +65,7 @@ def request_status(recipients: list[RequestRecipient], deadline: datetime, now: 
 
 
 def _check_message(message: str | None) -> None:
-    # The help-desk register's identifier detector, until a shared free-text one exists.
+    # The one free-text guard of the gateway (gateway.freetext).
     if message:
         refuse_identifiers(message, field="message")
 
@@ -86,7 +86,7 @@ def send_request(
             legal_basis=body.legal_basis,
             kinds=(body.kind,),
             specs=((body.kind, body.spec),),
-            context={"request_type": body.type.value},
+            context={"request_type": body.type.value, "partner_sector": principal.sector},
         ),
         tag=AuditTag.REQUEST_PARTNER_SEND,
         counts={"items": 1},
@@ -183,6 +183,7 @@ def answer_request(
             purpose=body.purpose,
             legal_basis=body.legal_basis,
             kinds=(record.kind,),
+            context={"partner_sector": principal.sector},
         ),
         tag=AuditTag.REQUEST_PARTNER_ANSWER,
         counts={"items": 1},

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from typer.testing import CliRunner
 
 from connectors.cli import app
@@ -21,6 +22,7 @@ from gateway.audit_trail import queries
 from gateway.console.overview import Attention, build_overview
 from gateway.console.period import recent
 from gateway.db import transaction
+from gateway.partners.models import Partner as PartnerRow
 from tests.support.gateway import Gateway, Partner
 
 MULE = "NL91 ABNA 0417 1643 00"
@@ -181,3 +183,19 @@ def test_connector_commands_send_list_and_answer(gateway: Gateway, tmp_path: Pat
         "--purpose", "indicator_submission", "--legal-basis", "art6_1_f",
     )  # fmt: skip
     assert answered["status"] == "answered"
+
+
+def test_a_partner_contradicting_its_policy_sector_cannot_send_a_request(
+    gateway: Gateway,
+) -> None:
+    """The registry-vs-policy sector check holds for tracked requests as for every decision."""
+    reporter, requester = gateway.partner("bank-a"), gateway.partner("bank-b")
+    report(gateway, reporter)
+    with transaction(gateway.services.session_factory) as session:
+        session.execute(
+            update(PartnerRow).where(PartnerRow.id == "bank-b").values(sector="operator")
+        )
+    with pytest.raises(GatewayAPIError) as refused:
+        ask(requester)
+    assert refused.value.status == 403
+    assert "partner-sector-mismatch" in refused.value.reasons
