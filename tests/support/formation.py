@@ -54,8 +54,13 @@ class Formation:
     url: str = ""
 
     def _script(self, *args: str, timeout: float = 240) -> str:
+        # The script re-runs itself as the postgres user, who may not reach a checkout kept
+        # in a private (0700) directory: run a copy from the formation's own directory.
+        script = self.root / SCRIPT.name
+        if not script.exists():
+            shutil.copy2(SCRIPT, script)
         completed = subprocess.run(  # noqa: PLW1510 - the return code is checked below
-            [str(SCRIPT), *args], capture_output=True, text=True, timeout=timeout
+            [str(script), *args], capture_output=True, text=True, timeout=timeout
         )
         if completed.returncode != 0:
             raise RuntimeError(f"formation.sh {args[0]} failed: {completed.stderr}")
