@@ -30,8 +30,9 @@ test: $(STAMP) lint ## Run the whole test suite (lint, types, tests on SQLite an
 test-fast: $(STAMP) ## Tests without lint, skipping slow ones
 	$(BIN)/python -m pytest -m "not slow"
 
-lint: $(STAMP) ## ruff and mypy --strict
+lint: $(STAMP) ## ruff (lint and format) and mypy --strict
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 bench: $(STAMP) ## Run the benchmarks (they print figures and ratios)

@@ -73,8 +73,7 @@ def sign_checkpoint(
     """The signed checkpoint note."""
     if signer.name != checkpoint.origin:
         raise CheckpointError(
-            f"log key name {signer.name!r} differs from the checkpoint origin "
-            f"{checkpoint.origin!r}"
+            f"log key name {signer.name!r} differs from the checkpoint origin {checkpoint.origin!r}"
         )
     return sign_note(checkpoint.text, [signer], existing)
 

@@ -101,9 +101,7 @@ def run_one(name: str, arguments: list[str]) -> dict[str, Any]:
         shown = " ".join(shlex.quote(a) for a in [".venv/bin/python", *command[1:]])
         print(f"\n$ {shown.replace(str(figures_file), 'FILE')}", flush=True)
         started = time.perf_counter()
-        process = subprocess.run(
-            command, cwd=ROOT, capture_output=True, text=True, check=False
-        )
+        process = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
         seconds = time.perf_counter() - started
         sys.stdout.write(process.stdout)
         sys.stderr.write(process.stderr[-4000:] if process.returncode else "")

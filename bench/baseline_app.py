@@ -21,10 +21,12 @@ def create() -> FastAPI:
     url = os.environ["BENCH_DATABASE_URL"]
     engine = create_engine(url, pool_size=20, max_overflow=20)
     with engine.begin() as connection:
-        connection.execute(text(
-            "CREATE TABLE IF NOT EXISTS bench_requests (id bigserial PRIMARY KEY, "
-            "token_hash bytea, hits int, at timestamptz DEFAULT now())"
-        ))
+        connection.execute(
+            text(
+                "CREATE TABLE IF NOT EXISTS bench_requests (id bigserial PRIMARY KEY, "
+                "token_hash bytea, hits int, at timestamptz DEFAULT now())"
+            )
+        )
     app = FastAPI()
 
     @app.post("/baseline")

@@ -73,23 +73,52 @@ def activate_epoch(session: Session, epoch: int = 1) -> None:
     """
     now = datetime.now(tz=UTC)
     session.add(Partner(id="bench-custodian", name="Bench custodian", sector="operator"))
-    session.add(PartnerClient(id="bench-custodian-c1", partner_id="bench-custodian",
-                              public_jwk="{}"))
+    session.add(
+        PartnerClient(id="bench-custodian-c1", partner_id="bench-custodian", public_jwk="{}")
+    )
     session.flush()
     key_id = secrets.token_hex(32)
-    session.add(CustodianKey(key_id=key_id, public_key=secrets.token_bytes(32),
-                             client_id="bench-custodian-c1", created_at=now))
+    session.add(
+        CustodianKey(
+            key_id=key_id,
+            public_key=secrets.token_bytes(32),
+            client_id="bench-custodian-c1",
+            created_at=now,
+        )
+    )
     session.flush()
-    session.add(KeyEpoch(epoch=epoch, state=EpochState.ACTIVE.value, custodian_key_id=key_id,
-                         created_at=now, activated_at=now))
+    session.add(
+        KeyEpoch(
+            epoch=epoch,
+            state=EpochState.ACTIVE.value,
+            custodian_key_id=key_id,
+            created_at=now,
+            activated_at=now,
+        )
+    )
     session.flush()
 
 
 def uvicorn_command(target: str, port: int, workers: int = 1) -> list[str]:
     return [
-        sys.executable, "-m", "uvicorn", "--factory", target, "--host", "127.0.0.1",
-        "--port", str(port), "--loop", "uvloop", "--http", "httptools",
-        "--log-level", "warning", "--no-access-log", "--workers", str(workers),
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        target,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--workers",
+        str(workers),
     ]
 
 
@@ -98,9 +127,7 @@ def serve(
     target: str, env: dict[str, str], port: int, *, workers: int = 1, ready_path: str = "/docs"
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Serve ``target`` (an app factory) on 127.0.0.1:``port``; yields (url, process)."""
-    process = subprocess.Popen(
-        uvicorn_command(target, port, workers), env={**os.environ, **env}
-    )
+    process = subprocess.Popen(uvicorn_command(target, port, workers), env={**os.environ, **env})
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

@@ -33,8 +33,30 @@ _DE_BLZ = ("10010010", "37040044", "50010517", "20041133", "70150000")
 _BE_BANKS = ("001", "068", "310", "539", "735")
 _NL_AREA_CODES = ("10", "20", "30", "40", "50", "70", "71", "72", "73", "76", "13", "15")
 _SYLLABLES = (
-    "ka", "lo", "mi", "ve", "ro", "sa", "ten", "dor", "fa", "nu", "bel", "ja", "ko", "ri",
-    "wen", "ta", "zo", "mer", "lin", "pa", "de", "vos", "hu", "kel",
+    "ka",
+    "lo",
+    "mi",
+    "ve",
+    "ro",
+    "sa",
+    "ten",
+    "dor",
+    "fa",
+    "nu",
+    "bel",
+    "ja",
+    "ko",
+    "ri",
+    "wen",
+    "ta",
+    "zo",
+    "mer",
+    "lin",
+    "pa",
+    "de",
+    "vos",
+    "hu",
+    "kel",
 )
 _TLDS = ("nl", "nl", "nl", "com", "com", "eu", "shop", "online", "be", "de")
 _MAILBOX_DOMAINS = ("mailbox.example", "post.example", "inbox.example")
@@ -169,9 +191,19 @@ def load_indicators(
                 for copy_number, reporter in enumerate(chosen):
                     copy.write_row(
                         (
-                            reporter, kind.value, tokeniser.epoch, peppered, category,
-                            "suspect", pepper.reference(f"{reporter}-{n}-{copy_number}"),
-                            "indicator_submission", "art6_1_f", "active", observed, expires, now,
+                            reporter,
+                            kind.value,
+                            tokeniser.epoch,
+                            peppered,
+                            category,
+                            "suspect",
+                            pepper.reference(f"{reporter}-{n}-{copy_number}"),
+                            "indicator_submission",
+                            "art6_1_f",
+                            "active",
+                            observed,
+                            expires,
+                            now,
                         )
                     )
                     rows += 1

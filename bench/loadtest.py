@@ -212,9 +212,7 @@ def run(
                     f"{step['p50_ms']:6.1f} ms, p99 {step['p99_ms']:6.1f} ms, errors "
                     f"{step['errors']}, worker RSS {step['worker_rss_mb']} MB, gateway CPU "
                     f"{step['gateway_cpu_ms_per_request']:.1f} ms/request; "
-                    + ", ".join(
-                        f"{k} p99 {v['p99_ms']:.1f} ms" for k, v in step["by_type"].items()
-                    )
+                    + ", ".join(f"{k} p99 {v['p99_ms']:.1f} ms" for k, v in step["by_type"].items())
                 )
     within = [s for s in results if s["p99_ms"] < P99_TARGET_MS and s["errors"] == 0]
     best = max(within, key=lambda s: s["rps"]) if within else None

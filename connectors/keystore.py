@@ -168,8 +168,12 @@ def save_keystore(
         box = nacl.secret.SecretBox(_derive_key(passphrase, salt, opslimit, memlimit))
         document |= {
             "encrypted": True,
-            "kdf": {"name": "argon2id", "opslimit": opslimit, "memlimit": memlimit,
-                    "salt": _b64(salt)},
+            "kdf": {
+                "name": "argon2id",
+                "opslimit": opslimit,
+                "memlimit": memlimit,
+                "salt": _b64(salt),
+            },
             "cipher": "xsalsa20poly1305",
             "ciphertext": _b64(bytes(box.encrypt(plaintext))),
         }

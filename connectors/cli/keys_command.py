@@ -28,8 +28,10 @@ from connectors.keystore import ConnectorKeys, is_encrypted, load_keystore, save
 from connectors.typekeys import DEFAULT_TYPEKEYS, load_typekeys, save_typekeys
 from connectors.victims import DEFAULT_VICTIM_KEY, create_victim_key
 
-app = typer.Typer(help="The connector's key store (client-authentication and envelope keys).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="The connector's key store (client-authentication and envelope keys).",
+    no_args_is_help=True,
+)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -52,8 +54,9 @@ def _passphrase(*, from_stdin: bool, confirm: bool) -> str:
     if from_stdin:
         value = sys.stdin.readline().rstrip("\n")
     else:
-        value = typer.prompt("key store passphrase", hide_input=True,
-                             confirmation_prompt=confirm, err=True)
+        value = typer.prompt(
+            "key store passphrase", hide_input=True, confirmation_prompt=confirm, err=True
+        )
     if not value:
         raise UsageError("must not be empty", field="passphrase")
     return value
@@ -66,21 +69,30 @@ def _print_public(keys: ConnectorKeys) -> None:
 @app.command("init")
 def init(
     keystore: KeystoreOption = DEFAULT_KEYSTORE,
-    passphrase: Annotated[bool, typer.Option("--passphrase/--no-passphrase",
-                                             help="Encrypt the key store with a passphrase "
-                                             "(Argon2id + secretbox).")] = True,
+    passphrase: Annotated[
+        bool,
+        typer.Option(
+            "--passphrase/--no-passphrase",
+            help="Encrypt the key store with a passphrase (Argon2id + secretbox).",
+        ),
+    ] = True,
     passphrase_stdin: StdinOption = False,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing key store "
-                                        "(its keys are lost).")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing key store (its keys are lost).")
+    ] = False,
 ) -> None:
     """Create the ES256 signing key and X25519 envelope key; print the public JWK set."""
     secret = _passphrase(from_stdin=passphrase_stdin, confirm=True) if passphrase else None
     keys = ConnectorKeys.generate()
     save_keystore(keystore, keys, passphrase=secret, overwrite=force)
-    err.print(f"key store written to {keystore} (mode 0600"
-              + (", encrypted)" if secret else ", NOT encrypted)"))
-    err.print(f"signing key id {keys.key_id}; register the public keys below with the "
-              "gateway operator (ppsgate partner add-client --jwk FILE)")
+    err.print(
+        f"key store written to {keystore} (mode 0600"
+        + (", encrypted)" if secret else ", NOT encrypted)")
+    )
+    err.print(
+        f"signing key id {keys.key_id}; register the public keys below with the "
+        "gateway operator (ppsgate partner add-client --jwk FILE)"
+    )
     _print_public(keys)
 
 
@@ -89,8 +101,10 @@ def victim_key(
     path: Annotated[Path, typer.Argument(help="Where to write the victim key.")] = (
         DEFAULT_VICTIM_KEY
     ),
-    passphrase: Annotated[bool, typer.Option("--passphrase/--no-passphrase",
-                                             help="Encrypt the file with a passphrase.")] = True,
+    passphrase: Annotated[
+        bool,
+        typer.Option("--passphrase/--no-passphrase", help="Encrypt the file with a passphrase."),
+    ] = True,
     passphrase_stdin: StdinOption = False,
 ) -> None:
     """Create the partner's victim key (never replaced): victim references count victims.
@@ -100,9 +114,11 @@ def victim_key(
     """
     secret = _passphrase(from_stdin=passphrase_stdin, confirm=True) if passphrase else None
     create_victim_key(path, passphrase=secret)
-    err.print(f"victim key written to {path} (mode 0600"
-              + (", encrypted)" if secret else ", NOT encrypted)")
-              + "; back it up: a new key makes every victim count again")
+    err.print(
+        f"victim key written to {path} (mode 0600"
+        + (", encrypted)" if secret else ", NOT encrypted)")
+        + "; back it up: a new key makes every victim count again"
+    )
 
 
 @app.command("show")
@@ -124,9 +140,7 @@ def fetch(
     ] = "http://127.0.0.1:8000",
     client_id: Annotated[
         str,
-        typer.Option(
-            "--client-id", envvar="PPSGATE_CONNECTOR_CLIENT_ID", help="OAuth client id."
-        ),
+        typer.Option("--client-id", envvar="PPSGATE_CONNECTOR_CLIENT_ID", help="OAuth client id."),
     ] = "",
     keystore: KeystoreOption = DEFAULT_KEYSTORE,
     typekeys: Annotated[

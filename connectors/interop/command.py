@@ -81,8 +81,16 @@ def export_command(
 ) -> None:
     """Export results for MISP, OpenCTI or analysts; raw identifiers stay on this machine."""
     records = read_jsonl(file)
-    write_export(records, fmt, out=out, partner=partner, tlp=tlp, org_uuid=org_uuid,
-                 region=region, hits_only=hits_only)
+    write_export(
+        records,
+        fmt,
+        out=out,
+        partner=partner,
+        tlp=tlp,
+        org_uuid=org_uuid,
+        region=region,
+        hits_only=hits_only,
+    )
 
 
 def write_export(

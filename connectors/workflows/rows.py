@@ -144,8 +144,7 @@ def hash_on_the_fly(
             pairs = [(kind, canonical) for _, kind, canonical, _, _ in pending]
             tokens = tokeniser.tokens(pairs)
             extra = [
-                (other, other.tokens([p for p in pairs if p[0] in other.kinds]))
-                for other in also
+                (other, other.tokens([p for p in pairs if p[0] in other.kinds])) for other in also
             ]
             cursors = [0] * len(extra)
             for (row, kind, _canonical, value, carried), token in zip(pending, tokens, strict=True):

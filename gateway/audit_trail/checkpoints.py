@@ -116,9 +116,7 @@ def _stored_nodes(session: Session, start: int, end: int) -> dict[NodeKey, bytes
     return {NodeKey(int(level), int(idx)): bytes(value) for level, idx, value in rows}
 
 
-def _recompute(
-    session: Session, start: int, end: int, frontier: list[bytes]
-) -> list[bytes]:
+def _recompute(session: Session, start: int, end: int, frontier: list[bytes]) -> list[bytes]:
     """Re-hash entries ``[start, end)`` onto ``frontier``, checking stored nodes on the way."""
     position = start
     for chunk in range(start, end, SIGN_BATCH):
@@ -217,9 +215,7 @@ def add_cosignatures(
         )
         accepted.append(sig.name)
     if not accepted:
-        raise CosignatureRejectedError(
-            "no cosignature from a configured witness key", field="body"
-        )
+        raise CosignatureRejectedError("no cosignature from a configured witness key", field="body")
     return accepted
 
 

@@ -65,9 +65,7 @@ class Head:
 
 def read_head(session: Session) -> Head:
     row = session.execute(
-        select(AuditLogHead.tree_size, AuditLogHead.frontier).where(
-            AuditLogHead.id == HEAD_ROW_ID
-        )
+        select(AuditLogHead.tree_size, AuditLogHead.frontier).where(AuditLogHead.id == HEAD_ROW_ID)
     ).one_or_none()
     if row is None:
         raise AuditIntegrityError("audit_log_head row is missing; run `ppsgate db upgrade`")

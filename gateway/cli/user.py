@@ -25,12 +25,16 @@ out = Console(highlight=False, soft_wrap=True)
 @app.command("add")
 def add(
     username: Annotated[str, typer.Option(help="Login name (not an e-mail address).")],
-    role: Annotated[str, typer.Option(help="privacy_officer, helpdesk, partnership_dpo or "
-                                      "admin.")],
-    partner_id: Annotated[str, typer.Option("--partner", help="The user's organisation "
-                                            "(a partner id).")],
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password "
-                                                 "from the first line of standard input.")] = False,
+    role: Annotated[str, typer.Option(help="privacy_officer, helpdesk, partnership_dpo or admin.")],
+    partner_id: Annotated[
+        str, typer.Option("--partner", help="The user's organisation (a partner id).")
+    ],
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin", help="Read the password from the first line of standard input."
+        ),
+    ] = False,
 ) -> None:
     """Create a console user with an Argon2id password and a TOTP second factor."""
     if password_stdin:

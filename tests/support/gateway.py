@@ -137,7 +137,12 @@ class Custodian:
 
     def issue(self, epoch: int, *clients: str, pin_new: bool = True) -> custody.IssueReport:
         return custody.issue(
-            self.api, self.state, self.keys, epoch=epoch, clients=clients, pin_new=pin_new,
+            self.api,
+            self.state,
+            self.keys,
+            epoch=epoch,
+            clients=clients,
+            pin_new=pin_new,
             save=self._save,
         )
 

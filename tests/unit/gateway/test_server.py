@@ -25,6 +25,7 @@ def test_a_port_in_use_is_refused_with_the_option_to_change_it() -> None:
         first.close()
     bind_listener("127.0.0.1", port).close()  # free again once the first one is gone
 
+
 FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
 
 

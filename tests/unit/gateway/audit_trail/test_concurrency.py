@@ -114,4 +114,3 @@ def test_parallel_processes_append_contiguously(
     requests = PROCESSES * PER_PROCESS + 4 * PER_THREAD
     abandoned = requests // 5
     _check_log(factory, trail, requests - abandoned, abandoned, backend)
-

@@ -81,9 +81,7 @@ def run_until_killed(database_url: str, data_dir: str, ready: str, name: str, st
             if batch == 3 and stage == "actions":
                 Path(ready).write_text(stage)
                 time.sleep(60)
-            trail.record(
-                session, event(batch, request_id=f"{name}-{batch}", counts={"items": 20})
-            )
+            trail.record(session, event(batch, request_id=f"{name}-{batch}", counts={"items": 20}))
             if batch == 3 and stage == "entry":
                 Path(ready).write_text(stage)
                 time.sleep(60)
