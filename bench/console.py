@@ -35,6 +35,7 @@ from audit.entry import Entry
 from audit.merkle import leaf_hash
 from gateway.app import build_services, create_app
 from gateway.audit_trail import queries
+from gateway.audit_trail.events import Actor
 from gateway.audit_trail.queries import AuditFilter
 from gateway.auth.console_deps import SESSION_COOKIE
 from gateway.auth.console_users import ConsoleAccounts, PasswordHashing
@@ -42,7 +43,7 @@ from gateway.clock import FixedClock
 from gateway.config import load_settings
 from gateway.db import build_engine, transaction
 from gateway.migrate import upgrade
-from gateway.partners.service import Actor, PartnerRegistry
+from gateway.partners.service import PartnerRegistry
 
 PARTNERS = (
     "bank-a",

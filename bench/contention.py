@@ -25,12 +25,12 @@ from sqlalchemy import text
 from bench.fixture import scratch_database
 from gateway.abuse.quotas import charge_quota
 from gateway.app import build_services
-from gateway.audit_trail.events import AuditTag
+from gateway.audit_trail.events import Actor, AuditTag
 from gateway.auth.principal import Principal
 from gateway.config import load_settings
 from gateway.db import build_engine, transaction
 from gateway.migrate import upgrade
-from gateway.partners.service import Actor, PartnerRegistry
+from gateway.partners.service import PartnerRegistry
 from gateway.policy.decision import Decision, Quota
 from gateway.services import Services
 

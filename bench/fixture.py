@@ -29,12 +29,13 @@ from connectors.client import GatewayClient
 from connectors.hashing import HmacTokeniserV1
 from connectors.keystore import ConnectorKeys
 from gateway.app import build_services
+from gateway.audit_trail.events import Actor
 from gateway.config import load_settings
 from gateway.db import build_engine, transaction
 from gateway.keys.models import CustodianKey, EpochState, KeyEpoch
 from gateway.migrate import upgrade
 from gateway.partners.models import Partner, PartnerClient
-from gateway.partners.service import Actor, PartnerRegistry
+from gateway.partners.service import PartnerRegistry
 from gateway.services import Services
 
 BASE_URL = os.environ.get(

@@ -36,10 +36,11 @@ from bench.fixture import activate_epoch, bench_policy_dir
 from connectors.client import GatewayClient
 from connectors.keystore import ConnectorKeys
 from gateway.app import build_services
+from gateway.audit_trail.events import Actor
 from gateway.config import load_settings
 from gateway.db import build_engine, transaction
 from gateway.migrate import upgrade
-from gateway.partners.service import Actor, PartnerRegistry
+from gateway.partners.service import PartnerRegistry
 from gateway.server import free_port
 
 BASE_URL = os.environ.get(

@@ -8,8 +8,14 @@ Merkle leaf and committed to by its digest.
 
 from __future__ import annotations
 
+import getpass
+import re
+import secrets
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
 
 
 class AuditTag(StrEnum):
@@ -158,3 +164,43 @@ class AuditEvent:
     counts: dict[str, int] = field(default_factory=dict)
     # Purgeable detail (never identifiers; tokens only peppered, as hex). Committed by digest.
     detail: dict[str, object] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts, as every audit entry names them: a partner's connector client, a console
+    user, or an operator at the command line; with the request the act belongs to."""
+
+    request_id: str
+    partner_id: str | None = None
+    client_id: str | None = None
+    user: str | None = None
+
+    @classmethod
+    def command_line(cls) -> Actor:
+        """The operator running ``ppsgate`` (their login name, sanitised) and a fresh id."""
+        user = re.sub(r"[^A-Za-z0-9_.-]", "_", getpass.getuser())[:60] or "unknown"
+        return cls(request_id=f"cli-{secrets.token_hex(8)}", user=f"cli:{user}")
+
+    def event(self, tag: AuditTag, **fields: Any) -> AuditEvent:
+        """The audit event of an act by this actor (``fields`` as :class:`AuditEvent`'s)."""
+        return AuditEvent(
+            tag=tag,
+            request_id=self.request_id,
+            actor_partner=self.partner_id,
+            actor_client=self.client_id,
+            actor_user=self.user,
+            **fields,
+        )
+
+
+class AuditSink(Protocol):
+    """What a service needs of the audit trail: append an event in the caller's transaction.
+
+    The gateway's :class:`~gateway.audit_trail.service.AuditTrail` is the one implementation;
+    services that only record depend on this protocol, not on the trail's storage.
+    """
+
+    def record(self, session: Session, event: AuditEvent) -> object:
+        """Append ``event`` within ``session``'s transaction (flush only, never commit)."""
+        ...

@@ -32,8 +32,7 @@ import pyotp
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from gateway.audit_trail.events import AuditEvent, AuditTag
-from gateway.auth.audit import AuditSink
+from gateway.audit_trail.events import AuditEvent, AuditSink, AuditTag
 from gateway.auth.errors import CredentialRefusedError
 from gateway.auth.models import (
     ConsoleSession,

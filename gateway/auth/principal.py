@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gateway.audit_trail.events import Actor
 from gateway.auth.permissions import Permission, permissions_for
 
 
@@ -33,6 +34,10 @@ class Principal:
     def permissions(self) -> frozenset[Permission]:
         """Console permissions from the roles (empty for connector clients)."""
         return permissions_for(self.roles)
+
+    def actor(self, request_id: str) -> Actor:
+        """This caller as audit entries name them, acting in request ``request_id``."""
+        return Actor(request_id, self.partner_id, self.client_id, self.user)
 
     def has_scopes(self, *scopes: str) -> bool:
         return set(scopes) <= self.scopes

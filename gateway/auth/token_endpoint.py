@@ -15,9 +15,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.audit_trail.events import AuditEvent, AuditSink, AuditTag
 from gateway.auth.assertions import unverified_subject
-from gateway.auth.audit import AuditSink
 from gateway.auth.errors import describe_oauth_error
 from gateway.auth.keys import TokenSigningKey
 from gateway.auth.server import TokenResult, TokenServer

@@ -17,12 +17,12 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from gateway.app import build_services
+from gateway.audit_trail.events import Actor
 from gateway.datadir import operator_settings
 from gateway.db import transaction
 from gateway.errors import InvalidRequestError
 from gateway.keys.models import KeyEnvelope
-from gateway.keys.service import Actor, KeyCustody
-from gateway.partners.service import Actor as RegistryActor
+from gateway.keys.service import KeyCustody
 
 app = typer.Typer(
     help="Salt epochs and the key custodian (read-only but for revocation).", no_args_is_help=True
@@ -31,7 +31,7 @@ out = Console(highlight=False, soft_wrap=True)
 
 
 def _actor() -> Actor:
-    user = RegistryActor.command_line().user
+    user = Actor.command_line().user
     return Actor(request_id=f"cli-{secrets.token_hex(8)}", user=user)
 
 

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from gateway.audit_trail.events import Actor
 from gateway.audit_trail.service import build_audit_trail
 from gateway.config import Settings
 from gateway.datadir import operator_settings
@@ -25,7 +26,7 @@ from gateway.errors import InvalidRequestError
 from gateway.migrate import upgrade
 from gateway.partners.models import Partner, PartnerClient
 from gateway.partners.sectors import policy_sectors
-from gateway.partners.service import Actor, PartnerRegistry
+from gateway.partners.service import PartnerRegistry
 
 app = typer.Typer(
     help="Partner registry: onboard, suspend, clients and their keys.", no_args_is_help=True

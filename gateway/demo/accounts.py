@@ -11,10 +11,11 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from gateway.audit_trail.events import Actor
 from gateway.auth.console_users import ConsoleAccounts
 from gateway.db import transaction
 from gateway.demo.cast import CONSOLE_USERS, ORGANISATIONS, DemoOrganisation, DemoUser
-from gateway.partners.service import Actor, PartnerRegistry
+from gateway.partners.service import PartnerRegistry
 from gateway.services import Services
 
 

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from connectors.keystore import ConnectorKeys, save_keystore
+from gateway.audit_trail.events import Actor
 from gateway.config import Settings, default_data_dir, load_settings
 from gateway.db import build_engine, transaction
 from gateway.demo.cast import PARTNERS, DemoPartner
 from gateway.errors import ConfigurationError
 from gateway.migrate import upgrade
-from gateway.partners.service import Actor, PartnerRegistry
+from gateway.partners.service import PartnerRegistry
 from gateway.services import Services
 
 MARKER = ".ppsgate-demo"

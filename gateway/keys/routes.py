@@ -14,7 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
-from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.audit_trail.events import Actor, AuditEvent, AuditTag
 from gateway.auth.deps import CurrentClient, require_scopes
 from gateway.auth.errors import ScopeRefusedError
 from gateway.auth.permissions import Scope
@@ -35,7 +35,7 @@ from gateway.keys.schemas import (
     Recipient,
     RecipientList,
 )
-from gateway.keys.service import Actor, KeyCustody, epoch_out
+from gateway.keys.service import KeyCustody, epoch_out
 from gateway.keys.uploads import EpochUploads
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
@@ -89,7 +89,7 @@ def register_custodian(
     """Register the Ed25519 public key that must sign every epoch (proof of possession)."""
     assert principal.client_id is not None
     with transaction(services.session_factory) as session:
-        row = KeyCustody(session, services, Actor.of(principal, request_id)).register_custodian(
+        row = KeyCustody(session, services, principal.actor(request_id)).register_custodian(
             principal.client_id, body.public_key, body.proof
         )
         return CustodianOut(
@@ -148,7 +148,7 @@ def upload_epoch(
     """Verified before anything is stored; the epoch starts pending."""
     assert principal.client_id is not None
     with transaction(services.session_factory) as session:
-        done = EpochUploads(session, services, Actor.of(principal, request_id)).upload_epoch(
+        done = EpochUploads(session, services, principal.actor(request_id)).upload_epoch(
             principal.client_id, body
         )
         return EpochChange(
@@ -175,7 +175,7 @@ def add_envelopes(
     """A signed supplement for clients that joined or rotated their key mid-epoch."""
     assert principal.client_id is not None
     with transaction(services.session_factory) as session:
-        done = EpochUploads(session, services, Actor.of(principal, request_id)).add_envelopes(
+        done = EpochUploads(session, services, principal.actor(request_id)).add_envelopes(
             principal.client_id, n, body
         )
         return EpochChange(
@@ -201,7 +201,7 @@ def activate(
 ) -> EpochChange:
     """The previous epoch stays valid for the overlap window (0 days: retired at once)."""
     with transaction(services.session_factory) as session:
-        done = KeyCustody(session, services, Actor.of(principal, request_id)).activate(
+        done = KeyCustody(session, services, principal.actor(request_id)).activate(
             principal.client_id, n, body.overlap_days if body else None
         )
         return EpochChange(
@@ -223,7 +223,7 @@ def retire(
 ) -> EpochChange:
     """End a retiring epoch's overlap early (its data are purged) or cancel a pending one."""
     with transaction(services.session_factory) as session:
-        done = KeyCustody(session, services, Actor.of(principal, request_id)).retire_now(
+        done = KeyCustody(session, services, principal.actor(request_id)).retire_now(
             principal.client_id, n
         )
         return EpochChange(
@@ -257,7 +257,7 @@ def fetch_envelope(
 ) -> EnvelopeOut:
     """Only the calling client's envelope; the download is audited."""
     with transaction(services.session_factory) as session:
-        done = KeyCustody(session, services, Actor.of(principal, request_id)).fetch_envelope(
+        done = KeyCustody(session, services, principal.actor(request_id)).fetch_envelope(
             principal, n
         )
         envelope = done.envelope

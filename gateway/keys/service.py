@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.audit_trail.events import Actor, AuditEvent, AuditTag
 from gateway.auth.principal import Principal
 from gateway.errors import (
     ConflictError,
@@ -64,20 +64,6 @@ class Fetched:
     epoch: KeyEpoch
     manifest: KeyManifest
     receipt: Receipt
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who acts: a connector client (custodian or partner) or an operator at the CLI."""
-
-    request_id: str
-    partner_id: str | None = None
-    client_id: str | None = None
-    user: str | None = None
-
-    @classmethod
-    def of(cls, principal: Principal, request_id: str) -> Actor:
-        return cls(request_id, principal.partner_id, principal.client_id, principal.user)
 
 
 def epoch_out(

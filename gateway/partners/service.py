@@ -8,19 +8,16 @@ the API checks the client's status and key version on every request.
 
 from __future__ import annotations
 
-import getpass
 import re
 import secrets
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.audit_trail.events import AuditEvent, AuditTag
-from gateway.auth.audit import AuditSink
+from gateway.audit_trail.events import Actor, AuditSink, AuditTag
 from gateway.auth.permissions import PARTNER_SCOPES, Scope, parse_scopes, scope_string
 from gateway.clock import Clock, SystemClock
 from gateway.errors import ConflictError, InvalidRequestError, NotFoundError
@@ -37,21 +34,6 @@ MAX_NAME_LENGTH = 200
 TAG_CLIENT_SUSPEND = AuditTag.PARTNER_CLIENT_SUSPEND
 TAG_CLIENT_REINSTATE = AuditTag.PARTNER_CLIENT_REINSTATE
 TAG_CLIENT_KEY_ROTATE = AuditTag.PARTNER_CLIENT_ROTATE
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who performs a registry change, as the audit entry names them."""
-
-    request_id: str
-    user: str | None = None
-    partner_id: str | None = None
-    client_id: str | None = None
-
-    @classmethod
-    def command_line(cls) -> Actor:
-        user = re.sub(r"[^A-Za-z0-9_.-]", "_", getpass.getuser())[:60] or "unknown"
-        return cls(request_id=f"cli-{secrets.token_hex(8)}", user=f"cli:{user}")
 
 
 def slugify(name: str) -> str:
@@ -314,15 +296,7 @@ class PartnerRegistry:
         detail: dict[str, object],
         counts: dict[str, int] | None = None,
     ) -> None:
-        self.audit.record(
-            self.session,
-            AuditEvent(
-                tag=tag,
-                request_id=self.actor.request_id,
-                actor_partner=self.actor.partner_id,
-                actor_client=self.actor.client_id,
-                actor_user=self.actor.user,
-                counts=counts or {},
-                detail={"partner_id": partner_id, **detail},
-            ),
+        event = self.actor.event(
+            tag, counts=counts or {}, detail={"partner_id": partner_id, **detail}
         )
+        self.audit.record(self.session, event)

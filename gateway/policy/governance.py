@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.audit_trail.events import AuditEvent, AuditSink, AuditTag
 from gateway.auth.models import ConsoleUser, ConsoleUserStatus
 from gateway.auth.permissions import Role
 from gateway.clock import Clock
@@ -29,14 +28,6 @@ from gateway.policy.table import load_table, run_table
 
 APPROVALS_NEEDED = 2
 APPROVER_ROLES = frozenset({Role.PRIVACY_OFFICER.value, Role.PARTNERSHIP_DPO.value})
-
-
-class AuditRecorder(Protocol):
-    """What governance needs of the audit trail (``AuditTrail`` satisfies it)."""
-
-    def record(self, session: Session, event: AuditEvent) -> object:
-        """Append within the session's transaction."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +69,7 @@ class PolicyGovernance:
     """Governance steps within one session; each flushes and audits, none commits."""
 
     def __init__(
-        self, session: Session, audit: AuditRecorder, clock: Clock, *, request_id: str
+        self, session: Session, audit: AuditSink, clock: Clock, *, request_id: str
     ) -> None:
         self.session = session
         self.audit = audit

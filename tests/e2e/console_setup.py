@@ -19,10 +19,11 @@ import pytest
 
 from connectors.canonical import Kind
 from connectors.client import GatewayAPIError
+from gateway.audit_trail.events import Actor
 from gateway.auth.console_users import ConsoleAccounts, NewConsoleUser, PasswordHashing
 from gateway.db import transaction
 from gateway.demo import cast, story
-from gateway.partners.service import Actor, PartnerRegistry
+from gateway.partners.service import PartnerRegistry
 from gateway.policy.bundle import bundle_from_files
 from gateway.policy.governance import PolicyGovernance, active_version, stored_bundle
 from tests.support.gateway import Gateway

@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from connectors.keystore import ConnectorKeys
 from gateway.app import build_services, create_app
+from gateway.audit_trail.events import Actor
 from gateway.audit_trail.models import AuditEntry
 from gateway.auth.deps import CurrentClient, require_scopes
 from gateway.auth.principal import Principal
@@ -32,7 +33,7 @@ from gateway.auth.routes import router as auth_router
 from gateway.clock import FixedClock
 from gateway.config import Settings, load_settings
 from gateway.db import transaction
-from gateway.partners.service import Actor, PartnerRegistry
+from gateway.partners.service import PartnerRegistry
 from gateway.services import Services
 
 PUBLIC_URL = "https://gateway.test"

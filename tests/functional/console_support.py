@@ -18,11 +18,11 @@ import nacl.pwhash
 import pyotp
 from fastapi.testclient import TestClient
 
-from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.audit_trail.events import Actor, AuditEvent, AuditTag
 from gateway.auth.console_users import ConsoleAccounts, NewConsoleUser, PasswordHashing
 from gateway.clock import FixedClock
 from gateway.db import transaction
-from gateway.partners.service import Actor, PartnerRegistry
+from gateway.partners.service import PartnerRegistry
 from gateway.services import Services
 from tests.functional.auth_helpers import START, build_app, make_settings
 

@@ -25,9 +25,10 @@ from connectors.keystore import ConnectorKeys
 from gateway.abuse.models import EnumerationAlert, QuotaUsage
 from gateway.abuse.queries import list_alerts
 from gateway.app import build_services, create_app
+from gateway.audit_trail.events import Actor
 from gateway.audit_trail.models import AuditEntry
 from gateway.db import transaction
-from gateway.partners.service import Actor, PartnerRegistry
+from gateway.partners.service import PartnerRegistry
 from gateway.server import BackgroundServer
 from tests.support.gateway import Gateway, Partner, running_gateway
 from tests.support.policies import with_quotas

@@ -13,6 +13,7 @@ import pytest
 from fastapi import Depends, FastAPI, Form
 from fastapi.testclient import TestClient
 
+from gateway.audit_trail.events import Actor
 from gateway.auth.console_deps import (
     SESSION_COOKIE,
     CsrfCheckedConsoleUser,
@@ -24,7 +25,7 @@ from gateway.auth.permissions import Permission
 from gateway.auth.principal import Principal
 from gateway.clock import FixedClock
 from gateway.db import transaction
-from gateway.partners.service import Actor, PartnerRegistry
+from gateway.partners.service import PartnerRegistry
 from gateway.services import Services
 from tests.functional.auth_helpers import START, audit_entries, build_app, make_settings, serve
 

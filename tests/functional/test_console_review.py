@@ -193,8 +193,9 @@ def test_long_pages_have_contents_and_show_one_purpose(console: ConsoleApp) -> N
 def test_register_is_generated_from_the_registry_and_the_live_policy(
     console: ConsoleApp,
 ) -> None:
+    from gateway.audit_trail.events import Actor
     from gateway.partners.models import Partner
-    from gateway.partners.service import Actor, PartnerRegistry
+    from gateway.partners.service import PartnerRegistry
 
     services = console.services
     with transaction(services.session_factory) as session:

@@ -29,10 +29,11 @@ from connectors.custodian.state import CustodianState
 from connectors.errors import KeyMaterialError
 from connectors.hashing import HmacTokeniserV1, type_key
 from connectors.keystore import ConnectorKeys
+from gateway.audit_trail.events import Actor
 from gateway.audit_trail.models import AuditEntry
 from gateway.db import transaction
 from gateway.keys.models import KeyEnvelope, KeyManifest
-from gateway.keys.service import Actor, KeyCustody
+from gateway.keys.service import KeyCustody
 from tests.support.gateway import Custodian, Gateway, Partner, running_gateway
 
 THREE = ("bank-a", "telecom-a", "marketplace-a")

@@ -32,11 +32,12 @@ from connectors.hashing import HmacTokeniserV1, TypeKeys
 from connectors.keystore import ConnectorKeys
 from connectors.typekeys import TypeKeyStore
 from gateway.app import build_services, create_app
+from gateway.audit_trail.events import Actor
 from gateway.clock import FixedClock
 from gateway.config import load_settings
 from gateway.db import transaction
 from gateway.partners.models import Partner as PartnerRow
-from gateway.partners.service import Actor, PartnerRegistry
+from gateway.partners.service import PartnerRegistry
 from gateway.server import BackgroundServer, free_port
 from gateway.services import Services
 

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 from gateway.app import build_services
+from gateway.audit_trail.events import Actor
 from gateway.auth.principal import Principal
 from gateway.clock import FixedClock
 from gateway.config import load_settings
 from gateway.db import transaction
-from gateway.partners.service import Actor, PartnerRegistry
+from gateway.partners.service import PartnerRegistry
 from gateway.policy.decision import Decision, Enumeration, Quota
 from gateway.services import Services
 

@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.keystore import ConnectorKeys, save_keystore
-from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.audit_trail.events import Actor, AuditEvent, AuditTag
 from gateway.audit_trail.service import AuditReceipt, AuditTrail
 from gateway.config import Settings, load_settings
 from gateway.db import transaction
 from gateway.partners.models import Partner
-from gateway.partners.service import Actor, PartnerRegistry
+from gateway.partners.service import PartnerRegistry
 from gateway.services import Services
 
 START = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)

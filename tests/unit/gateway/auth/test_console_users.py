@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.audit_trail.events import Actor
 from gateway.audit_trail.models import AuditEntry
 from gateway.audit_trail.service import AuditTrail, build_audit_trail
 from gateway.auth.console_users import (
@@ -34,7 +35,7 @@ from gateway.errors import (
     PermissionDeniedError,
     TooManyRequestsError,
 )
-from gateway.partners.service import Actor, PartnerRegistry
+from gateway.partners.service import PartnerRegistry
 
 START = datetime(2026, 11, 29, 10, 0, 5, tzinfo=UTC)
 FAST = PasswordHashing(

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from connectors.keystore import ConnectorKeys
 from gateway.app import build_services
+from gateway.audit_trail.events import Actor
 from gateway.audit_trail.models import AuditEntry
 from gateway.auth.keys import load_token_signing_key
 from gateway.auth.models import UsedClientAssertion
@@ -21,7 +22,7 @@ from gateway.auth.token_endpoint import TokenOutcome, issue_token
 from gateway.clock import FixedClock
 from gateway.config import load_settings
 from gateway.db import transaction
-from gateway.partners.service import Actor, PartnerRegistry
+from gateway.partners.service import PartnerRegistry
 from gateway.services import Services
 from tests.functional.auth_helpers import ASSERTION_TYPE, START, TOKEN_URL
 

@@ -24,15 +24,15 @@ from connectors.custodian import epochs as custody
 from connectors.custodian.state import CustodianState
 from connectors.keystore import ConnectorKeys
 from gateway.app import build_services
+from gateway.audit_trail.events import Actor
 from gateway.audit_trail.models import AuditEntry
 from gateway.clock import FixedClock
 from gateway.config import load_settings
 from gateway.db import transaction
 from gateway.keys.eligibility import candidates
 from gateway.keys.schemas import EpochUpload
-from gateway.keys.service import Actor, KeyCustody
+from gateway.keys.service import KeyCustody
 from gateway.keys.uploads import EpochUploads
-from gateway.partners.service import Actor as RegistryActor
 from gateway.partners.service import PartnerRegistry
 from gateway.services import Services
 
@@ -71,7 +71,7 @@ class World:
             registry = PartnerRegistry(
                 session,
                 self.services.audit,
-                actor=RegistryActor(request_id="t", user="t"),
+                actor=Actor(request_id="t", user="t"),
                 clock=self.clock,
             )
             if partner_id not in {p.id for p in registry.list_partners()}:

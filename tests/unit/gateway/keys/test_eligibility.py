@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from gateway.audit_trail.events import Actor
 from gateway.keys.eligibility import candidates, decide_kinds, registered_legal_basis
-from gateway.partners.service import Actor, PartnerRegistry
+from gateway.partners.service import PartnerRegistry
 from tests.unit.gateway.keys.conftest import World
 
 

@@ -8,9 +8,10 @@ import pytest
 
 from connectors.custodian import formats as fm
 from connectors.custodian.state import CustodianState
+from gateway.audit_trail.events import Actor
 from gateway.auth.principal import Principal
 from gateway.errors import ConflictError, NotFoundError, PermissionDeniedError
-from gateway.keys.service import Actor, KeyCustody
+from gateway.keys.service import KeyCustody
 from tests.unit.gateway.keys.conftest import SECTORS, World
 
 CUSTODIAN = "custodian-pps-c1"

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.keystore import ConnectorKeys
+from gateway.audit_trail.events import Actor
 from gateway.audit_trail.service import AuditTrail, build_audit_trail
 from gateway.clock import FixedClock
 from gateway.config import load_settings
@@ -25,7 +26,7 @@ from gateway.partners.notices import (
     notice_pdf,
 )
 from gateway.partners.offboarding import RetentionDecision, offboard
-from gateway.partners.service import Actor, PartnerRegistry
+from gateway.partners.service import PartnerRegistry
 from gateway.policy.bundle import load_bundle
 
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)

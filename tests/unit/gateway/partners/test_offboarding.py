@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.keystore import ConnectorKeys
+from gateway.audit_trail.events import Actor
 from gateway.audit_trail.models import AuditDetail, AuditEntry
 from gateway.audit_trail.service import AuditTrail, build_audit_trail
 from gateway.clock import FixedClock
@@ -25,7 +26,7 @@ from gateway.indicators.models import Indicator
 from gateway.keys.eligibility import exclusion
 from gateway.partners.models import ClientStatus, PartnerClient, PartnerStatus
 from gateway.partners.offboarding import RetentionDecision, offboard
-from gateway.partners.service import Actor, PartnerRegistry
+from gateway.partners.service import PartnerRegistry
 from gateway.retention import purge
 from gateway.watchlist.models import WatchEntry
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.keystore import ConnectorKeys
+from gateway.audit_trail.events import Actor
 from gateway.audit_trail.models import AuditEntry
 from gateway.audit_trail.service import AuditTrail, build_audit_trail
 from gateway.clock import FixedClock
@@ -19,7 +20,7 @@ from gateway.config import load_settings
 from gateway.db import build_engine, build_session_factory, transaction
 from gateway.errors import ConflictError, InvalidRequestError, NotFoundError
 from gateway.partners.models import ClientStatus, PartnerClient, PartnerStatus
-from gateway.partners.service import Actor, PartnerRegistry, slugify
+from gateway.partners.service import PartnerRegistry, slugify
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 
