@@ -6,10 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
-from gateway.auth.deps import require_scopes
-from gateway.auth.principal import Principal
 from gateway.db import transaction
-from gateway.deps import RequestIdDep, ServicesDep
 from gateway.disputes.service import (
     DisputeFiled,
     DisputeOut,
@@ -20,10 +17,11 @@ from gateway.disputes.service import (
     open_disputes_for_reporter,
     resolve,
 )
+from gateway.pipeline import Caller, caller
 
 router = APIRouter(prefix="/v1/disputes", tags=["disputes"])
-Filer = Annotated[Principal, Depends(require_scopes("disputes:write"))]
-Reporter = Annotated[Principal, Depends(require_scopes("indicators:write"))]
+Filer = Annotated[Caller, Depends(caller("disputes:write"))]
+Reporter = Annotated[Caller, Depends(caller("indicators:write"))]
 
 
 @router.post(
@@ -31,17 +29,15 @@ Reporter = Annotated[Principal, Depends(require_scopes("indicators:write"))]
     response_model=DisputeFiled,
     summary="Dispute a token on behalf of a data subject (needs standing: a watched token)",
 )
-def file(
-    body: DisputeRequest, principal: Filer, services: ServicesDep, request_id: RequestIdDep
-) -> DisputeFiled:
-    with transaction(services.session_factory) as session:
-        return file_dispute(session, services, principal, request_id, body)
+def file(body: DisputeRequest, filer: Filer) -> DisputeFiled:
+    with filer.transaction(body.purpose, body.legal_basis) as ctx:
+        return file_dispute(ctx, body)
 
 
 @router.get("", response_model=list[OpenDispute], summary="Open disputes about your reports")
-def list_open(principal: Reporter, services: ServicesDep) -> list[OpenDispute]:
-    with transaction(services.session_factory) as session:
-        return open_disputes_for_reporter(session, principal.partner_id)
+def list_open(reporter: Reporter) -> list[OpenDispute]:
+    with transaction(reporter.services.session_factory) as session:
+        return open_disputes_for_reporter(session, reporter.principal.partner_id)
 
 
 @router.post(
@@ -53,9 +49,7 @@ def list_open(principal: Reporter, services: ServicesDep) -> list[OpenDispute]:
 def resolve_dispute(
     dispute_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
     body: ResolveRequest,
-    principal: Reporter,
-    services: ServicesDep,
-    request_id: RequestIdDep,
+    reporter: Reporter,
 ) -> DisputeOut:
-    with transaction(services.session_factory) as session:
-        return resolve(session, services, principal, request_id, dispute_id=dispute_id, body=body)
+    with reporter.transaction() as ctx:
+        return resolve(ctx, dispute_id=dispute_id, body=body)

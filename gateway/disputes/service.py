@@ -15,7 +15,6 @@ reports exist (the reporters' resolutions do, for them and the DPO).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Literal
 
@@ -23,18 +22,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from gateway.abuse import charge_quota, watch_for_enumeration
+from gateway.abuse import watch_for_enumeration
 from gateway.alerts.service import notify_retraction
-from gateway.audit_trail.events import AuditEvent, AuditTag
-from gateway.auth.principal import Principal
+from gateway.audit_trail.events import AuditTag
 from gateway.disputes.models import Dispute, DisputeStatus
 from gateway.errors import NotFoundError
 from gateway.identifiers import DEFAULT_SPEC, TOKEN_PATTERN, Kind, Spec
 from gateway.indicators.models import Indicator, IndicatorStatus
 from gateway.indicators.schemas import Receipt, Slug
-from gateway.policy.decision import Action, DecisionRequest
-from gateway.policy.guard import decide_or_refuse
-from gateway.services import Services
+from gateway.pipeline import RequestContext
+from gateway.policy.decision import Action
 from gateway.watchlist.models import WatchEntry
 
 MASS_DISPUTE_FILING = "mass-dispute-filing"
@@ -119,46 +116,18 @@ def _mark_disputed(session: Session, token_hash: bytes) -> None:
     )
 
 
-def file_dispute(
-    session: Session,
-    services: Services,
-    principal: Principal,
-    request_id: str,
-    body: DisputeRequest,
-) -> DisputeFiled:
+def file_dispute(ctx: RequestContext, body: DisputeRequest) -> DisputeFiled:
+    session, services, principal = ctx.session, ctx.services, ctx.principal
+    tag = AuditTag.DISPUTE_CASE_FILE
     token_hash = services.pepper.token(body.token, epoch=body.epoch)
-    allowed = decide_or_refuse(
-        session,
-        services,
-        principal,
-        request_id,
-        request=DecisionRequest(
-            action=Action.DISPUTE_FILE,
-            partner_id=principal.partner_id,
-            purpose=body.purpose,
-            legal_basis=body.legal_basis,
-            kinds=(body.kind,),
-            specs=((body.kind, body.spec),),
-            context={
-                "partner_sector": principal.sector,
-                "watching": watches(session, principal.partner_id, token_hash),
-            },
-        ),
-        tag=AuditTag.DISPUTE_CASE_FILE,
-        counts={"items": 1},
+    decision = ctx.decide(
+        Action.DISPUTE_FILE,
+        kinds=(body.kind,),
+        specs=((body.kind, body.spec),),
+        context={"watching": watches(session, principal.partner_id, token_hash)},
     )
-    decision, event = allowed.decision, allowed.event
-    charge = charge_quota(
-        session,
-        services,
-        principal,
-        request_id=request_id,
-        purpose=body.purpose,
-        legal_basis=body.legal_basis,
-        decision=decision,
-        items=1,
-        deny_tag=AuditTag.DISPUTE_CASE_FILE,
-    )
+    charge = ctx.admit(tag, [decision], items=1)
+    assert charge is not None  # filing is metered
     # Counted before the request writes: the statistics commit on another connection, which
     # on SQLite would wait for this transaction's write lock.
     watch_for_enumeration(
@@ -167,7 +136,7 @@ def file_dispute(
         charge,
         token_hashes=[token_hash],
         hits=int(_reported(session, token_hash)),
-        request_id=request_id,
+        request_id=ctx.request_id,
         kind=MASS_DISPUTE_FILING,
     )
     _mark_disputed(session, token_hash)
@@ -182,13 +151,13 @@ def file_dispute(
     session.add(dispute)
     session.flush()
     notify_retraction(session, services, {token_hash}, reason="disputed")
-    receipt = services.audit.record(
-        session,
-        replace(
-            event,
+    receipt = ctx.record(
+        ctx.event(
+            tag,
+            [decision],
             counts={"items": 1, "dispute": dispute.id},
             detail={"tokens": [token_hash.hex()], "grounds": body.grounds},
-        ),
+        )
     )
     return DisputeFiled(
         dispute_id=dispute.id,
@@ -230,16 +199,9 @@ def open_disputes_for_reporter(session: Session, partner_id: str) -> list[OpenDi
     return list(grouped.values())
 
 
-def resolve(
-    session: Session,
-    services: Services,
-    principal: Principal,
-    request_id: str,
-    *,
-    dispute_id: int,
-    body: ResolveRequest,
-) -> DisputeOut:
+def resolve(ctx: RequestContext, *, dispute_id: int, body: ResolveRequest) -> DisputeOut:
     """A reporter confirms or retracts its own disputed reports."""
+    session, services, principal = ctx.session, ctx.services, ctx.principal
     dispute = session.get(Dispute, dispute_id)
     if dispute is None or dispute.status != DisputeStatus.OPEN.value:
         raise NotFoundError("no open dispute with this id concerns your reports", field="id")
@@ -270,18 +232,13 @@ def resolve(
         dispute.status = DisputeStatus.CLOSED.value
         dispute.closed_at = services.clock.now()
     session.flush()
-    receipt = services.audit.record(
-        session,
-        AuditEvent(
-            tag=AuditTag.DISPUTE_CASE_RESOLVE,
-            request_id=request_id,
-            actor_partner=principal.partner_id,
-            actor_client=principal.client_id,
+    receipt = ctx.record(
+        ctx.event(
+            AuditTag.DISPUTE_CASE_RESOLVE,
             decision="allow",
-            policy_digest=services.policy.digest,
             counts={"dispute": dispute.id, "changed": changed, "notices": notices},
             detail={"outcome": body.outcome},
-        ),
+        )
     )
     return DisputeOut(
         dispute_id=dispute.id,

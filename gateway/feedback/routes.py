@@ -6,19 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from gateway.auth.deps import require_scopes
-from gateway.auth.principal import Principal
-from gateway.db import transaction
-from gateway.deps import RequestIdDep, ServicesDep
 from gateway.feedback.service import FeedbackRequest, FeedbackResponse, submit_feedback
+from gateway.pipeline import Caller, caller
 
 router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
-Matcher = Annotated[Principal, Depends(require_scopes("match:query"))]
+Matcher = Annotated[Caller, Depends(caller("match:query"))]
 
 
 @router.post("", response_model=FeedbackResponse, summary="Report what acting on a hit showed")
-def feedback(
-    body: FeedbackRequest, principal: Matcher, services: ServicesDep, request_id: RequestIdDep
-) -> FeedbackResponse:
-    with transaction(services.session_factory) as session:
-        return submit_feedback(session, services, principal, request_id, body)
+def feedback(body: FeedbackRequest, matcher: Matcher) -> FeedbackResponse:
+    with matcher.transaction(body.purpose, body.legal_basis) as ctx:
+        return submit_feedback(ctx, body)

@@ -7,7 +7,7 @@ A partner's later verdict about the same token replaces its earlier one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,14 +15,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gateway.audit_trail.events import AuditTag
-from gateway.auth.principal import Principal
 from gateway.feedback.models import Feedback
 from gateway.identifiers import DEFAULT_SPEC, TOKEN_PATTERN, Kind, Spec
 from gateway.indicators.models import Indicator
 from gateway.indicators.schemas import Receipt, Slug
-from gateway.policy.decision import Action, DecisionRequest
-from gateway.policy.guard import decide_or_refuse
-from gateway.services import Services
+from gateway.pipeline import RequestContext
+from gateway.policy.decision import Action
 
 Outcome = Literal["confirmed", "false_positive", "unknown"]
 
@@ -60,31 +58,13 @@ class Precision:
         return self.confirmed / decided if decided else None
 
 
-def submit_feedback(
-    session: Session,
-    services: Services,
-    principal: Principal,
-    request_id: str,
-    body: FeedbackRequest,
-) -> FeedbackResponse:
-    allowed = decide_or_refuse(
-        session,
-        services,
-        principal,
-        request_id,
-        request=DecisionRequest(
-            action=Action.FEEDBACK_SUBMIT,
-            partner_id=principal.partner_id,
-            context={"partner_sector": principal.sector},
-            purpose=body.purpose,
-            legal_basis=body.legal_basis,
-            kinds=(body.kind,),
-            specs=((body.kind, body.spec),),
-        ),
-        tag=AuditTag.FEEDBACK_OUTCOME_SUBMIT,
-        counts={"items": 1},
+def submit_feedback(ctx: RequestContext, body: FeedbackRequest) -> FeedbackResponse:
+    tag = AuditTag.FEEDBACK_OUTCOME_SUBMIT
+    decision = ctx.decide(
+        Action.FEEDBACK_SUBMIT, kinds=(body.kind,), specs=((body.kind, body.spec),)
     )
-    decision, event = allowed.decision, allowed.event
+    ctx.admit(tag, [decision], items=1, metered=False)
+    session, services, principal = ctx.session, ctx.services, ctx.principal
     token_hash = services.pepper.token(body.token, epoch=body.epoch)
     existing = session.execute(
         select(Feedback).where(
@@ -104,12 +84,10 @@ def submit_feedback(
     else:
         existing.outcome, existing.created_at = body.outcome, now
     session.flush()
-    receipt = services.audit.record(
-        session,
-        replace(event, detail={"tokens": [token_hash.hex()], "outcome": body.outcome}),
-    )
+    detail = {"tokens": [token_hash.hex()], "outcome": body.outcome}
+    receipt = ctx.record(ctx.event(tag, [decision], counts={"items": 1}, detail=detail))
     return FeedbackResponse(
-        request_id=request_id,
+        request_id=ctx.request_id,
         outcome=body.outcome,
         receipt=Receipt(leaf_index=receipt.leaf_index, policy_digest=decision.policy_digest),
     )

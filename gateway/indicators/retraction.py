@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import update
-from sqlalchemy.orm import Session
 
 from gateway.alerts.service import notify_retraction
 from gateway.audit_trail.events import AuditTag
-from gateway.auth.principal import Principal
 from gateway.freetext import FreeText
 from gateway.identifiers import DEFAULT_SPEC, TOKEN_PATTERN, Kind, Spec
 from gateway.indicators.models import Indicator, IndicatorStatus
 from gateway.indicators.schemas import MAX_BATCH, Receipt, Slug
-from gateway.policy.decision import Action, DecisionRequest
-from gateway.policy.guard import decide_or_refuse
-from gateway.services import Services
+from gateway.pipeline import RequestContext
+from gateway.policy.decision import Action
 
 
 class RetractItem(BaseModel):
@@ -55,33 +50,16 @@ class RetractResponse(BaseModel):
     receipt: Receipt
 
 
-def retract(
-    session: Session,
-    services: Services,
-    principal: Principal,
-    request_id: str,
-    body: RetractRequest,
-) -> RetractResponse:
+def retract(ctx: RequestContext, body: RetractRequest) -> RetractResponse:
     """Mark the caller's matching reports retracted (never anyone else's)."""
-    allowed = decide_or_refuse(
-        session,
-        services,
-        principal,
-        request_id,
-        request=DecisionRequest(
-            action=Action.INDICATORS_RETRACT,
-            partner_id=principal.partner_id,
-            context={"partner_sector": principal.sector},
-            purpose=body.purpose,
-            legal_basis=body.legal_basis,
-            kinds=tuple(sorted({item.kind for item in body.items})),
-            specs=tuple(sorted({(item.kind, item.spec) for item in body.items})),
-            batch_size=len(body.items),
-        ),
-        tag=AuditTag.INDICATOR_RETRACT,
-        counts={"items": len(body.items)},
+    decision = ctx.decide(
+        Action.INDICATORS_RETRACT,
+        kinds=tuple(sorted({item.kind for item in body.items})),
+        specs=tuple(sorted({(item.kind, item.spec) for item in body.items})),
+        batch_size=len(body.items),
     )
-    decision, event = allowed.decision, allowed.event
+    ctx.admit(AuditTag.INDICATOR_RETRACT, [decision], items=len(body.items), metered=False)
+    session, services, principal = ctx.session, ctx.services, ctx.principal
     retracted = 0
     touched: set[bytes] = set()
     for item in body.items:
@@ -104,16 +82,16 @@ def retract(
             retracted += count
             touched.add(token_hash)
     notices = notify_retraction(session, services, touched, reason="retracted by the reporter")
-    receipt = services.audit.record(
-        session,
-        replace(
-            event,
+    receipt = ctx.record(
+        ctx.event(
+            AuditTag.INDICATOR_RETRACT,
+            [decision],
             counts={"items": len(body.items), "retracted": retracted, "notices": notices},
             detail={"tokens": sorted(h.hex() for h in touched), "reason": body.reason},
-        ),
+        )
     )
     return RetractResponse(
-        request_id=request_id,
+        request_id=ctx.request_id,
         retracted=retracted,
         notices=notices,
         receipt=Receipt(leaf_index=receipt.leaf_index, policy_digest=decision.policy_digest),

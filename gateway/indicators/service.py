@@ -8,15 +8,13 @@ exist or neither does.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy.orm import Session
-
-from gateway.abuse import charge_quota
 from gateway.alerts.service import evaluate_watchers
-from gateway.audit_trail.events import AuditEvent, AuditTag
-from gateway.auth.principal import Principal
+from gateway.audit_trail.events import AuditTag
 from gateway.dialect import insert_ignoring_conflicts
 from gateway.freetext import identifier_problem
 from gateway.identifiers import kind_problem, token_problem
@@ -31,10 +29,9 @@ from gateway.indicators.schemas import (
     SubmitResponse,
 )
 from gateway.keys.validity import epoch_validity
+from gateway.pipeline import RequestContext
 from gateway.policy.active import suppressed_tokens
-from gateway.policy.decision import Action, Decision, DecisionRequest
-from gateway.policy.guard import denial_text
-from gateway.policy.refusals import refusal
+from gateway.policy.decision import Action, Decision
 from gateway.policy.specs import denied_field, row_denial_text
 from gateway.services import Services
 
@@ -101,7 +98,7 @@ def _problem_after_decision(row: _Row, decision: Decision, now: datetime) -> Row
 
 def _storable(
     candidates: list[_Row],
-    decisions: dict[tuple[str, str, str], Decision],
+    decisions: Mapping[Any, Decision],
     services: Services,
     results: dict[int, RowResult],
     now: datetime,
@@ -130,56 +127,43 @@ def _storable(
     return storable
 
 
-def submit_batch(
-    session: Session,
-    services: Services,
-    principal: Principal,
-    request_id: str,
-    body: SubmitRequest,
-) -> SubmitResponse:
+def submit_batch(ctx: RequestContext, body: SubmitRequest) -> SubmitResponse:
     """Check, decide, store and audit one batch; see the module docstring for the rules."""
-    now = services.clock.now()
-    base = DecisionRequest(
-        action=Action.INDICATORS_SUBMIT,
-        partner_id=principal.partner_id,
-        context={"partner_sector": principal.sector},
-        purpose=body.purpose,
-        legal_basis=body.legal_basis,
-        batch_size=len(body.items),
-    )
-    gate = services.policy.decide(base)
-    if not gate.allow:
-        services.audit.record(
-            session,
-            AuditEvent(
-                tag=AuditTag.INDICATOR_BATCH_DENY,
-                request_id=request_id,
-                actor_partner=principal.partner_id,
-                actor_client=principal.client_id,
-                purpose=body.purpose,
-                legal_basis=body.legal_basis,
-                decision="deny",
-                reason_codes=gate.reason_codes,
-                policy_digest=gate.policy_digest,
-                counts={"items": len(body.items)},
-            ),
-        )
-        raise refusal(gate, denial_text(gate), field="purpose")
-    charge_quota(
-        session,
-        services,
-        principal,
-        request_id=request_id,
-        purpose=body.purpose,
-        legal_basis=body.legal_basis,
-        decision=gate,
-        items=len(body.items),
-        deny_tag=AuditTag.INDICATOR_BATCH_DENY,
-    )
-
+    gate = ctx.decide(Action.INDICATORS_SUBMIT, batch_size=len(body.items))
+    ctx.admit(AuditTag.INDICATOR_BATCH_DENY, [gate], items=len(body.items))
+    now = ctx.services.clock.now()
     results: dict[int, RowResult] = {}
+    candidates = _candidates(ctx, body, now, results)
+    decisions = ctx.decide_each(
+        Action.INDICATORS_SUBMIT,
+        ((r.item.kind, r.item.category, r.item.spec) for r in candidates),
+        lambda key: {
+            "kinds": (key[0],),
+            "specs": ((key[0], key[2]),),
+            "categories": (key[1],),
+            "batch_size": len(body.items),
+        },
+    )
+    storable = _storable(candidates, decisions, ctx.services, results, now)
+    inserted = _store(ctx, body, storable)
+    new_keys = set(inserted)
+    for row in storable:
+        key = (row.token_hash, row.item.category, row.reference_hash)
+        status = "accepted" if key in inserted else "duplicate"
+        results[row.index] = RowResult(
+            row=row.index, status=status, expires_at=row.expires_at if key in inserted else None
+        )
+        inserted.discard(key)  # a repeat inside the same batch is a duplicate too
+    alerts = evaluate_watchers(ctx.session, ctx.services, {k[0] for k in new_keys}, ctx.request_id)
+    return _answer(ctx, gate, [results[i] for i in range(len(body.items))], storable, alerts)
+
+
+def _candidates(
+    ctx: RequestContext, body: SubmitRequest, now: datetime, results: dict[int, RowResult]
+) -> list[_Row]:
+    """Rows that pass the checks made before any decision; the others rejected in results."""
     candidates: list[_Row] = []
-    epochs = epoch_validity(session, now)
+    epochs = epoch_validity(ctx.session, now)
     for index, item in enumerate(body.items):
         problem = _row_problem(item, now)
         if problem is None and (why := epochs.problem(item.epoch)) is not None:
@@ -190,68 +174,31 @@ def submit_batch(
             )
         else:
             candidates.append(_Row(index=index, item=item))
+    return candidates
 
-    decisions: dict[tuple[str, str, str], Decision] = {}
-    for kind, category, spec in sorted(
-        {(r.item.kind, r.item.category, r.item.spec) for r in candidates}
-    ):
-        decisions[(kind, category, spec)] = services.policy.decide(
-            DecisionRequest(
-                action=Action.INDICATORS_SUBMIT,
-                partner_id=principal.partner_id,
-                context={"partner_sector": principal.sector},
-                purpose=body.purpose,
-                legal_basis=body.legal_basis,
-                kinds=(kind,),
-                specs=((kind, spec),),
-                categories=(category,),
-                batch_size=len(body.items),
-            )
-        )
 
-    storable = _storable(candidates, decisions, services, results, now)
-
-    inserted = _store(session, services, principal, body, storable)
-    new_keys = set(inserted)
-    for row in storable:
-        key = (row.token_hash, row.item.category, row.reference_hash)
-        if key in inserted:
-            results[row.index] = RowResult(
-                row=row.index, status="accepted", expires_at=row.expires_at
-            )
-        else:
-            results[row.index] = RowResult(row=row.index, status="duplicate")
-        inserted.discard(key)  # a repeat inside the same batch is a duplicate too
-
-    alerts = evaluate_watchers(session, services, {key[0] for key in new_keys}, request_id)
-    ordered = [results[i] for i in range(len(body.items))]
+def _answer(
+    ctx: RequestContext,
+    gate: Decision,
+    ordered: list[RowResult],
+    storable: list[_Row],
+    alerts: int,
+) -> SubmitResponse:
+    """The batch's audit entry and the response carrying its receipt."""
     accepted = sum(r.status == "accepted" for r in ordered)
     duplicates = sum(r.status == "duplicate" for r in ordered)
     rejected = len(ordered) - accepted - duplicates
-    receipt = services.audit.record(
-        session,
-        AuditEvent(
-            tag=AuditTag.INDICATOR_BATCH_SUBMIT,
-            request_id=request_id,
-            actor_partner=principal.partner_id,
-            actor_client=principal.client_id,
-            purpose=body.purpose,
-            legal_basis=body.legal_basis,
-            decision="allow",
-            reason_codes=gate.reason_codes,
-            policy_digest=gate.policy_digest,
-            counts={
-                "items": len(ordered),
-                "accepted": accepted,
-                "duplicates": duplicates,
-                "rejected": rejected,
-                "alerts": alerts,
-            },
+    counts = {"items": len(ordered), "accepted": accepted, "duplicates": duplicates}
+    receipt = ctx.record(
+        ctx.event(
+            AuditTag.INDICATOR_BATCH_SUBMIT,
+            [gate],
+            counts={**counts, "rejected": rejected, "alerts": alerts},
             detail={"tokens": sorted({row.token_hash.hex() for row in storable})},
-        ),
+        )
     )
     return SubmitResponse(
-        request_id=request_id,
+        request_id=ctx.request_id,
         accepted=accepted,
         duplicates=duplicates,
         rejected=rejected,
@@ -261,19 +208,15 @@ def submit_batch(
 
 
 def _store(
-    session: Session,
-    services: Services,
-    principal: Principal,
-    body: SubmitRequest,
-    rows: list[_Row],
+    ctx: RequestContext, body: SubmitRequest, rows: list[_Row]
 ) -> set[tuple[bytes, str, bytes]]:
     """Insert new reports in bulk; return the keys that were new (duplicates are skipped)."""
     if not rows:
         return set()
-    now = services.clock.now()
+    session, now = ctx.session, ctx.services.clock.now()
     values = [
         {
-            "partner_id": principal.partner_id,
+            "partner_id": ctx.principal.partner_id,
             "kind": row.item.kind,
             "epoch": row.item.epoch,
             "token_hash": row.token_hash,

@@ -7,109 +7,53 @@ there is no row to reject without telling the caller something about it.
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+from collections.abc import Mapping
+from typing import Any
 
-from gateway.abuse import charge_quota, watch_for_enumeration
+from gateway.abuse import watch_for_enumeration
 from gateway.alerts.service import record_match_disclosures
-from gateway.audit_trail.events import AuditEvent, AuditTag
-from gateway.auth.principal import Principal
+from gateway.audit_trail.events import AuditTag
+from gateway.errors import InvalidRequestError
 from gateway.indicators.schemas import Receipt
-from gateway.keys.validity import refuse_invalid_epochs
+from gateway.keys.validity import epoch_validity
 from gateway.matching.evidence import disclose, lookup_evidence
 from gateway.matching.schemas import (
+    MatchItem,
     MatchRequest,
     MatchResponse,
     MatchResult,
     disclosed_fields,
     obligations_out,
 )
+from gateway.pipeline import RequestContext
 from gateway.policy.active import suppressed_tokens
-from gateway.policy.decision import Action, DecisionRequest
-from gateway.policy.refusals import refusal
-from gateway.services import Services
+from gateway.policy.decision import Action, Decision
+
+DENY = AuditTag.MATCH_QUERY_DENY
 
 
-def match_batch(
-    session: Session,
-    services: Services,
-    principal: Principal,
-    request_id: str,
-    body: MatchRequest,
-) -> MatchResponse:
-    refuse_invalid_epochs(  # a 422 naming items.N.epoch, audited as a denied query
-        session,
-        services,
-        epochs=[item.epoch for item in body.items],
-        request_id=request_id,
-        tag=AuditTag.MATCH_QUERY_DENY,
-        actor_partner=principal.partner_id,
-        actor_client=principal.client_id,
-        purpose=body.purpose,
-        legal_basis=body.legal_basis,
+def match_batch(ctx: RequestContext, body: MatchRequest) -> MatchResponse:
+    """Decide per (kind, spec), charge, look the batch up once, disclose, audit."""
+    _refuse_invalid_epochs(ctx, body.items)
+    decisions = ctx.decide_each(
+        Action.MATCH_QUERY,
+        ((item.kind.value, item.spec) for item in body.items),
+        lambda key: {"kinds": (key[0],), "specs": (key,), "batch_size": len(body.items)},
     )
-    keys = sorted({(item.kind.value, item.spec) for item in body.items})
-    decisions = {
-        (kind, spec): services.policy.decide(
-            DecisionRequest(
-                action=Action.MATCH_QUERY,
-                partner_id=principal.partner_id,
-                context={"partner_sector": principal.sector},
-                purpose=body.purpose,
-                legal_basis=body.legal_basis,
-                kinds=(kind,),
-                specs=((kind, spec),),
-                batch_size=len(body.items),
-            )
-        )
-        for kind, spec in keys
-    }
-    denied = [d for d in decisions.values() if not d.allow]
-    digest = next(iter(decisions.values())).policy_digest
-    if denied:
-        codes = tuple(sorted({code for d in denied for code in d.reason_codes}))
-        services.audit.record(
-            session,
-            AuditEvent(
-                tag=AuditTag.MATCH_QUERY_DENY,
-                request_id=request_id,
-                actor_partner=principal.partner_id,
-                actor_client=principal.client_id,
-                purpose=body.purpose,
-                legal_basis=body.legal_basis,
-                decision="deny",
-                reason_codes=codes,
-                policy_digest=digest,
-                counts={"items": len(body.items)},
-            ),
-        )
-        text = "; ".join(f"{r.code}: {r.text_en}" for d in denied for r in d.reasons)
-        raise refusal(tuple(denied), text or "denied by policy", field="purpose", reasons=codes)
-    charge = charge_quota(
-        session,
-        services,
-        principal,
-        request_id=request_id,
-        purpose=body.purpose,
-        legal_basis=body.legal_basis,
-        decision=decisions[keys[0]],
-        items=len(body.items),
-        deny_tag=AuditTag.MATCH_QUERY_DENY,
-    )
-
+    charge = ctx.admit(DENY, decisions, items=len(body.items))
+    services = ctx.services
     hashes = services.pepper.tokens([(item.token, item.epoch) for item in body.items])
+    own = ctx.principal.partner_id
     evidence = lookup_evidence(
-        session,
+        ctx.session,
         sorted(set(hashes)),
-        exclude_partner=None if body.include_own else principal.partner_id,
+        exclude_partner=None if body.include_own else own,
         now=services.clock.now(),
     )
+    assert charge is not None  # a match is always metered
+    hits = sum(token_hash in evidence for token_hash in hashes)
     watch_for_enumeration(
-        session,
-        services,
-        charge,
-        token_hashes=hashes,
-        hits=sum(token_hash in evidence for token_hash in hashes),
-        request_id=request_id,
+        ctx.session, services, charge, token_hashes=hashes, hits=hits, request_id=ctx.request_id
     )
     suppressed = suppressed_tokens(services.policy)
     results = [
@@ -118,39 +62,52 @@ def match_batch(
         else disclose(index, evidence.get(token_hash), decisions[(item.kind.value, item.spec)])
         for index, (item, token_hash) in enumerate(zip(body.items, hashes, strict=True))
     ]
-    hits = sum(result.hit for result in results)
-    record_match_disclosures(
-        session,
-        principal.partner_id,
-        request_id,
-        [(r.row, hashes[r.row]) for r in results if r.hit],
-        services.clock.now(),
-    )
-    granted = sorted({level.value for d in decisions.values() for level in d.disclosure})
-    receipt = services.audit.record(
-        session,
-        AuditEvent(
-            tag=AuditTag.MATCH_QUERY_ALLOW,
-            request_id=request_id,
-            actor_partner=principal.partner_id,
-            actor_client=principal.client_id,
-            purpose=body.purpose,
-            legal_basis=body.legal_basis,
-            decision="allow",
-            reason_codes=tuple(sorted({c for d in decisions.values() for c in d.reason_codes})),
-            policy_digest=digest,
+    return _answer(ctx, decisions, hashes, results)
+
+
+def _refuse_invalid_epochs(ctx: RequestContext, items: list[MatchItem]) -> None:
+    """A 422 naming ``items.N.epoch``, audited as a denied query: a match over tokens the
+    partners can no longer be held to would be wrong, not merely incomplete."""
+    validity = epoch_validity(ctx.session, ctx.services.clock.now())
+    bad = [
+        (index, why) for index, item in enumerate(items) if (why := validity.problem(item.epoch))
+    ]
+    if bad:
+        index, why = bad[0]
+        counts = {"items": len(items), "invalid_epoch_items": len(bad)}
+        error = InvalidRequestError(why, field=f"items.{index}.epoch")
+        ctx.fail(DENY, error, code="epoch-not-valid", counts=counts)
+
+
+def _answer(
+    ctx: RequestContext,
+    decisions: Mapping[Any, Decision],
+    hashes: list[bytes],
+    results: list[MatchResult],
+) -> MatchResponse:
+    """Record the disclosures and the audit entry; the response with its receipt."""
+    now = ctx.services.clock.now()
+    disclosed = [(r.row, hashes[r.row]) for r in results if r.hit]
+    record_match_disclosures(ctx.session, ctx.principal.partner_id, ctx.request_id, disclosed, now)
+    hits = len(disclosed)
+    allowed = list(decisions.values())
+    receipt = ctx.record(
+        ctx.event(
+            AuditTag.MATCH_QUERY_ALLOW,
+            allowed,
             counts={"items": len(results), "hits": hits},
             detail={
                 "tokens": sorted({h.hex() for h in hashes}),
                 "disclosed": {hashes[r.row].hex(): disclosed_fields(r) for r in results if r.hit},
             },
-        ),
+        )
     )
+    digest = allowed[0].policy_digest
     return MatchResponse(
-        request_id=request_id,
+        request_id=ctx.request_id,
         hits=hits,
         results=results,
-        disclosure=granted,
-        obligations=obligations_out(decisions.values()) if hits else [],
+        disclosure=sorted({level.value for d in allowed for level in d.disclosure}),
+        obligations=obligations_out(allowed) if hits else [],
         receipt=Receipt(leaf_index=receipt.leaf_index, policy_digest=digest),
     )

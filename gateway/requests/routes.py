@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
-from gateway.auth.deps import CurrentClient, require_scopes
-from gateway.auth.principal import Principal
+from gateway.auth.deps import CurrentClient
 from gateway.db import transaction
-from gateway.deps import RequestIdDep, ServicesDep
+from gateway.deps import ServicesDep
+from gateway.pipeline import Caller, caller
 from gateway.requests.schemas import (
     NewAnswer,
     NewRequest,
@@ -20,8 +20,8 @@ from gateway.requests.schemas import (
 from gateway.requests.service import answer_request, list_requests, send_request
 
 router = APIRouter(prefix="/v1/requests", tags=["requests"])
-Requester = Annotated[Principal, Depends(require_scopes("match:query"))]
-Reporter = Annotated[Principal, Depends(require_scopes("indicators:write"))]
+Requester = Annotated[Caller, Depends(caller("match:query"))]
+Reporter = Annotated[Caller, Depends(caller("indicators:write"))]
 RequestPath = Annotated[str, Path(min_length=3, max_length=32, pattern=r"^rq_[0-9a-f]{24}$")]
 
 
@@ -31,11 +31,9 @@ RequestPath = Annotated[str, Path(min_length=3, max_length=32, pattern=r"^rq_[0-
     response_model=RequestCreated,
     summary="Ask the reporters of a hit to halt, recall, confirm or share, without naming them",
 )
-def create(
-    body: NewRequest, principal: Requester, services: ServicesDep, request_id: RequestIdDep
-) -> RequestCreated:
-    with transaction(services.session_factory) as session:
-        return send_request(session, services, principal, request_id, body)
+def create(body: NewRequest, requester: Requester) -> RequestCreated:
+    with requester.transaction(body.purpose, body.legal_basis) as ctx:
+        return send_request(ctx, body)
 
 
 @router.get("", response_model=RequestListing, summary="Requests this partner sent and received")
@@ -50,9 +48,7 @@ def listing(principal: CurrentClient, services: ServicesDep) -> RequestListing:
 def answer(
     target: RequestPath,
     body: NewAnswer,
-    principal: Reporter,
-    services: ServicesDep,
-    request_id: RequestIdDep,
+    reporter: Reporter,
 ) -> RequestAnswered:
-    with transaction(services.session_factory) as session:
-        return answer_request(session, services, principal, request_id, target=target, body=body)
+    with reporter.transaction(body.purpose, body.legal_basis) as ctx:
+        return answer_request(ctx, target=target, body=body)

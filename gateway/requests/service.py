@@ -20,12 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.audit_trail.events import AuditTag
-from gateway.auth.principal import Principal
 from gateway.freetext import refuse_identifiers
 from gateway.indicators.models import Indicator, IndicatorStatus
 from gateway.indicators.schemas import Receipt
-from gateway.policy.decision import Action, DecisionRequest
-from gateway.policy.guard import decide_or_refuse
+from gateway.pipeline import RequestContext
+from gateway.policy.decision import Action
 from gateway.requests import errors
 from gateway.requests.models import PartnerRequest, RequestRecipient
 from gateway.requests.schemas import (
@@ -70,34 +69,24 @@ def _check_message(message: str | None) -> None:
         refuse_identifiers(message, field="message")
 
 
-def send_request(
-    session: Session, services: Services, principal: Principal, request_id: str, body: NewRequest
-) -> RequestCreated:
+def send_request(ctx: RequestContext, body: NewRequest) -> RequestCreated:
     _check_message(body.message)
-    allowed = decide_or_refuse(
-        session,
-        services,
-        principal,
-        request_id,
-        request=DecisionRequest(
-            action=Action.REQUESTS_SEND,
-            partner_id=principal.partner_id,
-            purpose=body.purpose,
-            legal_basis=body.legal_basis,
-            kinds=(body.kind,),
-            specs=((body.kind, body.spec),),
-            context={"request_type": body.type.value, "partner_sector": principal.sector},
-        ),
-        tag=AuditTag.REQUEST_PARTNER_SEND,
-        counts={"items": 1},
+    tag = AuditTag.REQUEST_PARTNER_SEND
+    decision = ctx.decide(
+        Action.REQUESTS_SEND,
+        kinds=(body.kind,),
+        specs=((body.kind, body.spec),),
+        context={"request_type": body.type.value},
     )
+    ctx.admit(tag, [decision], items=1, metered=False)
+    event = ctx.event(tag, [decision], counts={"items": 1})
+    session, services, principal = ctx.session, ctx.services, ctx.principal
     token_hash = services.pepper.token(body.token, epoch=body.epoch)
     reporters = _reporters(session, token_hash, body.epoch, exclude=principal.partner_id)
     if not reporters:
-        services.audit.record(
-            session,
+        ctx.record(
             replace(
-                allowed.event,
+                event,
                 counts={"items": 1, "recipients": 0},
                 detail={"tokens": [token_hash.hex()], "outcome": "no-reporter"},
             ),
@@ -120,10 +109,9 @@ def send_request(
     session.add(record)
     session.add_all(RequestRecipient(request_id=record.id, partner_id=p) for p in reporters)
     session.flush()
-    receipt = services.audit.record(
-        session,
+    receipt = ctx.record(
         replace(
-            allowed.event,
+            event,
             counts={"items": 1, "recipients": len(reporters)},
             detail={"tokens": [token_hash.hex()], "request": record.id, "type": body.type.value},
         ),
@@ -133,9 +121,7 @@ def send_request(
         status="open",
         deadline=record.deadline,
         recipients=len(reporters),
-        receipt=Receipt(
-            leaf_index=receipt.leaf_index, policy_digest=allowed.decision.policy_digest
-        ),
+        receipt=Receipt(leaf_index=receipt.leaf_index, policy_digest=decision.policy_digest),
     )
 
 
@@ -153,16 +139,9 @@ def _reporters(session: Session, token_hash: bytes, epoch: int, *, exclude: str)
     return sorted(rows)
 
 
-def answer_request(
-    session: Session,
-    services: Services,
-    principal: Principal,
-    request_id: str,
-    *,
-    target: str,
-    body: NewAnswer,
-) -> RequestAnswered:
+def answer_request(ctx: RequestContext, *, target: str, body: NewAnswer) -> RequestAnswered:
     _check_message(body.message)
+    session, services, principal = ctx.session, ctx.services, ctx.principal
     found = session.execute(
         select(PartnerRequest, RequestRecipient)
         .join(RequestRecipient, RequestRecipient.request_id == PartnerRequest.id)
@@ -172,29 +151,16 @@ def answer_request(
     if found is None:
         raise errors.unknown_request()
     record, recipient = found
-    allowed = decide_or_refuse(
-        session,
-        services,
-        principal,
-        request_id,
-        request=DecisionRequest(
-            action=Action.REQUESTS_ANSWER,
-            partner_id=principal.partner_id,
-            purpose=body.purpose,
-            legal_basis=body.legal_basis,
-            kinds=(record.kind,),
-            context={"partner_sector": principal.sector},
-        ),
-        tag=AuditTag.REQUEST_PARTNER_ANSWER,
-        counts={"items": 1},
-    )
+    tag = AuditTag.REQUEST_PARTNER_ANSWER
+    decision = ctx.decide(Action.REQUESTS_ANSWER, kinds=(record.kind,))
+    ctx.admit(tag, [decision], items=1, metered=False)
+    event = ctx.event(tag, [decision], counts={"items": 1})
     now = services.clock.now()
     refusal = _late_or_repeated(recipient, record.deadline, now)
     if refusal is not None:
-        services.audit.record(
-            session,
+        ctx.record(
             replace(
-                allowed.event,
+                event,
                 detail={
                     "tokens": [record.token_hash.hex()],
                     "request": record.id,
@@ -209,10 +175,9 @@ def answer_request(
         now,
     )
     session.flush()
-    receipt = services.audit.record(
-        session,
+    receipt = ctx.record(
         replace(
-            allowed.event,
+            event,
             detail={
                 "tokens": [record.token_hash.hex()],
                 "request": record.id,
@@ -226,9 +191,7 @@ def answer_request(
     return RequestAnswered(
         request_id=record.id,
         status=request_status(recipients, record.deadline, now),
-        receipt=Receipt(
-            leaf_index=receipt.leaf_index, policy_digest=allowed.decision.policy_digest
-        ),
+        receipt=Receipt(leaf_index=receipt.leaf_index, policy_digest=decision.policy_digest),
     )
 
 
