@@ -34,6 +34,7 @@ sys.path.insert(0, str(REPO))
 
 from voprf import ristretto  # noqa: E402
 
+from bench.evaluators import GatewayTokenIssuer, PartnerTokens, evaluator_command  # noqa: E402
 from connectors.canonical import Kind  # noqa: E402
 from connectors.hashing import HmacTokeniserV1, TypeKeys  # noqa: E402
 from connectors.keystore import ConnectorKeys  # noqa: E402
@@ -46,8 +47,6 @@ from evaluator.client_keys import client_entry, empty_document  # noqa: E402
 from evaluator.keyring import KeyRing  # noqa: E402
 from evaluator.seeds import add_epoch  # noqa: E402
 from gateway.server import free_port  # noqa: E402
-from tests.support.evaluators import evaluator_command  # noqa: E402
-from tests.unit.evaluator.support import GatewayTokenIssuer, PartnerTokens  # noqa: E402
 
 EPOCH = 1
 PARTNER_ID = "bench-partner"

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from gateway.abuse.counters import build_counter_engine
 from gateway.alerts.routes import router as alerts_router
 from gateway.alerts.webhooks import WebhookDispatcher
 from gateway.audit_trail.routes import router as audit_router
@@ -67,6 +68,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
     return Services(
         settings=settings,
         engine=engine,
+        counter_engine=build_counter_engine(settings, engine),
         session_factory=session_factory,
         policy=policy,
         audit=audit,

@@ -22,6 +22,8 @@ from gateway.policy.decision import PolicyEngine
 class Services:
     settings: Settings
     engine: Engine
+    # Quota counters' short transactions (gateway.abuse.counters); disposed with ``engine``.
+    counter_engine: Engine
     session_factory: sessionmaker[Session]
     policy: PolicyEngine
     audit: AuditTrail

@@ -6,11 +6,12 @@ commits and order those requests one after the other; so they are written in sho
 transactions of their own that commit at once, and the request's transaction never locks a
 counter row (except to raise a window's enumeration alert, once per window).
 
-The short transactions run on a second, small engine per database engine (built lazily,
-disposed with it): drawing them from the request's own pool could deadlock it, every
-request holding one connection while waiting for a second. That engine commits
-asynchronously (``build_engine(asynchronous_commit=True)``): the request's own durable
-commit comes later in the same log and makes the counters durable with it.
+The short transactions run on a second, small engine, ``Services.counter_engine``, built
+with the services by :func:`build_counter_engine` and disposed with their engine (disposing
+``Services.engine`` disposes it too): drawing them from the request's own pool could
+deadlock it, every request holding one connection while waiting for a second. That engine
+commits asynchronously (``build_engine(asynchronous_commit=True)``): the request's own
+durable commit comes later in the same log and makes the counters durable with it.
 
 A request whose transaction ends without committing gets its charge back (a ``Session``
 event hook below, whatever code ran the session). Once a commit has been attempted the
@@ -21,44 +22,36 @@ over-count but must never under-count.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 
+from gateway.config import Settings
 from gateway.db import build_engine
 from gateway.services import Services
 
 logger = logging.getLogger(__name__)
 
-_ENGINES: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
-_ENGINES_LOCK = threading.Lock()
 _PENDING = "gateway.abuse.pending-give-backs"
 
 GiveBack = Callable[[Connection], None]
 
 
-def _counter_engine(session: Session, services: Services) -> Engine:
-    """The counter engine for the request session's database, built on first use."""
-    main = session.get_bind().engine
-    with _ENGINES_LOCK:
-        counters = _ENGINES.get(main)
-        if counters is None:
-            # Short transactions need few connections: half the request pool (+ as many
-            # overflow), so a worker holds at most 3 x PPSGATE_DATABASE_POOL_SIZE in all.
-            size = max(1, services.settings.database_pool_size // 2)
-            counters = build_engine(
-                services.settings.model_copy(update={"database_pool_size": size}),
-                url=main.url.render_as_string(hide_password=False),
-                asynchronous_commit=True,
-            )
-            event.listen(main, "engine_disposed", _disposer(counters))
-            _ENGINES[main] = counters
+def build_counter_engine(settings: Settings, main: Engine) -> Engine:
+    """The counter engine beside ``main`` (same database), disposed when ``main`` is."""
+    # Short transactions need few connections: half the request pool (+ as many overflow),
+    # so a worker holds at most 3 x PPSGATE_DATABASE_POOL_SIZE in all.
+    size = max(1, settings.database_pool_size // 2)
+    counters = build_engine(
+        settings.model_copy(update={"database_pool_size": size}),
+        url=main.url.render_as_string(hide_password=False),
+        asynchronous_commit=True,
+    )
+    event.listen(main, "engine_disposed", _disposer(counters))
     return counters
 
 
@@ -70,21 +63,21 @@ def _disposer(counters: Engine) -> Callable[[Any], None]:
 
 
 @contextmanager
-def counter_transaction(session: Session, services: Services) -> Iterator[Connection]:
+def counter_transaction(services: Services) -> Iterator[Connection]:
     """A short transaction beside the request's: commits on exit, rolls back on error.
 
     Errors propagate to the request's ``transaction``, which turns an unreachable database
     into a 503 like any other storage error.
     """
-    with _counter_engine(session, services).begin() as connection:
+    with services.counter_engine.begin() as connection:
         yield connection
 
 
 @contextmanager
-def counter_statement(session: Session, services: Services) -> Iterator[Connection]:
+def counter_statement(services: Services) -> Iterator[Connection]:
     """A counter connection in autocommit mode, for one statement that is atomic by itself
     (no BEGIN and COMMIT round trips around it)."""
-    with _counter_engine(session, services).connect() as connection:
+    with services.counter_engine.connect() as connection:
         yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
@@ -118,7 +111,7 @@ def _give_back_on_rollback(session: Session, transaction: SessionTransaction) ->
     pending: list[tuple[Services, GiveBack]] | None = session.info.pop(_PENDING, None)
     for services, give_back in pending or ():
         try:
-            with counter_transaction(session, services) as connection:
+            with counter_transaction(services) as connection:
                 give_back(connection)
         except Exception:  # a charge kept over-counts, which is the safe side
             logger.exception("could not give a quota charge back; the window over-counts")

@@ -151,7 +151,7 @@ def _add_to_totals(
     """Record the fingerprints and add to the window's totals, committed at once; the totals."""
     prints = sorted({fingerprint(charge.window.start, h) for h in token_hashes})
     if session.get_bind().dialect.name == "postgresql":
-        with counter_statement(session, services) as connection:
+        with counter_statement(services) as connection:
             row = connection.execute(
                 _PG_ADD_TO_TOTALS,
                 {
@@ -162,7 +162,7 @@ def _add_to_totals(
                 },
             ).one()
     else:
-        with counter_transaction(session, services) as connection:
+        with counter_transaction(services) as connection:
             new = _count_new(connection, charge, prints)
             row = connection.execute(
                 _ADD_TO_TOTALS, {**_row_key(charge), "new_tokens": new, "new_hits": hits}

@@ -262,7 +262,7 @@ def charge_quota(
         partner_used=0,
     )
     try:
-        with counter_transaction(session, services) as connection:
+        with counter_transaction(services) as connection:
             for scope, subject in charge.meters():
                 used = _charge_row(
                     connection,

@@ -11,11 +11,14 @@ Usage in routes::
 
     Writer = Annotated[Principal, Depends(require_scopes("indicators:write"))]
     def submit(principal: Writer, ...): ...
+
+    # Satisfied by either scope (all of ``*scopes`` and at least one of ``any_of``):
+    Lister = Annotated[Principal, Depends(require_scopes(any_of=("keys:read", "keys:custody")))]
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Annotated, NoReturn
 
 from fastapi import Depends
@@ -145,15 +148,26 @@ def authenticated_client(
 CurrentClient = Annotated[Principal, Depends(authenticated_client)]
 
 
-def require_scopes(*scopes: str) -> Callable[..., Principal]:
-    """A dependency that authenticates the client and requires all of ``scopes``."""
-    needed = frozenset(Scope(scope) for scope in scopes)  # a typo fails at import, not at run
+def require_scopes(*scopes: str, any_of: Iterable[str] = ()) -> Callable[..., Principal]:
+    """A dependency that authenticates the client and requires all of ``scopes`` and, when
+    ``any_of`` names scopes, at least one of them (``require_scopes(any_of=("keys:read",
+    "keys:custody"))``). A refusal is audited (``auth:token:deny``, stage ``scope``) and
+    answered 403 ``scope-missing``."""
+    # A typo fails at import, not at run.
+    needed = frozenset(Scope(scope) for scope in scopes)
+    one_of = frozenset(Scope(scope) for scope in any_of)
 
     def dependency(
         principal: CurrentClient, services: ServicesDep, request_id: RequestIdDep
     ) -> Principal:
         missing = sorted(needed - principal.scopes)
-        if missing:
+        lacks_one_of = bool(one_of) and not one_of & principal.scopes
+        if missing or lacks_one_of:
+            detail: dict[str, object] = {"stage": "scope", "missing": missing}
+            wanted = [" ".join(missing)] if missing else []
+            if lacks_one_of:
+                detail["any_of"] = sorted(one_of)
+                wanted.append("one of " + " ".join(sorted(one_of)))
             with transaction(services.session_factory) as session:
                 services.audit.record(
                     session,
@@ -164,16 +178,19 @@ def require_scopes(*scopes: str) -> Callable[..., Principal]:
                         actor_client=principal.client_id,
                         decision="deny",
                         reason_codes=("scope-missing",),
-                        detail={"stage": "scope", "missing": missing},
+                        detail=detail,
                     ),
                 )
             raise ScopeRefusedError(
                 "scope-missing",
-                f"this endpoint needs scope(s) {' '.join(missing)}, which the token lacks",
+                f"this endpoint needs scope(s) {' and '.join(wanted)}, which the token lacks",
                 field="scope",
                 audited=True,
             )
         return principal
 
-    dependency.__name__ = "require_" + "_".join(sorted(needed)).replace(":", "_")
+    name = "_".join(sorted(needed))
+    if one_of:
+        name += ("_" if name else "") + "any_of_" + "_".join(sorted(one_of))
+    dependency.__name__ = ("require_" + name).replace(":", "_")
     return dependency

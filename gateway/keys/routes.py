@@ -9,14 +9,12 @@ sealed to. No route can reveal what an envelope contains: the gateway does not k
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
-from gateway.audit_trail.events import Actor, AuditEvent, AuditTag
-from gateway.auth.deps import CurrentClient, require_scopes
-from gateway.auth.errors import ScopeRefusedError
+from gateway.audit_trail.events import Actor
+from gateway.auth.deps import require_scopes
 from gateway.auth.permissions import Scope
 from gateway.auth.principal import Principal
 from gateway.db import transaction
@@ -41,42 +39,10 @@ from gateway.keys.uploads import EpochUploads
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
 Custodian = Annotated[Principal, Depends(require_scopes(Scope.KEYS_CUSTODY.value))]
 Reader = Annotated[Principal, Depends(require_scopes(Scope.KEYS_READ.value))]
+ReaderOrCustodian = Annotated[
+    Principal, Depends(require_scopes(any_of=(Scope.KEYS_READ.value, Scope.KEYS_CUSTODY.value)))
+]
 EpochNumber = Annotated[int, Path(ge=1, le=1_000_000, description="Salt epoch number")]
-
-
-def _any_scope(*scopes: Scope) -> Callable[..., Principal]:
-    """Like ``require_scopes`` but satisfied by any one of ``scopes`` (audited refusals)."""
-    wanted = frozenset(scope.value for scope in scopes)
-
-    def dependency(
-        principal: CurrentClient, services: ServicesDep, request_id: RequestIdDep
-    ) -> Principal:
-        if wanted & principal.scopes:
-            return principal
-        with transaction(services.session_factory) as session:
-            services.audit.record(
-                session,
-                AuditEvent(
-                    tag=AuditTag.AUTH_TOKEN_DENY,
-                    request_id=request_id,
-                    actor_partner=principal.partner_id,
-                    actor_client=principal.client_id,
-                    decision="deny",
-                    reason_codes=("scope-missing",),
-                    detail={"stage": "scope", "missing": sorted(wanted)},
-                ),
-            )
-        raise ScopeRefusedError(
-            "scope-missing",
-            f"this endpoint needs one of the scopes {' '.join(sorted(wanted))}",
-            field="scope",
-            audited=True,
-        )
-
-    return dependency
-
-
-ReaderOrCustodian = Annotated[Principal, Depends(_any_scope(Scope.KEYS_READ, Scope.KEYS_CUSTODY))]
 
 
 @router.put("/custodian", response_model=CustodianOut, summary="Register the custodian's key")

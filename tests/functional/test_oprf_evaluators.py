@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bench.evaluators import GatewayTokenIssuer, PartnerTokens
 from connectors.canonical import Kind, canonicalize
 from connectors.keystore import ConnectorKeys, save_keystore
 from connectors.oprf import (
@@ -30,7 +31,6 @@ from connectors.oprf import (
 )
 from tests.support.evaluators import EPOCH, EvaluatorProcess, running_evaluators, write_pins
 from tests.support.oprf import held_byte_strings, offline_guesses, offline_token, secret_key
-from tests.unit.evaluator.support import GatewayTokenIssuer, PartnerTokens
 
 SAME_NUMBER = ["06-12345678", "+31 6 1234 5678", "0031612345678"]
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from bench.evaluators import evaluator_command
 from connectors.oprf.pins import PINS_FORMAT
 from evaluator.client_keys import empty_document
 from evaluator.seeds import read_seeds
@@ -102,30 +102,6 @@ def _run_cli(env: dict[str, str], *args: str) -> str:
     result = CliRunner().invoke(cli_app, ["evaluator", *args], env=env)
     assert result.exit_code == 0, result.output
     return result.output
-
-
-def evaluator_command(port: int, *, workers: int = 1) -> list[str]:
-    """What ``ppsgate evaluator serve`` runs, as a process: uvicorn with the app factory."""
-    return [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "evaluator.app:app_from_environment",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--loop",
-        "uvloop",
-        "--http",
-        "httptools",
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
 
 
 def start_evaluator(

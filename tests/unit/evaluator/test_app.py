@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select
 
+from bench.evaluators import GatewayTokenIssuer
 from connectors.canonical import Kind
 from connectors.oprf import protocol
 from connectors.oprf.answers import check_answer
@@ -18,7 +19,7 @@ from connectors.oprf.suite import oprf_input
 from evaluator.app import create_app
 from evaluator.keyring import KeyRing
 from evaluator.storage import VolumeRecord
-from tests.unit.evaluator.support import GatewayTokenIssuer, evaluator_settings
+from tests.unit.evaluator.support import evaluator_settings
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey
 
+from bench.evaluators import GatewayTokenIssuer
 from evaluator.auth import AccessTokenVerifier, TokenKeys, parse_jwks
 from evaluator.errors import EvaluatorConfigurationError, ForbiddenError, UnauthenticatedError
-from tests.unit.evaluator.support import GatewayTokenIssuer
 
 ISSUER = "http://127.0.0.1:8000"
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from bench.evaluators import GatewayTokenIssuer
 from connectors.canonical import Kind
 from connectors.keystore import ConnectorKeys
 from connectors.oprf import protocol
@@ -23,7 +24,7 @@ from connectors.oprf.suite import oprf_input
 from evaluator.app import create_app
 from evaluator.client_keys import client_entry, empty_document
 from evaluator.errors import EvaluatorConfigurationError
-from tests.unit.evaluator.support import GatewayTokenIssuer, evaluator_settings
+from tests.unit.evaluator.support import evaluator_settings
 
 URL = "https://evaluator-a.test"
 PATH = "/v2/evaluate"

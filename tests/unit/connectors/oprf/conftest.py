@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from bench.evaluators import GatewayTokenIssuer
 from evaluator.app import create_app
 from gateway.server import BackgroundServer
-from tests.unit.evaluator.support import GatewayTokenIssuer, evaluator_settings, pin_for
+from tests.unit.evaluator.support import evaluator_settings, pin_for
 
 
 @dataclass

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bench.evaluators import GatewayTokenIssuer, PartnerTokens
 from connectors.canonical import Kind
 from connectors.errors import KeyMaterialError
 from connectors.hashing import Tokeniser
@@ -26,7 +27,6 @@ from evaluator.seeds import read_seeds
 from evaluator.storage import VolumeRecord, build_engine
 from tests.support.oprf import seeded_token
 from tests.unit.connectors.oprf.conftest import RunningEvaluator
-from tests.unit.evaluator.support import GatewayTokenIssuer, PartnerTokens
 
 ITEMS = [
     (Kind.PHONE, "+31612345678"),
