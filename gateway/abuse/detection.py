@@ -45,7 +45,7 @@ from gateway.abuse.models import (
     QuotaUsage,
 )
 from gateway.abuse.quotas import Charge
-from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.audit_trail.events import Actor, AuditTag
 from gateway.services import Services
 
 logger = logging.getLogger(__name__)
@@ -212,25 +212,34 @@ def watch_for_enumeration(
     claimed = session.execute(_CLAIM_ALERT, _row_key(charge)).first()
     if claimed is None:
         return None  # another request raised this window's alert meanwhile
+    totals = {"items": used, "distinct_tokens": distinct, "hits": all_hits}
+    return _raise_alert(session, services, charge, kind, totals, request_id=request_id)
+
+
+def _raise_alert(
+    session: Session,
+    services: Services,
+    charge: Charge,
+    kind: str,
+    totals: dict[str, int],
+    *,
+    request_id: str,
+) -> EnumerationAlert:
+    """Audit the suspicion, store the alert for the DPO, and log it (never a token)."""
+    probe = charge.quota.enumeration
     counts = {
-        "items": used,
-        "distinct_tokens": distinct,
-        "hits": all_hits,
+        **totals,
         "window_seconds": charge.window.seconds,
-        "min_distinct": probe.min_distinct,
+        "min_distinct": probe.min_distinct if probe else 0,
     }
-    receipt = services.audit.record(
-        session,
-        AuditEvent(
-            tag=AuditTag.ABUSE_ENUMERATION_DETECT,
-            request_id=request_id,
-            actor_partner=charge.partner_id,
-            actor_client=charge.client_id,
-            purpose=charge.purpose,
-            reason_codes=(kind,),
-            counts=counts,
-        ),
+    actor = Actor(request_id, charge.partner_id, charge.client_id)
+    event = actor.event(
+        AuditTag.ABUSE_ENUMERATION_DETECT,
+        purpose=charge.purpose,
+        reason_codes=(kind,),
+        counts=counts,
     )
+    receipt = services.audit.record(session, event)
     alert = EnumerationAlert(
         partner_id=charge.partner_id,
         client_id=charge.client_id,
@@ -238,9 +247,9 @@ def watch_for_enumeration(
         kind=kind,
         window_start=charge.window.start,
         window_seconds=charge.window.seconds,
-        items=used,
-        distinct_tokens=distinct,
-        hits=all_hits,
+        items=totals["items"],
+        distinct_tokens=totals["distinct_tokens"],
+        hits=totals["hits"],
         request_id=request_id,
         audit_seq=receipt.leaf_index,
         raised_at=services.clock.now(),
@@ -255,9 +264,9 @@ def watch_for_enumeration(
         charge.partner_id,
         charge.purpose,
         charge.window.start,
-        used,
-        distinct,
-        all_hits,
+        alert.items,
+        alert.distinct_tokens,
+        alert.hits,
         alert.id,
         receipt.leaf_index,
     )

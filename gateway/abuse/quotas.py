@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 from gateway.abuse.counters import counter_transaction, dialect_insert, give_back_unless_committed
 from gateway.abuse.errors import QuotaExceededError
 from gateway.abuse.models import QuotaScope, QuotaUsage
-from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.audit_trail.events import AuditTag
 from gateway.auth.principal import Principal
 from gateway.policy.decision import Decision, Quota
 from gateway.policy.refusals import gateway_refusal
@@ -191,21 +191,16 @@ def _refuse(
     code: str,
     counts: dict[str, int],
 ) -> None:
-    services.audit.record(
-        session,
-        AuditEvent(
-            tag=deny_tag,
-            request_id=request_id,
-            actor_partner=principal.partner_id,
-            actor_client=principal.client_id,
-            purpose=purpose,
-            legal_basis=legal_basis,
-            decision="deny",
-            reason_codes=(code,),
-            policy_digest=decision.policy_digest,
-            counts=counts,
-        ),
+    event = principal.actor(request_id).event(
+        deny_tag,
+        purpose=purpose,
+        legal_basis=legal_basis,
+        decision="deny",
+        reason_codes=(code,),
+        policy_digest=decision.policy_digest,
+        counts=counts,
     )
+    services.audit.record(session, event)
 
 
 def charge_quota(
@@ -229,20 +224,20 @@ def charge_quota(
     Raises :class:`QuotaExceededError` (429) when a quota is used up, and a
     :class:`PermissionDeniedError` when an allowed decision carries no quota (fail closed).
     """
+    refuse = partial(
+        _refuse,
+        session,
+        services,
+        principal,
+        request_id=request_id,
+        purpose=purpose,
+        legal_basis=legal_basis,
+        decision=decision,
+        deny_tag=deny_tag,
+    )
     quota = decision.quota
     if quota is None:
-        _refuse(
-            session,
-            services,
-            principal,
-            request_id=request_id,
-            purpose=purpose,
-            legal_basis=legal_basis,
-            decision=decision,
-            deny_tag=deny_tag,
-            code=QUOTA_UNDEFINED,
-            counts={"items": items},
-        )
+        refuse(code=QUOTA_UNDEFINED, counts={"items": items})
         raise gateway_refusal(
             services.policy,
             QUOTA_UNDEFINED,
@@ -251,52 +246,46 @@ def charge_quota(
         )
     now = services.clock.now()
     window = Window.containing(now, quota.window_seconds)
-    limits = {QuotaScope.PARTNER: quota.partner, QuotaScope.CLIENT: quota.client}
-    charge = Charge(
-        partner_id=principal.partner_id,
-        client_id=principal.client_id,
-        purpose=purpose,
-        quota=quota,
-        window=window,
-        items=items,
-        partner_used=0,
-    )
+    charge = Charge(principal.partner_id, principal.client_id, purpose, quota, window, items, 0)
     try:
-        with counter_transaction(services) as connection:
-            for scope, subject in charge.meters():
-                used = _charge_row(
-                    connection,
-                    scope=scope,
-                    subject=subject,
-                    partner_id=principal.partner_id,
-                    purpose=purpose,
-                    window=window,
-                    items=items,
-                    limit=limits[scope],
-                )
-                if used is None:
-                    raise _RefusedError(scope, limits[scope])
-                charge = replace(charge, partner_used=used)  # the partner is charged last
+        charge = _charge_meters(services, charge)
     except _RefusedError as refused:
-        _refuse(
-            session,
-            services,
-            principal,
-            request_id=request_id,
-            purpose=purpose,
-            legal_basis=legal_basis,
-            decision=decision,
-            deny_tag=deny_tag,
-            code=QUOTA_EXCEEDED,
-            counts={"items": items, "limit": refused.limit, "window_seconds": window.seconds},
-        )
-        retry = window.retry_after(now)
-        raise QuotaExceededError(
-            f"the {refused.scope.value} quota for purpose {purpose} is {refused.limit} items "
-            f"per {window.seconds} s; this request of {items} items does not fit in what is "
-            f"left of the window; retry after {retry} s",
-            retry_after=retry,
-            field="items",
-        ) from None
+        counts = {"items": items, "limit": refused.limit, "window_seconds": window.seconds}
+        refuse(code=QUOTA_EXCEEDED, counts=counts)
+        raise _exceeded(charge, refused, now) from None
     give_back_unless_committed(session, services, partial(_give_back, charge))
     return charge
+
+
+def _charge_meters(services: Services, charge: Charge) -> Charge:
+    """Charge every meter in lock order in one short transaction; the charge with the
+    partner's usage after it. Raises :class:`_RefusedError` (nothing charged) at a limit."""
+    limits = {QuotaScope.PARTNER: charge.quota.partner, QuotaScope.CLIENT: charge.quota.client}
+    with counter_transaction(services) as connection:
+        for scope, subject in charge.meters():
+            used = _charge_row(
+                connection,
+                scope=scope,
+                subject=subject,
+                partner_id=charge.partner_id,
+                purpose=charge.purpose,
+                window=charge.window,
+                items=charge.items,
+                limit=limits[scope],
+            )
+            if used is None:
+                raise _RefusedError(scope, limits[scope])
+            charge = replace(charge, partner_used=used)  # the partner is charged last
+    return charge
+
+
+def _exceeded(charge: Charge, refused: _RefusedError, now: datetime) -> QuotaExceededError:
+    """The 429 of a charge that does not fit, with the seconds until its window ends."""
+    window, retry = charge.window, charge.window.retry_after(now)
+    return QuotaExceededError(
+        f"the {refused.scope.value} quota for purpose {charge.purpose} is {refused.limit} "
+        f"items per {window.seconds} s; this request of {charge.items} items does not fit in "
+        f"what is left of the window; retry after {retry} s",
+        retry_after=retry,
+        field="items",
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import insert, select
@@ -16,7 +17,13 @@ from sqlalchemy.orm import Session
 
 from gateway.alerts.models import Alert, AlertCursor, AlertType
 from gateway.dialect import copy_rows, insert_ignoring_conflicts
-from gateway.matching.evidence import disclose, hash_in, is_corroborated, lookup_evidence
+from gateway.matching.evidence import (
+    Evidence,
+    disclose,
+    hash_in,
+    is_corroborated,
+    lookup_evidence,
+)
 from gateway.matching.schemas import obligations_out
 from gateway.partners.models import Partner
 from gateway.policy.decision import Action, Decision, DecisionRequest
@@ -71,78 +78,103 @@ def evaluate_watchers(
     )
     if not entries:
         return 0
-    now = services.clock.now()
     by_partner: dict[str, list[WatchEntry]] = defaultdict(list)
     for entry in entries:
         by_partner[entry.partner_id].append(entry)
-    decisions: dict[tuple[str, str, str, str], Decision] = {}
+    decide = _alert_decisions(session, services)
     created = 0
     for partner_id, own_entries in sorted(by_partner.items()):  # fixed lock order
-        registered = session.get(Partner, partner_id)
-        sector: dict[str, object] = (
-            {"partner_sector": registered.sector} if registered is not None else {}
-        )
         evidence = lookup_evidence(
             session,
             sorted({entry.token_hash for entry in own_entries}),
             exclude_partner=partner_id,
-            now=now,
+            now=services.clock.now(),
         )
         for entry in own_entries:
             found = evidence.get(entry.token_hash)
-            if found is None:
-                continue
-            key = (partner_id, entry.purpose, entry.legal_basis, entry.kind)
-            if key not in decisions:
-                decisions[key] = services.policy.decide(
-                    DecisionRequest(
-                        action=Action.ALERTS_READ,
-                        partner_id=partner_id,
-                        purpose=entry.purpose,
-                        legal_basis=entry.legal_basis,
-                        kinds=(entry.kind,),
-                        context=sector,
-                    )
+            decision = decide(entry) if found is not None else None
+            if found is not None and decision is not None and is_corroborated(found, decision):
+                created += _alert(
+                    session, services, entry, found=found, decision=decision, request_id=request_id
                 )
-            decision = decisions[key]
-            if not decision.allow or not is_corroborated(found, decision):
-                continue
-            disclosed = disclose(0, found, decision).model_dump(
-                mode="json", exclude_none=True, exclude={"row"}
-            )
-            duties = json.dumps([o.model_dump() for o in obligations_out([decision])])
-            previous = _last_alert(session, entry.id)
-            payload = json.dumps(disclosed, sort_keys=True)
-            if previous is not None and previous.disclosed == payload:
-                continue
-            cursor = _cursor_for_update(session, services, partner_id)
-            session.add(
-                Alert(
-                    partner_id=partner_id,
-                    seq=_next_seq(cursor),
-                    type=(AlertType.ALERT if previous is None else AlertType.UPDATE).value,
-                    watch_id=entry.id,
-                    token_hash=entry.token_hash,
-                    kind=entry.kind,
-                    purpose=entry.purpose,
-                    disclosed=payload,
-                    obligations=duties,
-                    created_at=now,
-                )
-            )
-            session.add(
-                Disclosure(
-                    partner_id=partner_id,
-                    token_hash=entry.token_hash,
-                    request_id=request_id,
-                    row=None,
-                    watch_id=entry.id,
-                    created_at=now,
-                )
-            )
-            created += 1
     session.flush()
     return created
+
+
+def _alert_decisions(
+    session: Session, services: Services
+) -> Callable[[WatchEntry], Decision | None]:
+    """Decides whether a watcher may be alerted, once per (partner, purpose, basis, kind),
+    with the watcher's registered sector; None when the policy refuses."""
+    decisions: dict[tuple[str, str, str, str], Decision] = {}
+
+    def decide(entry: WatchEntry) -> Decision | None:
+        key = (entry.partner_id, entry.purpose, entry.legal_basis, entry.kind)
+        if key not in decisions:
+            registered = session.get(Partner, entry.partner_id)
+            sector: dict[str, object] = (
+                {"partner_sector": registered.sector} if registered is not None else {}
+            )
+            decisions[key] = services.policy.decide(
+                DecisionRequest(
+                    action=Action.ALERTS_READ,
+                    partner_id=entry.partner_id,
+                    purpose=entry.purpose,
+                    legal_basis=entry.legal_basis,
+                    kinds=(entry.kind,),
+                    context=sector,
+                )
+            )
+        return decisions[key] if decisions[key].allow else None
+
+    return decide
+
+
+def _alert(
+    session: Session,
+    services: Services,
+    entry: WatchEntry,
+    *,
+    found: Evidence,
+    decision: Decision,
+    request_id: str,
+) -> int:
+    """Queue one alert (or an update, when what may be disclosed changed) and record the
+    disclosure; 0 when the watcher was already told exactly this."""
+    disclosed = disclose(0, found, decision).model_dump(
+        mode="json", exclude_none=True, exclude={"row"}
+    )
+    previous = _last_alert(session, entry.id)
+    payload = json.dumps(disclosed, sort_keys=True)
+    if previous is not None and previous.disclosed == payload:
+        return 0
+    now = services.clock.now()
+    cursor = _cursor_for_update(session, services, entry.partner_id)
+    session.add(
+        Alert(
+            partner_id=entry.partner_id,
+            seq=_next_seq(cursor),
+            type=(AlertType.ALERT if previous is None else AlertType.UPDATE).value,
+            watch_id=entry.id,
+            token_hash=entry.token_hash,
+            kind=entry.kind,
+            purpose=entry.purpose,
+            disclosed=payload,
+            obligations=json.dumps([o.model_dump() for o in obligations_out([decision])]),
+            created_at=now,
+        )
+    )
+    session.add(
+        Disclosure(
+            partner_id=entry.partner_id,
+            token_hash=entry.token_hash,
+            request_id=request_id,
+            row=None,
+            watch_id=entry.id,
+            created_at=now,
+        )
+    )
+    return 1
 
 
 def notify_retraction(
