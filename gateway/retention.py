@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.abuse.housekeeping import forget_ended_windows
-from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.audit_trail.events import Actor, AuditTag
 from gateway.audit_trail.models import AuditEntry
 from gateway.audit_trail.store import as_utc
 from gateway.auth.models import ConsoleSigninThrottle
@@ -86,10 +86,8 @@ def purge(session: Session, services: Services, *, request_id: str, actor: str) 
         counts.add(name, value)
     services.audit.record(
         session,
-        AuditEvent(
-            tag=AuditTag.RETENTION_PURGE_RUN,
-            request_id=request_id,
-            actor_user=actor,
+        Actor(request_id, user=actor).event(
+            AuditTag.RETENTION_PURGE_RUN,
             decision="allow",
             policy_digest=services.policy.digest,
             counts=dict(counts.counts),

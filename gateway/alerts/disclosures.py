@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gateway.alerts.models import Alert
-from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.audit_trail.events import Actor, AuditTag
 from gateway.services import Services
 
 
@@ -60,10 +60,8 @@ def record_webhook_delivery(
     start = alerts[0].seq - 1 if alerts else 0
     services.audit.record(
         session,
-        AuditEvent(
-            tag=AuditTag.ALERT_WEBHOOK_DELIVER,
-            request_id=f"webhook-{secrets.token_hex(6)}",
-            actor_partner=partner_id,
+        Actor(f"webhook-{secrets.token_hex(6)}", partner_id).event(
+            AuditTag.ALERT_WEBHOOK_DELIVER,
             decision="allow",
             policy_digest=services.policy.digest,
             counts={**delivery_counts(alerts, start), "accepted": int(accepted)},

@@ -11,14 +11,11 @@ from gateway.alerts.disclosures import delivery_counts, delivery_detail
 from gateway.alerts.schemas import AckRequest, AckResponse, AlertsPage
 from gateway.alerts.service import acknowledge, read_alerts
 from gateway.alerts.webhooks import alert_out, register
-from gateway.audit_trail.events import AuditEvent, AuditTag
-from gateway.auth.deps import require_scopes
-from gateway.auth.principal import Principal
-from gateway.db import transaction
-from gateway.deps import RequestIdDep, ServicesDep
+from gateway.audit_trail.events import AuditTag
+from gateway.pipeline import Caller, caller
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
-Reader = Annotated[Principal, Depends(require_scopes("alerts:read"))]
+Reader = Annotated[Caller, Depends(caller("alerts:read"))]
 
 
 @router.get(
@@ -28,9 +25,7 @@ Reader = Annotated[Principal, Depends(require_scopes("alerts:read"))]
     summary="Alerts after a cursor, oldest first (at-least-once)",
 )
 def list_alerts(
-    principal: Reader,
-    services: ServicesDep,
-    request_id: RequestIdDep,
+    reader: Reader,
     after: Annotated[
         int | None,
         # The cursor is recorded in the audit entry, whose counts are JSON-safe integers.
@@ -38,43 +33,26 @@ def list_alerts(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AlertsPage:
-    with transaction(services.session_factory) as session:
-        alerts, start = read_alerts(session, principal.partner_id, after=after, limit=limit)
-        services.audit.record(
-            session,
-            AuditEvent(
-                tag=AuditTag.ALERT_DELIVERY_SEND,
-                request_id=request_id,
-                actor_partner=principal.partner_id,
-                actor_client=principal.client_id,
-                decision="allow",
-                policy_digest=services.policy.digest,
-                counts=delivery_counts(alerts, start),
-                detail=delivery_detail(alerts),  # what each alert told, for subject access
-            ),
+    with reader.transaction() as ctx:
+        alerts, start = read_alerts(ctx.session, ctx.principal.partner_id, after=after, limit=limit)
+        event = ctx.event(
+            AuditTag.ALERT_DELIVERY_SEND,
+            decision="allow",
+            counts=delivery_counts(alerts, start),
+            detail=delivery_detail(alerts),  # what each alert told, for subject access
         )
+        ctx.record(event)
         page = [alert_out(alert) for alert in alerts]
     return AlertsPage(after=start, next_cursor=page[-1].cursor if page else start, alerts=page)
 
 
 @router.post("/ack", response_model=AckResponse, summary="Acknowledge alerts up to a cursor")
-def ack(
-    body: AckRequest, principal: Reader, services: ServicesDep, request_id: RequestIdDep
-) -> AckResponse:
-    with transaction(services.session_factory) as session:
-        acknowledged = acknowledge(session, services, principal.partner_id, body.cursor)
-        services.audit.record(
-            session,
-            AuditEvent(
-                tag=AuditTag.ALERT_CURSOR_ACK,
-                request_id=request_id,
-                actor_partner=principal.partner_id,
-                actor_client=principal.client_id,
-                decision="allow",
-                policy_digest=services.policy.digest,
-                counts={"acknowledged": acknowledged},
-            ),
-        )
+def ack(body: AckRequest, reader: Reader) -> AckResponse:
+    with reader.transaction() as ctx:
+        partner_id = ctx.principal.partner_id
+        acknowledged = acknowledge(ctx.session, ctx.services, partner_id, body.cursor)
+        counts = {"acknowledged": acknowledged}
+        ctx.record(ctx.event(AuditTag.ALERT_CURSOR_ACK, decision="allow", counts=counts))
         return AckResponse(acknowledged=acknowledged)
 
 
@@ -95,21 +73,10 @@ class WebhookResponse(BaseModel):
     response_model=WebhookResponse,
     summary="Push alerts to this URL (a new registration rotates the secret)",
 )
-def set_webhook(
-    body: WebhookRequest, principal: Reader, services: ServicesDep, request_id: RequestIdDep
-) -> WebhookResponse:
-    with transaction(services.session_factory) as session:
-        secret, version = register(session, services, principal.partner_id, body.url)
-        services.audit.record(
-            session,
-            AuditEvent(
-                tag=AuditTag.ALERT_WEBHOOK_SET,
-                request_id=request_id,
-                actor_partner=principal.partner_id,
-                actor_client=principal.client_id,
-                decision="allow",
-                policy_digest=services.policy.digest,
-                counts={"secret_version": version},
-            ),
-        )
+def set_webhook(body: WebhookRequest, reader: Reader) -> WebhookResponse:
+    with reader.transaction() as ctx:
+        partner_id = ctx.principal.partner_id
+        secret, version = register(ctx.session, ctx.services, partner_id, body.url)
+        counts = {"secret_version": version}
+        ctx.record(ctx.event(AuditTag.ALERT_WEBHOOK_SET, decision="allow", counts=counts))
     return WebhookResponse(url=body.url, secret=secret, secret_version=version)

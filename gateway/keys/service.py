@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.audit_trail.events import Actor, AuditEvent, AuditTag
+from gateway.audit_trail.events import Actor, AuditTag
 from gateway.auth.principal import Principal
 from gateway.errors import (
     ConflictError,
@@ -110,12 +110,8 @@ class KeyCustody:
     ) -> Receipt:
         receipt = self.services.audit.record(
             self.session,
-            AuditEvent(
-                tag=tag,
-                request_id=self.actor.request_id,
-                actor_partner=self.actor.partner_id,
-                actor_client=self.actor.client_id,
-                actor_user=self.actor.user,
+            self.actor.event(
+                tag,
                 purpose="key_distribution" if tag.startswith("key:envelope") else None,
                 decision=decision,
                 reason_codes=reasons,
@@ -272,11 +268,8 @@ class KeyCustody:
                 self.session,
                 self.services,
                 previous,
-                request_id=self.actor.request_id,
+                actor=self.actor,
                 why="overlap-skipped",
-                actor_partner=self.actor.partner_id,
-                actor_client=self.actor.client_id,
-                actor_user=self.actor.user,
             )
             retired.append(previous.epoch)
         return StateChange(row, retired, purged, receipt)
@@ -299,11 +292,8 @@ class KeyCustody:
             self.session,
             self.services,
             row,
-            request_id=self.actor.request_id,
+            actor=self.actor,
             why=why,
-            actor_partner=self.actor.partner_id,
-            actor_client=self.actor.client_id,
-            actor_user=self.actor.user,
         )
         receipt = Receipt(leaf_index=leaf, policy_digest=self.services.policy.digest)
         return StateChange(row, [number], counts, receipt)

@@ -15,8 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from gateway.audit_trail.events import AuditEvent, AuditTag
-from gateway.errors import InvalidRequestError
+from gateway.audit_trail.events import Actor, AuditTag
 from gateway.indicators.models import Indicator
 from gateway.keys.models import EpochState, KeyEnvelope, KeyEpoch
 from gateway.services import Services
@@ -93,11 +92,8 @@ def retire(
     services: Services,
     row: KeyEpoch,
     *,
-    request_id: str,
+    actor: Actor,
     why: str,
-    actor_partner: str | None = None,
-    actor_client: str | None = None,
-    actor_user: str | None = None,
 ) -> tuple[dict[str, int], int]:
     """Retire one epoch now: purge its data, mark it, audit the counts; (counts, leaf)."""
     previous = row.state
@@ -107,12 +103,8 @@ def retire(
     session.flush()
     receipt = services.audit.record(
         session,
-        AuditEvent(
-            tag=AuditTag.KEY_EPOCH_RETIRE,
-            request_id=request_id,
-            actor_partner=actor_partner,
-            actor_client=actor_client,
-            actor_user=actor_user,
+        actor.event(
+            AuditTag.KEY_EPOCH_RETIRE,
             decision="allow",
             reason_codes=(why,),
             policy_digest=services.policy.digest,
@@ -139,53 +131,10 @@ def retire_expired(
             session,
             services,
             row,
-            request_id=request_id,
+            actor=Actor(request_id, user=actor),
             why="overlap-window-ended",
-            actor_user=actor,
         )
         totals["epochs_retired"] += 1
         totals["epoch_indicators"] += counts.get("indicators", 0)
         totals["epoch_watch_entries"] += counts.get("watch_entries", 0)
     return totals
-
-
-def refuse_invalid_epochs(
-    session: Session,
-    services: Services,
-    *,
-    epochs: list[int],
-    request_id: str,
-    tag: AuditTag,
-    actor_partner: str | None,
-    actor_client: str | None,
-    purpose: str | None = None,
-    legal_basis: str | None = None,
-) -> None:
-    """Refuse a whole request (422, audited) naming the first item under an unusable epoch.
-
-    Used where answers are not per row (matches): an answer computed over tokens the
-    partners can no longer be held to would be wrong, not merely incomplete.
-    """
-    validity = epoch_validity(session, services.clock.now())
-    bad = [(index, why) for index, epoch in enumerate(epochs) if (why := validity.problem(epoch))]
-    if not bad:
-        return
-    index, why = bad[0]
-    services.audit.record(
-        session,
-        AuditEvent(
-            tag=tag,
-            request_id=request_id,
-            actor_partner=actor_partner,
-            actor_client=actor_client,
-            purpose=purpose,
-            legal_basis=legal_basis,
-            decision="deny",
-            reason_codes=("epoch-not-valid",),
-            policy_digest=services.policy.digest,
-            counts={"items": len(epochs), "invalid_epoch_items": len(bad)},
-        ),
-    )
-    error = InvalidRequestError(why, field=f"items.{index}.epoch")
-    error.audited = True
-    raise error

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.audit_trail.events import AuditEvent, AuditSink, AuditTag
+from gateway.audit_trail.events import Actor, AuditSink, AuditTag
 from gateway.auth.models import ConsoleUser, ConsoleUserStatus
 from gateway.auth.permissions import Role
 from gateway.clock import Clock
@@ -79,10 +79,8 @@ class PolicyGovernance:
     def _record(self, tag: AuditTag, user: str, digest: str, **detail: object) -> None:
         self.audit.record(
             self.session,
-            AuditEvent(
-                tag=tag,
-                request_id=self.request_id,
-                actor_user=user,
+            Actor(self.request_id, user=user).event(
+                tag,
                 policy_digest=digest,
                 decision="allow",
                 detail={"digest": digest, **detail},
