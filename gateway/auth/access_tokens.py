@@ -64,10 +64,16 @@ def _refused(code: str, text: str, field: str = "Authorization") -> CredentialRe
     return CredentialRefusedError(code, text, field=field)
 
 
-def verify_access_token(
-    token: str, *, key: TokenSigningKey, issuer: str, audience: str, now: datetime
-) -> AccessTokenClaims:
-    """Verify signature and claims, or raise :class:`CredentialRefusedError` naming why."""
+CLAIM_PROBLEMS = {
+    "iss": "token-issuer",
+    "aud": "token-audience",
+    "iat": "token-not-yet-valid",
+    "nbf": "token-not-yet-valid",
+}
+
+
+def _check_form(token: str) -> None:
+    """A compact JWS whose header names our algorithm and the access-token type."""
     if len(token) > MAX_TOKEN_LENGTH or token.count(".") != 2:
         raise _refused("token-malformed", "the bearer token is not a compact JWS")
     header = _header(token)
@@ -79,6 +85,10 @@ def verify_access_token(
         )
     if header.get("typ") not in ACCESS_TOKEN_TYPES:
         raise _refused("token-type", "the bearer token is not an access token (typ at+jwt)")
+
+
+def _signed_claims(token: str, key: TokenSigningKey) -> dict[str, Any]:
+    """The payload, once the gateway's signature over it verifies."""
     try:
         decoded = jwt.decode(token, key.private, algorithms=list(ACCESS_TOKEN_ALGORITHMS))
     except BadSignatureError:
@@ -89,10 +99,13 @@ def verify_access_token(
         raise _refused("token-malformed", f"access token: {exc.error}") from None
     except (TypeError, ValueError, RecursionError):  # a payload no token of ours has
         raise _refused("token-malformed", "the access token's payload is malformed") from None
+    return decoded.claims
 
-    timestamp = int(now.timestamp())
+
+def _validate_claims(claims: dict[str, Any], *, issuer: str, audience: str, now: datetime) -> None:
+    """The registered claims: issuer, audience, times within the leeway, the ones we need."""
     registry = jwt.JWTClaimsRegistry(
-        now=timestamp,
+        now=int(now.timestamp()),
         leeway=CLOCK_SKEW_SECONDS,
         iss={"essential": True, "value": issuer},
         aud={"essential": True, "value": audience},
@@ -103,7 +116,6 @@ def verify_access_token(
         client_id={"essential": True},
         partner_id={"essential": True},
     )
-    claims = decoded.claims
     try:
         registry.validate(claims)
     except ExpiredTokenError:
@@ -111,15 +123,14 @@ def verify_access_token(
     except MissingClaimError as exc:
         raise _refused("token-claims", f"the access token lacks claim(s) {exc.claim}") from None
     except InvalidClaimError as exc:
-        code = {
-            "iss": "token-issuer",
-            "aud": "token-audience",
-            "iat": "token-not-yet-valid",
-            "nbf": "token-not-yet-valid",
-        }.get(exc.claim, "token-claims")
+        code = CLAIM_PROBLEMS.get(exc.claim, "token-claims")
         raise _refused(code, f"the access token's {exc.claim} claim is not acceptable") from None
     except (TypeError, ValueError):
         raise _refused("token-claims", "the access token's claims are malformed") from None
+
+
+def _facts(claims: dict[str, Any]) -> AccessTokenClaims:
+    """The token's facts, once its own claims (client, key version, scope) are consistent."""
     if claims["sub"] != claims["client_id"]:
         raise _refused("token-claims", "the access token's sub is not its client")
     key_version = claims.get("key_version")
@@ -135,3 +146,13 @@ def verify_access_token(
         issued_at=int(claims["iat"]),
         expires_at=int(claims["exp"]),
     )
+
+
+def verify_access_token(
+    token: str, *, key: TokenSigningKey, issuer: str, audience: str, now: datetime
+) -> AccessTokenClaims:
+    """Verify signature and claims, or raise :class:`CredentialRefusedError` naming why."""
+    _check_form(token)
+    claims = _signed_claims(token, key)
+    _validate_claims(claims, issuer=issuer, audience=audience, now=now)
+    return _facts(claims)

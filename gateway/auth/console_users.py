@@ -292,6 +292,10 @@ class ConsoleAccounts:
             return self._refuse(user, "user-disabled", "this console account is disabled")
         if user_partner(self.session, user).status != PartnerStatus.ACTIVE:
             return self._refuse(user, "partner-suspended", "the user's organisation is suspended")
+        return self._signed_in(user, key, now, step)
+
+    def _signed_in(self, user: ConsoleUser, key: bytes, now: datetime, step: int) -> SignInOutcome:
+        """Clear the name's failures, use up the TOTP step, open a session; audited."""
         self.session.execute(
             delete(ConsoleSigninThrottle).where(ConsoleSigninThrottle.name_key == key)
         )
@@ -299,17 +303,7 @@ class ConsoleAccounts:
         user.locked_until = None
         user.last_totp_step = step
         user.last_signin_at = now
-        token = secrets.token_urlsafe(32)
-        self.session.add(
-            ConsoleSession(
-                token_hash=session_token_hash(token),
-                user_id=user.id,
-                created_at=now,
-                last_seen_at=now,
-                expires_at=now + timedelta(seconds=self.settings.console_session_lifetime_seconds),
-            )
-        )
-        self.session.flush()
+        token = self._open_session(user, now)
         self.audit.record(
             self.session,
             AuditEvent(
@@ -326,6 +320,21 @@ class ConsoleAccounts:
             session_token=token,
             csrf_token=csrf_token_for(token),
         )
+
+    def _open_session(self, user: ConsoleUser, now: datetime) -> str:
+        """Open a session for ``user`` (flushed) and return its token; only its SHA-256 is kept."""
+        token = secrets.token_urlsafe(32)
+        self.session.add(
+            ConsoleSession(
+                token_hash=session_token_hash(token),
+                user_id=user.id,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + timedelta(seconds=self.settings.console_session_lifetime_seconds),
+            )
+        )
+        self.session.flush()
+        return token
 
     def refuse_signin_form(self, username: str) -> None:
         """Audit a sign-in whose form token did not match (login CSRF); password unchecked.

@@ -99,6 +99,23 @@ def record_refusal(
         )
 
 
+def refused(
+    services: Services,
+    request_id: str,
+    principal: Principal,
+    tag: AuditTag,
+    text: str,
+    *,
+    field: str,
+    codes: tuple[str, ...],
+    grant: Grant | None = None,
+    detail: dict[str, object] | None = None,
+) -> PermissionDeniedError:
+    """Audit a console refusal (:func:`record_refusal`) and return the error to raise."""
+    record_refusal(services, request_id, principal, tag, codes=codes, grant=grant, detail=detail)
+    return PermissionDeniedError(text, field=field, reasons=codes, audited=True)
+
+
 def require_any(
     services: Services,
     request_id: str,
@@ -109,19 +126,15 @@ def require_any(
     """Refuse (audited) unless the role holds at least one of ``permissions``."""
     if principal.permissions & set(permissions):
         return
-    record_refusal(
+    raise refused(
         services,
         request_id,
         principal,
         tag,
-        codes=("permission-missing",),
-        detail={"needs_one_of": sorted(str(p) for p in permissions)},
-    )
-    raise PermissionDeniedError(
         "your role lacks permission " + " or ".join(sorted(str(p) for p in permissions)),
         field="role",
-        reasons=("permission-missing",),
-        audited=True,
+        codes=("permission-missing",),
+        detail={"needs_one_of": sorted(str(p) for p in permissions)},
     )
 
 

@@ -8,11 +8,14 @@ with a CSRF-checked form and audited too.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.datastructures import QueryParams
 
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.models import ConsoleUser
@@ -88,6 +91,84 @@ def _form_options(services: Services) -> dict[str, object]:
     }
 
 
+def _question_fields(params: QueryParams) -> dict[str, object]:
+    """The simulator's question as typed in the query string (the shareable link)."""
+    raw: dict[str, object] = {
+        name: params.get(name) for name in ("partner", "sector", "action", "purpose", "legal_basis")
+    }
+    raw.update({name: params.getlist(name) for name in ("kinds", "categories", "disclosure")})
+    return raw
+
+
+def _earlier(
+    session: Session,
+    data: Mapping[str, Any],
+    question: simulator.Question,
+    *,
+    own_key: str,
+    today: Sequence[simulator.PartnerAnswer],
+    run_id: int,
+) -> list[memory.EarlierAnswer]:
+    """Earlier answers to the same or an equivalent question, other than run ``run_id``."""
+    return memory.earlier_answers(
+        session,
+        memory.equivalent_keys(data, question),
+        own_key=own_key,
+        today=today,
+        exclude_run=run_id,
+    )
+
+
+def _simulate(
+    request: Request,
+    services: Services,
+    request_id: str,
+    principal: Principal,
+    raw: dict[str, object],
+) -> dict[str, object]:
+    """Run the question (policy allowing), keep it as a run, audit it; the page's results."""
+    grant = simulate_access(services, request_id, principal)
+    with transaction(services.session_factory) as session:
+        bundle = live_bundle(services, session)
+        question = simulator.parse_question(bundle.data, raw)
+        answers = simulator.ask(bundle.data, services.policy, question)
+        run = simulator.store_run(
+            session,
+            question,
+            answers,
+            digest=bundle.digest,
+            user=principal.user or "-",
+            partner=principal.partner_id,
+            now=services.clock.now(),
+        )
+        services.audit.record(
+            session,
+            _run_event(
+                principal,
+                request_id,
+                grant,
+                run_id=run.id,
+                question=question,
+                answers=answers,
+                digest=bundle.digest,
+            ),
+        )
+        earlier = _earlier(
+            session, bundle.data, question, own_key=question.key, today=answers, run_id=run.id
+        )
+        catalog = bundle.catalog.entries
+        names = Names.of(Translator(language_of(request)), bundle, session)
+    return {
+        "run": run,
+        "question": question,
+        "answers": answers,
+        "earlier": earlier,
+        "catalog": catalog,
+        "names": names,
+        "verdict": simulator.verdict(answers),
+    }
+
+
 @router.get("/helpdesk", response_class=HTMLResponse)
 def simulator_page(
     *,
@@ -105,11 +186,7 @@ def simulator_page(
         Permission.POLICY_SIMULATE,
         Permission.HELPDESK_ANSWER_READ,
     )
-    params = request.query_params
-    raw: dict[str, object] = {
-        name: params.get(name) for name in ("partner", "sector", "action", "purpose", "legal_basis")
-    }
-    raw.update({name: params.getlist(name) for name in ("kinds", "categories", "disclosure")})
+    raw = _question_fields(request.query_params)
     context: dict[str, object] = {
         "raw": raw,
         "run": None,
@@ -121,51 +198,8 @@ def simulator_page(
     context.update(_form_options(services))
     if Permission.POLICY_SIMULATE in principal.permissions:
         context["can_simulate"] = True
-        if params.get("action"):
-            grant = simulate_access(services, request_id, principal)
-            with transaction(services.session_factory) as session:
-                bundle = live_bundle(services, session)
-                question = simulator.parse_question(bundle.data, raw)
-                answers = simulator.ask(bundle.data, services.policy, question)
-                run = simulator.store_run(
-                    session,
-                    question,
-                    answers,
-                    digest=bundle.digest,
-                    user=principal.user or "-",
-                    partner=principal.partner_id,
-                    now=services.clock.now(),
-                )
-                services.audit.record(
-                    session,
-                    _run_event(
-                        principal,
-                        request_id,
-                        grant,
-                        run_id=run.id,
-                        question=question,
-                        answers=answers,
-                        digest=bundle.digest,
-                    ),
-                )
-                earlier = memory.earlier_answers(
-                    session,
-                    memory.equivalent_keys(bundle.data, question),
-                    own_key=question.key,
-                    today=answers,
-                    exclude_run=run.id,
-                )
-                catalog = bundle.catalog.entries
-                names = Names.of(Translator(language_of(request)), bundle, session)
-            context.update(
-                run=run,
-                question=question,
-                answers=answers,
-                earlier=earlier,
-                catalog=catalog,
-                names=names,
-                verdict=simulator.verdict(answers),
-            )
+        if request.query_params.get("action"):
+            context.update(_simulate(request, services, request_id, principal, raw))
     return render(request, "helpdesk.html", context, principal=principal)
 
 
@@ -179,12 +213,8 @@ def run_page(
     with transaction(services.session_factory) as session:
         run, question, answers = simulator.load_run(session, run_id)
         bundle = live_bundle(services, session)
-        earlier = memory.earlier_answers(
-            session,
-            memory.equivalent_keys(bundle.data, question),
-            own_key=run.question_key,
-            today=answers,
-            exclude_run=run.id,
+        earlier = _earlier(
+            session, bundle.data, question, own_key=run.question_key, today=answers, run_id=run.id
         )
         catalog = bundle.catalog.entries
         names = Names.of(Translator(language_of(request)), bundle, session)

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
 
-from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.audit_trail.events import AuditTag
 from gateway.auth.principal import Principal
 from gateway.console import lookup
 from gateway.console.access import AuditAccess, audit_access
@@ -24,6 +24,7 @@ from gateway.console.bundles import live_bundle
 from gateway.console.deps import FormUser, PageUser
 from gateway.console.i18n import Translator
 from gateway.console.names import Names
+from gateway.console.read_events import audit_read_event
 from gateway.console.web import PREFIX, ConsoleRoute, language_of, render
 from gateway.db import transaction
 from gateway.deps import RequestIdDep, ServicesDep
@@ -31,23 +32,6 @@ from gateway.keys.models import EpochState, KeyEpoch
 from gateway.services import Services
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
-
-
-def _event(
-    access: AuditAccess, request_id: str, tag: AuditTag, found: int, detail: dict[str, object]
-) -> AuditEvent:
-    return AuditEvent(
-        tag=tag,
-        request_id=request_id,
-        actor_partner=access.reader.partner_id,
-        actor_user=access.reader.user,
-        purpose=access.grant.purpose,
-        legal_basis=access.grant.legal_basis,
-        decision="allow",
-        policy_digest=access.grant.decision.policy_digest,
-        counts={"returned": found},
-        detail=detail,
-    )
 
 
 def _page(
@@ -91,12 +75,12 @@ def lookup_page(
         results = lookup.by_request_id(session, wanted, access.scope)
         services.audit.record(
             session,
-            _event(
+            audit_read_event(
                 access,
                 request_id,
                 AuditTag.AUDIT_ENTRIES_VIEW,
-                len(results),
-                {"view": "console-lookup", "request_id": wanted},
+                counts={"returned": len(results)},
+                detail={"view": "console-lookup", "request_id": wanted},
             ),
         )
     return _page(
@@ -120,12 +104,12 @@ def lookup_token(
         results = lookup.by_token_hash(session, token_hash, access.scope)
         services.audit.record(
             session,
-            _event(
+            audit_read_event(
                 access,
                 request_id,
                 AuditTag.AUDIT_SUBJECT_ACCESS,
-                len(results),
-                {"view": "console-lookup", "tokens": [token_hash.hex()]},
+                counts={"returned": len(results)},
+                detail={"view": "console-lookup", "tokens": [token_hash.hex()]},
             ),
         )
     asked = {"by": "token", "epoch": str(epoch)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -16,17 +17,76 @@ from gateway.console.bundles import live_bundle
 from gateway.console.deps import PageUser, needs
 from gateway.console.i18n import Translator, period_label
 from gateway.console.names import Names
-from gateway.console.overview import build_overview
-from gateway.console.period import choices, current_quarter_key, parse_period
+from gateway.console.overview import Overview, build_overview
+from gateway.console.period import Period, choices, current_quarter_key, parse_period
+from gateway.console.read_events import audit_read_event
 from gateway.console.web import PREFIX, ConsoleRoute, language_of, render
 from gateway.db import transaction
 from gateway.deps import RequestIdDep, ServicesDep
 from gateway.errors import PermissionDeniedError
+from gateway.services import Services
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 
 PeriodField = Annotated[str | None, Query(max_length=16)]
 READS_AUDIT = frozenset({Permission.AUDIT_READ_OWN, Permission.AUDIT_READ_ALL})
+
+
+def _chosen_period(
+    period: str | None, since: str | None, until: str | None, days: int | None, now: datetime
+) -> Period:
+    """The picked period; ``days`` (the older link form) counts when no period is named."""
+    return parse_period(
+        f"{days}d" if days and not period else period,
+        since=since,
+        until=until,
+        now=now,
+        default=current_quarter_key(now),
+    )
+
+
+def _optional_access(
+    services: Services, request_id: str, principal: Principal
+) -> tuple[AuditAccess | None, PermissionDeniedError | None]:
+    """The reader's audit access if the role reads the log, or the (audited) refusal to show."""
+    if not principal.permissions & READS_AUDIT:
+        return None, None
+    try:
+        return audit_access(services, request_id, principal), None
+    except PermissionDeniedError as exc:  # audited by audit_access; shown on the page
+        return None, exc
+
+
+def _period_choices(t: Translator, chosen: Period, now: datetime) -> dict[str, object]:
+    quarters, months = choices(now)
+    return {
+        "period": chosen,
+        "period_label": period_label(t, chosen),
+        "quarters": [(item, period_label(t, item)) for item in quarters],
+        "months": [(item, period_label(t, item)) for item in months],
+    }
+
+
+def _charts(t: Translator, stats: Overview | None, names: Names | None) -> dict[str, object]:
+    """The decision labels and the page's three charts (none without statistics)."""
+    labels = {"allow": t("decision.allow"), "deny": t("decision.deny"), "other": t("decision.none")}
+    drawn: dict[str, object] = {"labels": labels}
+    drawn["chart_days"] = (
+        charts.stacked_days(stats.days, title=t("overview.requests_per_day"), labels=labels)
+        if stats
+        else None
+    )
+    drawn["chart_partners"] = drawn["chart_purposes"] = None
+    if stats and names:
+        partners = [(names.partner(key), count) for key, count in stats.by_partner]
+        purposes = [(names.purpose(key), count) for key, count in stats.by_purpose]
+        drawn["chart_partners"] = charts.horizontal_bars(
+            partners, title=t("overview.by_partner"), chart_id="chart-partners"
+        )
+        drawn["chart_purposes"] = charts.horizontal_bars(
+            purposes, title=t("overview.by_purpose"), chart_id="chart-purposes"
+        )
+    return drawn
 
 
 @router.get("/overview", response_class=HTMLResponse)
@@ -43,20 +103,8 @@ def overview(
 ) -> HTMLResponse:
     t = Translator(language_of(request))
     now = services.clock.now()
-    chosen = parse_period(
-        f"{days}d" if days and not period else period,
-        since=since,
-        until=until,
-        now=now,
-        default=current_quarter_key(now),
-    )
-    access: AuditAccess | None = None
-    refused: PermissionDeniedError | None = None
-    if principal.permissions & READS_AUDIT:
-        try:
-            access = audit_access(services, request_id, principal)
-        except PermissionDeniedError as exc:  # audited by audit_access; shown on the page
-            refused = exc
+    chosen = _chosen_period(period, since, until, days, now)
+    access, refused = _optional_access(services, request_id, principal)
     with transaction(services.session_factory) as session:
         stats = names = None
         if access is not None:
@@ -64,15 +112,10 @@ def overview(
             names = Names.of(t, live_bundle(services, session), session)
             services.audit.record(
                 session,
-                AuditEvent(
-                    tag=AuditTag.CONSOLE_OVERVIEW_VIEW,
-                    request_id=request_id,
-                    actor_partner=principal.partner_id,
-                    actor_user=principal.user,
-                    purpose=access.grant.purpose,
-                    legal_basis=access.grant.legal_basis,
-                    decision="allow",
-                    policy_digest=access.grant.decision.policy_digest,
+                audit_read_event(
+                    access,
+                    request_id,
+                    AuditTag.CONSOLE_OVERVIEW_VIEW,
                     counts={"days": chosen.days},
                     detail={"scope": access.scope or "all", "period": chosen.key},
                 ),
@@ -82,39 +125,9 @@ def overview(
             if Permission.AUDIT_INTEGRITY_READ in principal.permissions
             else None
         )
-    labels = {"allow": t("decision.allow"), "deny": t("decision.deny"), "other": t("decision.none")}
-    quarters, months = choices(now)
-    context = {
-        "period": chosen,
-        "period_label": period_label(t, chosen),
-        "quarters": [(item, period_label(t, item)) for item in quarters],
-        "months": [(item, period_label(t, item)) for item in months],
-        "names": names,
-        "access": access,
-        "refused": refused,
-        "stats": stats,
-        "status": status,
-        "labels": labels,
-        "chart_days": charts.stacked_days(
-            stats.days, title=t("overview.requests_per_day"), labels=labels
-        )
-        if stats
-        else None,
-        "chart_partners": charts.horizontal_bars(
-            [(names.partner(key), count) for key, count in stats.by_partner],
-            title=t("overview.by_partner"),
-            chart_id="chart-partners",
-        )
-        if stats and names
-        else None,
-        "chart_purposes": charts.horizontal_bars(
-            [(names.purpose(key), count) for key, count in stats.by_purpose],
-            title=t("overview.by_purpose"),
-            chart_id="chart-purposes",
-        )
-        if stats and names
-        else None,
-    }
+    context = _period_choices(t, chosen, now)
+    context.update(names=names, access=access, refused=refused, stats=stats, status=status)
+    context.update(_charts(t, stats, names))
     return render(request, "overview.html", context, principal=principal)
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from gateway.audit_trail import checkpoints
 from gateway.audit_trail.checkpoints import PublishedCheckpoint
-from gateway.audit_trail.events import Activity, AuditEvent, AuditTag
+from gateway.audit_trail.events import Activity, AuditTag
 from gateway.audit_trail.models import AuditEntry
 from gateway.console import audit_view, report_pdf
 from gateway.console.access import audit_access
@@ -29,6 +29,7 @@ from gateway.console.i18n import Translator, period_label
 from gateway.console.names import Names
 from gateway.console.overview import alerts_raised
 from gateway.console.period import Period, current_quarter_key, parse_period
+from gateway.console.read_events import audit_read_event
 from gateway.console.review import Scope, build_review, by_action, in_scope
 from gateway.console.web import PREFIX, ConsoleRoute, language_of
 from gateway.db import transaction
@@ -104,15 +105,10 @@ def audit_report(
         alerts = alerts_raised(session, chosen.start, chosen.end, scope.partner)
         services.audit.record(
             session,
-            AuditEvent(
-                tag=AuditTag.AUDIT_REPORT_DOWNLOAD,
-                request_id=request_id,
-                actor_partner=principal.partner_id,
-                actor_user=principal.user,
-                purpose=access.grant.purpose,
-                legal_basis=access.grant.legal_basis,
-                decision="allow",
-                policy_digest=access.grant.decision.policy_digest,
+            audit_read_event(
+                access,
+                request_id,
+                AuditTag.AUDIT_REPORT_DOWNLOAD,
                 counts={"entries": review.exchange_total, "tree_size": scope.upto or 0},
                 detail={"period": chosen.key, "partner": scope.partner or "all", "format": "pdf"},
             ),

@@ -25,7 +25,7 @@ from gateway.errors import (
 )
 from gateway.indicators.schemas import Receipt
 from gateway.keys import manifest as mf
-from gateway.keys.eligibility import decide_kinds
+from gateway.keys.eligibility import KindDecisions, decide_kinds
 from gateway.keys.models import (
     CustodianKey,
     CustodianStatus,
@@ -312,11 +312,8 @@ class KeyCustody:
             }
         return [epoch_out(row, mine.get(row.epoch), caller=client_id is not None) for row in rows]
 
-    def fetch_envelope(self, principal: Principal, number: int) -> Fetched:
-        """The caller's own envelope, after the policy agrees again; audited either way."""
-        row = self._epoch(number)
-        if row.state == EpochState.RETIRED:
-            raise NotFoundError(f"epoch {number} is retired; its envelopes are gone", field="epoch")
+    def _issued_envelope(self, principal: Principal, number: int) -> KeyEnvelope:
+        """The envelope sealed to the calling client in epoch ``number``; its lack is audited."""
         assert principal.client_id is not None
         envelope = self.session.scalar(
             select(KeyEnvelope).where(
@@ -335,7 +332,12 @@ class KeyCustody:
                 "envelope-not-issued",
                 epoch=number,
             )
-        kinds = tuple(envelope.kinds.split(","))
+        return envelope
+
+    def _allowed_kinds(
+        self, principal: Principal, number: int, kinds: tuple[str, ...]
+    ) -> tuple[KindDecisions, str]:
+        """The policy's decisions and digest for ``kinds`` now; a denial is audited and raised."""
         decisions = decide_kinds(
             self.services.policy,
             principal.partner_id,
@@ -360,6 +362,16 @@ class KeyCustody:
                 field="kinds",
                 reasons=denial[0],
             )
+        return decisions, digest
+
+    def fetch_envelope(self, principal: Principal, number: int) -> Fetched:
+        """The caller's own envelope, after the policy agrees again; audited either way."""
+        row = self._epoch(number)
+        if row.state == EpochState.RETIRED:
+            raise NotFoundError(f"epoch {number} is retired; its envelopes are gone", field="epoch")
+        envelope = self._issued_envelope(principal, number)
+        kinds = tuple(envelope.kinds.split(","))
+        decisions, digest = self._allowed_kinds(principal, number, kinds)
         manifest = self.session.get(KeyManifest, envelope.manifest_id)
         assert manifest is not None
         if envelope.fetched_at is None:

@@ -58,8 +58,9 @@ class EpochUploads(KeyCustody):
             )
         return manifest
 
-    def _envelopes(self, manifest: mf.Manifest, uploaded: list[EnvelopeIn]) -> list[KeyEnvelope]:
-        """Check every entry and blob; build the rows (not yet added)."""
+    @staticmethod
+    def _blobs(manifest: mf.Manifest, uploaded: list[EnvelopeIn]) -> dict[str, bytes]:
+        """The uploaded sealed boxes by client: one each, none the manifest does not list."""
         blobs: dict[str, bytes] = {}
         for index, item in enumerate(uploaded):
             if item.client_id in blobs:
@@ -72,58 +73,83 @@ class EpochUploads(KeyCustody):
                 f"envelope(s) for client(s) the manifest does not list: {', '.join(extra)}",
                 field="envelopes",
             )
+        return blobs
+
+    @staticmethod
+    def _check_sealed(entry: mf.ManifestEntry, sealed: bytes | None, where: str) -> bytes:
+        """The entry's uploaded box: present, of a plausible size, the one the manifest signs."""
+        if sealed is None:
+            raise InvalidRequestError("has no uploaded envelope", field=where)
+        if not 48 < len(sealed) <= mf.MAX_SEALED_BYTES:
+            raise InvalidRequestError(
+                "is not a sealed box of a plausible size", field=f"{where}.sealed"
+            )
+        if hashlib.sha256(sealed).hexdigest() != entry.sha256:
+            raise InvalidRequestError(
+                "the uploaded envelope does not match the SHA-256 in the signed manifest "
+                "(altered after signing)",
+                field=f"{where}.sha256",
+            )
+        return sealed
+
+    def _recipient(self, entry: mf.ManifestEntry, where: str) -> PartnerClient:
+        """The entry's client: registered to its partner, eligible, with the pinned key."""
+        client = self.session.get(
+            PartnerClient, entry.client_id, options=[joinedload(PartnerClient.partner)]
+        )
+        if client is None or client.partner_id != entry.partner_id:
+            raise InvalidRequestError(
+                "is not a registered client of that partner", field=f"{where}.client_id"
+            )
+        reason = exclusion(client)
+        if reason is not None:
+            raise InvalidRequestError(f"gets no envelope: {reason}", field=f"{where}.client_id")
+        if recipient_key_id(client) != entry.recipient_key_id:
+            raise InvalidRequestError(
+                "is not the X25519 key registered for this client (the client rotated its "
+                "key, or the custodian pinned another one)",
+                field=f"{where}.recipient_key_id",
+            )
+        return client
+
+    def _check_kinds(
+        self,
+        client: PartnerClient,
+        kinds: tuple[str, ...],
+        where: str,
+        decided: dict[str, KindDecisions],
+    ) -> None:
+        """Refuse kinds the policy denies the client's partner (asked once per partner)."""
+        decisions = decided.get(client.partner_id)
+        if decisions is None:
+            decisions = decide_kinds(
+                self.services.policy,
+                client.partner_id,
+                client.partner.status,
+                partner_sector=client.partner.sector,
+            )
+            decided[client.partner_id] = decisions
+        denial = decisions.denial(kinds)
+        if denial is not None:
+            raise refusal(
+                tuple(decisions.decisions.values()),
+                f"the policy refuses keys of these kinds to {client.partner_id}: {denial[1]}",
+                field=f"{where}.kinds",
+                reasons=("kind-not-allowed",) + denial[0],
+                audited=False,
+            )
+
+    def _envelopes(self, manifest: mf.Manifest, uploaded: list[EnvelopeIn]) -> list[KeyEnvelope]:
+        """Check every entry and blob; build the rows (not yet added)."""
+        blobs = self._blobs(manifest, uploaded)
         now = self.services.clock.now()
         rows: list[KeyEnvelope] = []
         decided: dict[str, KindDecisions] = {}
         for index, entry in enumerate(manifest.entries):
             where = f"manifest.envelopes.{index}"
-            sealed = blobs.get(entry.client_id)
-            if sealed is None:
-                raise InvalidRequestError("has no uploaded envelope", field=where)
-            if not 48 < len(sealed) <= mf.MAX_SEALED_BYTES:
-                raise InvalidRequestError(
-                    "is not a sealed box of a plausible size", field=f"{where}.sealed"
-                )
-            if hashlib.sha256(sealed).hexdigest() != entry.sha256:
-                raise InvalidRequestError(
-                    "the uploaded envelope does not match the SHA-256 in the signed manifest "
-                    "(altered after signing)",
-                    field=f"{where}.sha256",
-                )
-            client = self.session.get(
-                PartnerClient, entry.client_id, options=[joinedload(PartnerClient.partner)]
-            )
-            if client is None or client.partner_id != entry.partner_id:
-                raise InvalidRequestError(
-                    "is not a registered client of that partner", field=f"{where}.client_id"
-                )
-            reason = exclusion(client)
-            if reason is not None:
-                raise InvalidRequestError(f"gets no envelope: {reason}", field=f"{where}.client_id")
-            if recipient_key_id(client) != entry.recipient_key_id:
-                raise InvalidRequestError(
-                    "is not the X25519 key registered for this client (the client rotated its "
-                    "key, or the custodian pinned another one)",
-                    field=f"{where}.recipient_key_id",
-                )
-            decisions = decided.get(client.partner_id)
-            if decisions is None:
-                decisions = decide_kinds(
-                    self.services.policy,
-                    client.partner_id,
-                    client.partner.status,
-                    partner_sector=client.partner.sector,
-                )
-                decided[client.partner_id] = decisions
-            denial = decisions.denial(entry.kinds)
-            if denial is not None:
-                raise refusal(
-                    tuple(decisions.decisions.values()),
-                    f"the policy refuses keys of these kinds to {client.partner_id}: {denial[1]}",
-                    field=f"{where}.kinds",
-                    reasons=("kind-not-allowed",) + denial[0],
-                    audited=False,
-                )
+            sealed = self._check_sealed(entry, blobs.get(entry.client_id), where)
+            client = self._recipient(entry, where)
+            self._check_kinds(client, entry.kinds, where, decided)
             rows.append(
                 KeyEnvelope(
                     epoch=manifest.epoch,
