@@ -1,5 +1,6 @@
 """Imports every area's models so that ``Base.metadata`` knows all tables (for Alembic)."""
 
+from gateway import idempotency as idempotency_models
 from gateway.abuse import models as abuse_models
 from gateway.alerts import models as alerts_models
 from gateway.audit_trail import models as audit_trail_models
@@ -22,6 +23,7 @@ __all__ = [
     "disputes_models",
     "feedback_models",
     "helpdesk_models",
+    "idempotency_models",
     "indicators_models",
     "keys_models",
     "partners_models",
