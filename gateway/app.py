@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from gateway.alerts.routes import router as alerts_router
 from gateway.alerts.webhooks import WebhookDispatcher
-from gateway.audit_trail.routes import router as audit_router
+from gateway.audit_api.routes import router as audit_router
 from gateway.audit_trail.scheduler import CheckpointScheduler
 from gateway.audit_trail.service import AuditTrail, build_audit_trail
 from gateway.auth.routes import TOKEN_PATH
