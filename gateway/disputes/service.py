@@ -29,11 +29,11 @@ from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.principal import Principal
 from gateway.disputes.models import Dispute, DisputeStatus
 from gateway.errors import NotFoundError
+from gateway.guard import decide_or_refuse
 from gateway.identifiers import DEFAULT_SPEC, TOKEN_PATTERN, Kind, Spec
 from gateway.indicators.models import Indicator, IndicatorStatus
 from gateway.indicators.schemas import Receipt, Slug
 from gateway.policy.decision import Action, DecisionRequest
-from gateway.policy.guard import decide_or_refuse
 from gateway.services import Services
 from gateway.watchlist.models import WatchEntry
 

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 from gateway.audit_trail.events import AuditTag
 from gateway.auth.principal import Principal
 from gateway.feedback.models import Feedback
+from gateway.guard import decide_or_refuse
 from gateway.identifiers import DEFAULT_SPEC, TOKEN_PATTERN, Kind, Spec
 from gateway.indicators.models import Indicator
 from gateway.indicators.schemas import Receipt, Slug
 from gateway.policy.decision import Action, DecisionRequest
-from gateway.policy.guard import decide_or_refuse
 from gateway.services import Services
 
 Outcome = Literal["confirmed", "false_positive", "unknown"]

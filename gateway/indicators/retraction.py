@@ -12,11 +12,11 @@ from gateway.alerts.service import notify_retraction
 from gateway.audit_trail.events import AuditTag
 from gateway.auth.principal import Principal
 from gateway.freetext import FreeText
+from gateway.guard import decide_or_refuse
 from gateway.identifiers import DEFAULT_SPEC, TOKEN_PATTERN, Kind, Spec
 from gateway.indicators.models import Indicator, IndicatorStatus
 from gateway.indicators.schemas import MAX_BATCH, Receipt, Slug
 from gateway.policy.decision import Action, DecisionRequest
-from gateway.policy.guard import decide_or_refuse
 from gateway.services import Services
 
 

@@ -33,8 +33,7 @@ from gateway.indicators.schemas import (
 from gateway.keys.validity import epoch_validity
 from gateway.policy.active import suppressed_tokens
 from gateway.policy.decision import Action, Decision, DecisionRequest
-from gateway.policy.guard import denial_text
-from gateway.policy.refusals import refusal
+from gateway.policy.refusals import denial_text, refusal
 from gateway.policy.specs import denied_field, row_denial_text
 from gateway.services import Services
 

@@ -12,6 +12,11 @@ from gateway.policy.catalog import ReasonCatalog
 from gateway.policy.decision import Decision, PolicyEngine
 
 
+def denial_text(decision: Decision) -> str:
+    """The reasons of a refusal as one line: codes and their texts from the policy."""
+    return "; ".join(f"{r.code}: {r.text_en}" for r in decision.reasons) or "denied by policy"
+
+
 def legal_references(*decisions: Decision) -> dict[str, tuple[str, ...]]:
     """Reason code -> the legal references its METADATA (and the decision) cite."""
     found: dict[str, tuple[str, ...]] = {}

@@ -10,7 +10,7 @@ row's text adds the kind and spec the row used, which the partner needs to find 
 from __future__ import annotations
 
 from gateway.policy.decision import Decision
-from gateway.policy.guard import denial_text
+from gateway.policy.refusals import denial_text
 
 SPEC_TOO_WEAK = "spec-too-weak"
 

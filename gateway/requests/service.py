@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 from gateway.audit_trail.events import AuditTag
 from gateway.auth.principal import Principal
 from gateway.freetext import refuse_identifiers
+from gateway.guard import decide_or_refuse
 from gateway.indicators.models import Indicator, IndicatorStatus
 from gateway.indicators.schemas import Receipt
 from gateway.policy.decision import Action, DecisionRequest
-from gateway.policy.guard import decide_or_refuse
 from gateway.requests import errors
 from gateway.requests.models import PartnerRequest, RequestRecipient
 from gateway.requests.schemas import (

@@ -14,8 +14,7 @@ from gateway.identifiers import kind_problem, token_problem
 from gateway.indicators.schemas import Receipt
 from gateway.keys.validity import epoch_validity
 from gateway.policy.decision import Action, DecisionRequest
-from gateway.policy.guard import denial_text
-from gateway.policy.refusals import refusal
+from gateway.policy.refusals import denial_text, refusal
 from gateway.policy.specs import denied_field, row_denial_text
 from gateway.services import Services
 from gateway.watchlist.models import WatchEntry

@@ -4,6 +4,9 @@ The shape every single-decision service shares (retraction, disputes, feedback):
 decision, one audit event describing the request, and on a deny the event recorded in the
 request's transaction with an audited 403, so the refusal is on the record although the
 request fails.
+
+It sits above the policy, the services and authentication (it needs all three), so the
+policy area itself stays below the services container that builds its engine.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from sqlalchemy.orm import Session
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.principal import Principal
 from gateway.policy.decision import Decision, DecisionRequest
-from gateway.policy.refusals import refusal
+from gateway.policy.refusals import denial_text, refusal
 from gateway.services import Services
 
 
@@ -25,11 +28,6 @@ class Allowed:
 
     decision: Decision
     event: AuditEvent
-
-
-def denial_text(decision: Decision) -> str:
-    """The reasons of a refusal as one line: codes and their texts from the policy."""
-    return "; ".join(f"{r.code}: {r.text_en}" for r in decision.reasons) or "denied by policy"
 
 
 def decide_or_refuse(
