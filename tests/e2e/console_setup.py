@@ -23,9 +23,10 @@ from gateway.audit_trail.events import Actor
 from gateway.auth.console_users import ConsoleAccounts, NewConsoleUser, PasswordHashing
 from gateway.db import transaction
 from gateway.demo import cast, story
+from gateway.governance import PolicyGovernance
 from gateway.partners.service import PartnerRegistry
 from gateway.policy.bundle import bundle_from_files
-from gateway.policy.governance import PolicyGovernance, active_version, stored_bundle
+from gateway.policy.governance import active_version, stored_bundle
 from tests.support.gateway import Gateway
 
 PASSWORD = "correct horse battery staple"
