@@ -24,8 +24,8 @@ from gateway.db import build_engine, build_session_factory, transaction
 from gateway.errors import ConflictError, InvalidRequestError
 from gateway.indicators.models import Indicator
 from gateway.keys.eligibility import exclusion
+from gateway.offboarding import RetentionDecision, offboard
 from gateway.partners.models import ClientStatus, PartnerClient, PartnerStatus
-from gateway.partners.offboarding import RetentionDecision, offboard
 from gateway.partners.service import PartnerRegistry
 from gateway.retention import purge
 from gateway.watchlist.models import WatchEntry

@@ -13,6 +13,10 @@ One transaction, each step audited on its own so the log shows what happened in 
    their own expiry, recorded with its reason, ``partner:indicators:keep``).
 
 Offboarding is final: a partner that left is not reinstated (onboard it again instead).
+
+It touches the partner registry, the indicators and the watch list, so it sits above all
+three (beside the retention purge) rather than inside the partner registry, which
+authentication and the areas build on.
 """
 
 from __future__ import annotations
