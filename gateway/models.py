@@ -13,7 +13,6 @@ from gateway.keys import models as keys_models
 from gateway.partners import models as partners_models
 from gateway.policy import models as policy_models
 from gateway.requests import models as requests_models
-from gateway.watchlist import models as watchlist_models
 
 __all__ = [
     "abuse_models",
@@ -29,5 +28,4 @@ __all__ = [
     "partners_models",
     "policy_models",
     "requests_models",
-    "watchlist_models",
 ]

@@ -26,13 +26,13 @@ from enum import StrEnum
 
 from sqlalchemy import delete, func, select, update
 
+from gateway.alerts.models import WatchEntry
 from gateway.audit_trail.events import AuditTag
 from gateway.errors import ConflictError, InvalidRequestError
 from gateway.freetext import refuse_identifiers
 from gateway.indicators.models import Indicator
 from gateway.partners.models import ClientStatus, PartnerStatus
 from gateway.partners.service import PartnerRegistry
-from gateway.watchlist.models import WatchEntry
 
 MAX_REASON_LENGTH = 300
 

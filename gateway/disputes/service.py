@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gateway.abuse import charge_quota, watch_for_enumeration
+from gateway.alerts.models import WatchEntry
 from gateway.alerts.service import notify_retraction
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.principal import Principal
@@ -35,7 +36,6 @@ from gateway.indicators.models import Indicator, IndicatorStatus
 from gateway.indicators.schemas import Receipt, Slug
 from gateway.policy.decision import Action, DecisionRequest
 from gateway.services import Services
-from gateway.watchlist.models import WatchEntry
 
 MASS_DISPUTE_FILING = "mass-dispute-filing"
 

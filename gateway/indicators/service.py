@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from gateway.abuse import charge_quota
-from gateway.alerts.service import evaluate_watchers
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.principal import Principal
 from gateway.dialect import insert_ignoring_conflicts
@@ -30,6 +29,7 @@ from gateway.indicators.schemas import (
     SubmitRequest,
     SubmitResponse,
 )
+from gateway.indicators.watchers import evaluate_watchers
 from gateway.keys.validity import epoch_validity
 from gateway.policy.active import suppressed_tokens
 from gateway.policy.decision import Action, Decision, DecisionRequest

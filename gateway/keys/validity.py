@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from gateway.alerts.models import WatchEntry
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.errors import InvalidRequestError
 from gateway.indicators.models import Indicator
 from gateway.keys.models import EpochState, KeyEnvelope, KeyEpoch
 from gateway.services import Services
-from gateway.watchlist.models import WatchEntry
 
 FETCH_HINT = "fetch the current keys with `ppsgate-connector keys fetch` and re-hash"
 

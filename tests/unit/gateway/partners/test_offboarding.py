@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.keystore import ConnectorKeys
+from gateway.alerts.models import WatchEntry
 from gateway.audit_trail.events import Actor
 from gateway.audit_trail.models import AuditDetail, AuditEntry
 from gateway.audit_trail.service import AuditTrail, build_audit_trail
@@ -28,7 +29,6 @@ from gateway.offboarding import RetentionDecision, offboard
 from gateway.partners.models import ClientStatus, PartnerClient, PartnerStatus
 from gateway.partners.service import PartnerRegistry
 from gateway.retention import purge
-from gateway.watchlist.models import WatchEntry
 
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 SELLER = "NL91ABNA0417164300"  # never sent: indicators below carry random hashes only
