@@ -7,6 +7,7 @@ from gateway.audit_trail import models as audit_trail_models
 from gateway.auth import models as auth_models
 from gateway.console.helpdesk import models as helpdesk_models
 from gateway.disputes import models as disputes_models
+from gateway.epochs import models as epochs_models
 from gateway.feedback import models as feedback_models
 from gateway.indicators import models as indicators_models
 from gateway.keys import models as keys_models
@@ -20,6 +21,7 @@ __all__ = [
     "audit_trail_models",
     "auth_models",
     "disputes_models",
+    "epochs_models",
     "feedback_models",
     "helpdesk_models",
     "idempotency_models",

@@ -17,6 +17,7 @@ from gateway.abuse import charge_quota
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.principal import Principal
 from gateway.dialect import insert_ignoring_conflicts
+from gateway.epochs.validity import epoch_validity
 from gateway.freetext import identifier_problem
 from gateway.identifiers import kind_problem, token_problem
 from gateway.indicators import bulk
@@ -30,7 +31,6 @@ from gateway.indicators.schemas import (
     SubmitResponse,
 )
 from gateway.indicators.watchers import evaluate_watchers
-from gateway.keys.validity import epoch_validity
 from gateway.policy.active import suppressed_tokens
 from gateway.policy.decision import Action, Decision, DecisionRequest
 from gateway.policy.refusals import denial_text, refusal

@@ -13,9 +13,9 @@ from gateway.abuse import charge_quota, watch_for_enumeration
 from gateway.alerts.service import record_match_disclosures
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.principal import Principal
+from gateway.epochs.validity import refuse_invalid_epochs
 from gateway.indicators.evidence import disclose, lookup_evidence
 from gateway.indicators.schemas import MatchResult, Receipt
-from gateway.keys.validity import refuse_invalid_epochs
 from gateway.matching.schemas import MatchRequest, MatchResponse, disclosed_fields
 from gateway.policy.active import suppressed_tokens
 from gateway.policy.decision import Action, DecisionRequest

@@ -10,10 +10,10 @@ from gateway.alerts.models import WatchEntry
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.principal import Principal
 from gateway.dialect import insert_ignoring_conflicts
+from gateway.epochs.validity import epoch_validity
 from gateway.identifiers import kind_problem, token_problem
 from gateway.indicators.schemas import Receipt
 from gateway.indicators.watchers import evaluate_watchers
-from gateway.keys.validity import epoch_validity
 from gateway.policy.decision import Action, DecisionRequest
 from gateway.policy.refusals import denial_text, refusal
 from gateway.policy.specs import denied_field, row_denial_text
