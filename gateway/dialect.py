@@ -1,4 +1,4 @@
-"""Dialect-specific statements the ORM does not unify (INSERT ... ON CONFLICT, COPY)."""
+"""Dialect-specific statements the ORM does not unify (INSERT ... ON CONFLICT, COPY, token IN)."""
 
 from __future__ import annotations
 
