@@ -30,10 +30,11 @@ test: $(STAMP) lint ## Run the whole test suite (lint, types, tests on SQLite an
 test-fast: $(STAMP) ## Tests without lint, skipping slow ones
 	$(BIN)/python -m pytest -m "not slow"
 
-lint: $(STAMP) ## ruff (lint and format) and mypy --strict
+lint: $(STAMP) ## ruff (lint and format), mypy --strict and lint-imports (layers, no cycles)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP) ## Run the benchmarks (they print figures and ratios)
 	$(BIN)/python -m bench

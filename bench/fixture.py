@@ -32,7 +32,8 @@ from gateway.app import build_services
 from gateway.audit_trail.events import Actor
 from gateway.config import load_settings
 from gateway.db import build_engine, transaction
-from gateway.keys.models import CustodianKey, EpochState, KeyEpoch
+from gateway.epochs.models import EpochState, KeyEpoch
+from gateway.keys.models import CustodianKey
 from gateway.migrate import upgrade
 from gateway.partners.models import Partner, PartnerClient
 from gateway.partners.service import PartnerRegistry

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from gateway.abuse.counters import build_counter_engine
 from gateway.alerts.routes import router as alerts_router
 from gateway.alerts.webhooks import WebhookDispatcher
-from gateway.audit_trail.routes import router as audit_router
+from gateway.audit_api.routes import router as audit_router
 from gateway.audit_trail.scheduler import CheckpointScheduler
 from gateway.audit_trail.service import AuditTrail, build_audit_trail
 from gateway.auth.routes import TOKEN_PATH
@@ -26,6 +26,7 @@ from gateway.db import build_engine, build_session_factory, transaction
 from gateway.disputes.routes import router as disputes_router
 from gateway.errors import StorageUnavailableError
 from gateway.feedback.routes import router as feedback_router
+from gateway.governance import PolicyGovernance
 from gateway.home import router as home_router
 from gateway.indicators.routes import router as indicators_router
 from gateway.keys.pepper_binding import check_bindings
@@ -40,7 +41,6 @@ from gateway.partners.sectors import check_registry, policy_sectors
 from gateway.pepper import load_pepper
 from gateway.policy import build_policy_engine
 from gateway.policy.active import SwitchableEngine
-from gateway.policy.governance import PolicyGovernance
 from gateway.problems import install_problem_handlers
 from gateway.requests.routes import router as requests_router
 from gateway.services import Services

@@ -8,14 +8,28 @@ different body is refused instead of silently answered with the wrong result.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ForeignKey, LargeBinary, SmallInteger, String, Text, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from gateway.db import Base, UTCDateTime
 from gateway.errors import ConflictError, InvalidRequestError
-from gateway.indicators.models import IdempotentResponse
 
 MAX_KEY_LENGTH = 128
+
+
+class IdempotentResponse(Base):
+    """The first response to a write, replayed for a retry with the same Idempotency-Key."""
+
+    __tablename__ = "idempotent_responses"
+
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH), primary_key=True)
+    request_digest: Mapped[bytes] = mapped_column(LargeBinary(32))
+    status_code: Mapped[int] = mapped_column(SmallInteger)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
 
 
 def body_digest(raw: bytes) -> bytes:

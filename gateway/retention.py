@@ -17,7 +17,8 @@ from gateway.audit_trail.events import Actor, AuditTag
 from gateway.audit_trail.models import AuditEntry
 from gateway.audit_trail.store import as_utc
 from gateway.auth.models import ConsoleSigninThrottle
-from gateway.indicators.models import IdempotentResponse, Indicator
+from gateway.idempotency import IdempotentResponse
+from gateway.indicators.models import Indicator
 from gateway.keys.validity import retire_expired
 from gateway.services import Services
 

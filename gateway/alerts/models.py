@@ -4,6 +4,13 @@ Each partner's alerts are numbered by ``seq``, allocated under a row lock on the
 cursor row that is held until commit: a later number can therefore never become visible
 before an earlier one, so ``after=<last seq seen>`` reads every alert exactly in order and
 nothing is skipped (a global id sequence would not give that under concurrent commits).
+
+Alerts are raised for watch-list entries (:class:`WatchEntry`, a partner's standing request to
+hear about a token) and leave a :class:`Disclosure` behind, as matches do, so a retraction
+reaches everyone who was told. Both records live here, below the indicators, the watch list
+and matching that write them, so that those areas can raise alerts without a cycle. The
+gateway returns an entry id, never the token, so the connector joins alerts back to its own
+rows through the ids it kept.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from enum import StrEnum
 from sqlalchemy import (
     BigInteger,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -83,3 +91,37 @@ class WebhookEndpoint(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WatchEntry(Base):
+    __tablename__ = "watch_entries"
+    __table_args__ = (
+        UniqueConstraint("partner_id", "token_hash", "purpose", name="uq_watch_entries_entry"),
+        Index("ix_watch_entries_token_hash", "token_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    epoch: Mapped[int] = mapped_column(Integer)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    purpose: Mapped[str] = mapped_column(String(64))
+    legal_basis: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Disclosure(Base):
+    """That a partner learned something about a token (by match or alert): for retractions."""
+
+    __tablename__ = "disclosures"
+    __table_args__ = (Index("ix_disclosures_token_hash", "token_hash"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"))
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    request_id: Mapped[str] = mapped_column(String(32))
+    row: Mapped[int | None] = mapped_column(Integer)
+    watch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("watch_entries.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

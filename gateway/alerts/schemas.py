@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.matching.schemas import ObligationOut
+from gateway.policy.obligations import ObligationOut
 
 
 class AlertOut(BaseModel):

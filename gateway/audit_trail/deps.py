@@ -1,7 +1,7 @@
 """Who reads the audit trail: the reader and the scope the policy granted them.
 
 Search, export and subject access take an :class:`AuditReader` from
-``gateway.audit_trail.api_readers.api_audit_reader``, which authenticates a partner client
+``gateway.audit_api.readers.api_audit_reader``, which authenticates a partner client
 with ``audit:read`` and asks the policy whether it sees one partner's entries or everyone's
 (the partnership's DPO); the console builds one for its signed-in users. The public
 transparency endpoints (tree heads, proofs, entries, public key) need no reader.

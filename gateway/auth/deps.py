@@ -29,11 +29,11 @@ from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.access_tokens import AccessTokenClaims, verify_access_token
 from gateway.auth.errors import CredentialRefusedError, ScopeRefusedError
 from gateway.auth.keys import TokenSigningKey, load_token_signing_key
-from gateway.auth.permissions import Scope
 from gateway.auth.principal import Principal
 from gateway.db import read_only, transaction
 from gateway.deps import RequestIdDep, ServicesDep
 from gateway.partners.models import ClientStatus, PartnerClient, PartnerStatus
+from gateway.scopes import Scope
 from gateway.services import Services
 
 bearer_scheme = HTTPBearer(

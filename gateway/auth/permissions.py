@@ -1,9 +1,9 @@
-"""What callers may do: API scopes for connector clients, permissions for console roles.
+"""What people may do: permissions for console roles (API scopes are in ``gateway.scopes``).
 
-Scopes are what a connector client is registered for and what its access token carries;
-console roles bundle permissions for people. Both are enums so that routes, the policy data,
-the CLI and ``docs/security.md`` use one vocabulary; the role table in the docs is generated
-from :data:`ROLE_PERMISSIONS` by :func:`render_role_table` and a test keeps the two equal.
+Console roles bundle permissions for people. Roles and permissions are enums so that
+routes, the policy data, the CLI and ``docs/security.md`` use one vocabulary; the role table
+in the docs is generated from :data:`ROLE_PERMISSIONS` by :func:`render_role_table` and a
+test keeps the two equal.
 
 These sets say what a role *can ever* do; which partner's objects it may touch (a privacy
 officer only reads its own partner's audit entries) is decided per request by the policy
@@ -15,59 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from types import MappingProxyType
-
-from gateway.errors import InvalidRequestError
-
-
-class Scope(StrEnum):
-    """OAuth 2 scopes a connector client can be registered for."""
-
-    ADMIN = "admin"
-    ALERTS_READ = "alerts:read"
-    AUDIT_READ = "audit:read"
-    DISPUTES_WRITE = "disputes:write"
-    INDICATORS_WRITE = "indicators:write"
-    KEYS_CUSTODY = "keys:custody"
-    KEYS_READ = "keys:read"
-    MATCH_QUERY = "match:query"
-    OPRF_EVALUATE = "oprf:evaluate"
-    POLICY_READ = "policy:read"
-    POLICY_SIMULATE = "policy:simulate"
-    WATCHLIST_WRITE = "watchlist:write"
-
-
-#: What a partner exchanges with; the key custodian, who holds every master salt and could
-#: compute the token of any identifier, must never hold one of these beside keys:custody.
-PARTNER_SCOPES = frozenset(
-    {
-        Scope.ALERTS_READ,
-        Scope.DISPUTES_WRITE,
-        Scope.INDICATORS_WRITE,
-        Scope.KEYS_READ,
-        Scope.MATCH_QUERY,
-        Scope.OPRF_EVALUATE,
-        Scope.WATCHLIST_WRITE,
-    }
-)
-
-SCOPE_DESCRIPTIONS: Mapping[Scope, str] = MappingProxyType(
-    {
-        Scope.ADMIN: "Operate the gateway through the API (partner registry, retention runs).",
-        Scope.ALERTS_READ: "Read the alerts raised on the partner's own watch list.",
-        Scope.AUDIT_READ: "Read the partner's own audit entries and the log's proofs.",
-        Scope.DISPUTES_WRITE: "Dispute, for the data subject, a token the partner watches.",
-        Scope.INDICATORS_WRITE: "Submit and retract the partner's own indicators.",
-        Scope.KEYS_CUSTODY: "Act as the key custodian: register its signing key, upload sealed "
-        "salt-epoch envelopes, activate and retire epochs (never readable by the gateway).",
-        Scope.KEYS_READ: "List salt epochs and download the client's own sealed envelope.",
-        Scope.MATCH_QUERY: "Ask whether hashed identifiers were reported.",
-        Scope.OPRF_EVALUATE: "Have the VOPRF evaluators tokenise blinded identifiers (spec v2); "
-        "request this scope alone for evaluator tokens, so a replayed one opens nothing else.",
-        Scope.POLICY_READ: "Read the policy bundle and the partner's registrations.",
-        Scope.POLICY_SIMULATE: "Ask the policy engine for a decision without acting on it.",
-        Scope.WATCHLIST_WRITE: "Maintain the partner's watch list of its customers' tokens.",
-    }
-)
 
 
 class Role(StrEnum):
@@ -195,23 +142,6 @@ def permissions_for(roles: Iterable[str]) -> frozenset[Permission]:
     return frozenset(granted)
 
 
-def parse_scopes(text: str | Iterable[str], *, field: str = "scopes") -> frozenset[Scope]:
-    """Parse a space-separated scope string (or list); unknown scopes are refused by name."""
-    items = text.split() if isinstance(text, str) else [str(item) for item in text]
-    unknown = sorted({item for item in items if item not in Scope.__members__.values()})
-    if unknown:
-        known = ", ".join(sorted(Scope))
-        raise InvalidRequestError(
-            f"unknown scope(s) {', '.join(unknown)}; known scopes: {known}", field=field
-        )
-    return frozenset(Scope(item) for item in items)
-
-
-def scope_string(scopes: Iterable[str]) -> str:
-    """Canonical space-separated form (sorted), as stored and put in tokens."""
-    return " ".join(sorted(set(scopes)))
-
-
 def render_role_table() -> str:
     """The Markdown table of roles and permissions published in ``docs/security.md``."""
     roles = sorted(Role)
@@ -221,11 +151,4 @@ def render_role_table() -> str:
     for permission in sorted(Permission):
         marks = " | ".join("yes" if permission in ROLE_PERMISSIONS[role] else "-" for role in roles)
         lines.append(f"| `{permission}` | {marks} | {PERMISSION_DESCRIPTIONS[permission]} |")
-    return "\n".join(lines) + "\n"
-
-
-def render_scope_table() -> str:
-    """The Markdown table of API scopes published in ``docs/security.md``."""
-    lines = ["| Scope | What a token with it may do |", "|---|---|"]
-    lines.extend(f"| `{scope}` | {SCOPE_DESCRIPTIONS[scope]} |" for scope in sorted(Scope))
     return "\n".join(lines) + "\n"

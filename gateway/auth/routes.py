@@ -15,12 +15,12 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from gateway.auth.deps import TokenKeyDep
-from gateway.auth.permissions import Scope
 from gateway.auth.server import AUTH_METHOD, GRANT_TYPE
 from gateway.auth.token_endpoint import TokenOutcome, audit_request_refusal, issue_token
 from gateway.deps import RequestIdDep, ServicesDep
 from gateway.errors import InvalidRequestError
 from gateway.problems import problem
+from gateway.scopes import Scope
 
 router = APIRouter(tags=["authentication"])
 

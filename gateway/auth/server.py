@@ -30,10 +30,10 @@ from sqlalchemy.orm import Session
 from gateway.auth.assertions import PrivateKeyJWTAssertion
 from gateway.auth.errors import ScopeRefused, TargetRefused
 from gateway.auth.keys import SIGNING_ALGORITHM, TokenSigningKey
-from gateway.auth.permissions import PARTNER_SCOPES, Scope, scope_string
 from gateway.config import Settings
 from gateway.errors import ConfigurationError
 from gateway.partners.models import ClientStatus, Partner, PartnerClient, PartnerStatus
+from gateway.scopes import PARTNER_SCOPES, Scope, scope_string
 
 GRANT_TYPE = "client_credentials"
 AUTH_METHOD = "private_key_jwt"

@@ -19,6 +19,7 @@ from gateway.asgi import app_from_environment
 from gateway.config import load_settings
 from gateway.db import transaction
 from gateway.demo import custody, next_steps, story
+from gateway.demo import partners as demo_partners
 from gateway.demo.accounts import create_console_accounts
 from gateway.demo.cast import (
     CUSTODIAN,
@@ -105,8 +106,10 @@ def _run(
         services.engine.dispose()
 
 
-def _play(url: str, keys: custody.Distribution, clients: dict[str, DemoClient]) -> story.StoryLog:
-    log = story.StoryLog()
+def _play(
+    url: str, keys: custody.Distribution, clients: dict[str, DemoClient]
+) -> demo_partners.StoryLog:
+    log = demo_partners.StoryLog()
     log.add(
         "0 key custody",
         CUSTODIAN.partner_id,
@@ -125,14 +128,14 @@ def _play(url: str, keys: custody.Distribution, clients: dict[str, DemoClient]) 
         for partner_id, demo_client in clients.items()
     }
     try:
-        return story.play(story.Partners(connections, keys.tokenisers, log))
+        return story.play(demo_partners.Partners(connections, keys.tokenisers, log))
     finally:
         for connection in connections.values():
             connection.close()
 
 
 def _print_summary(
-    console: Console, directory: Path, log: story.StoryLog, sth: dict[str, object]
+    console: Console, directory: Path, log: demo_partners.StoryLog, sth: dict[str, object]
 ) -> None:
     partners = Table(title="Partners (each with its own private_key_jwt client)")
     for column in ("partner", "name", "sector"):

@@ -1,7 +1,7 @@
 """``ppsgate partner offboard``: a partner leaves the partnership (story 10).
 
 Registered on the ``partner`` command group; one audited transaction like the other registry
-commands (see :mod:`gateway.partners.offboarding` for the steps).
+commands (see :mod:`gateway.offboarding` for the steps).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from gateway.cli.partner import out, registry_context
-from gateway.partners.offboarding import OffboardReport, RetentionDecision, offboard
+from gateway.offboarding import OffboardReport, RetentionDecision, offboard
 
 
 def offboard_command(

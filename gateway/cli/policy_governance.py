@@ -17,9 +17,9 @@ from gateway.audit_trail.service import AuditTrail, build_audit_trail
 from gateway.clock import Clock, SystemClock
 from gateway.datadir import operator_settings
 from gateway.db import build_engine, build_session_factory, transaction
+from gateway.governance import APPROVALS_NEEDED, PolicyGovernance
 from gateway.migrate import upgrade
 from gateway.policy.bundle import load_bundle
-from gateway.policy.governance import APPROVALS_NEEDED, PolicyGovernance
 
 By = Annotated[str, typer.Option("--by", help="Console user name of who does this step.")]
 Digest = Annotated[str, typer.Argument(help="Version digest (at least 8 hex characters).")]

@@ -28,7 +28,7 @@ from gateway.console.read_events import audit_read_event
 from gateway.console.web import PREFIX, ConsoleRoute, language_of, render
 from gateway.db import transaction
 from gateway.deps import RequestIdDep, ServicesDep
-from gateway.keys.models import EpochState, KeyEpoch
+from gateway.epochs.models import EpochState, KeyEpoch
 from gateway.services import Services
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)

@@ -34,9 +34,9 @@ from gateway.console.review import Review, Scope, build_review
 from gateway.console.sql import body_count
 from gateway.disputes.models import Dispute, DisputeStatus
 from gateway.disputes.service import open_disputes_for_reporter
+from gateway.epochs.models import EpochState, KeyEpoch
 from gateway.feedback.service import reporter_precision
 from gateway.indicators.models import Indicator
-from gateway.keys.models import EpochState, KeyEpoch
 from gateway.partners.models import Partner, PartnerStatus
 from gateway.requests.service import open_requests_by_partner
 

@@ -13,7 +13,8 @@ from hashlib import sha256
 from schwifty import IBAN
 
 from connectors.canonical.crypto import eip55_checksum
-from gateway.auth.permissions import Role, Scope
+from gateway.auth.permissions import Role
+from gateway.scopes import Scope
 
 
 @dataclass(frozen=True, slots=True)

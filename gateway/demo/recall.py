@@ -15,7 +15,7 @@ from connectors.canonical import Kind
 from gateway.demo import cast
 
 if TYPE_CHECKING:
-    from gateway.demo.story import Partners
+    from gateway.demo.partners import Partners
 
 SCENARIO = "13 stop the second payment"
 TAKES_FRAUD = {"purpose": "indicator_submission", "legal_basis": "art6_1_f"}

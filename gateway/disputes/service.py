@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gateway.abuse import watch_for_enumeration
+from gateway.alerts.models import WatchEntry
 from gateway.alerts.service import notify_retraction
 from gateway.audit_trail.events import AuditTag
 from gateway.disputes.models import Dispute, DisputeStatus
@@ -32,7 +33,6 @@ from gateway.indicators.models import Indicator, IndicatorStatus
 from gateway.indicators.schemas import Receipt, Slug
 from gateway.pipeline import RequestContext
 from gateway.policy.decision import Action
-from gateway.watchlist.models import WatchEntry
 
 MASS_DISPUTE_FILING = "mass-dispute-filing"
 

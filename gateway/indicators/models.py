@@ -18,7 +18,6 @@ from sqlalchemy import (
     LargeBinary,
     SmallInteger,
     String,
-    Text,
     UniqueConstraint,
     func,
 )
@@ -76,17 +75,4 @@ class Indicator(Base):
     status: Mapped[str] = mapped_column(String(16), default=IndicatorStatus.ACTIVE.value)
     observed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
-
-
-class IdempotentResponse(Base):
-    """The first response to a write, replayed for a retry with the same Idempotency-Key."""
-
-    __tablename__ = "idempotent_responses"
-
-    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), primary_key=True)
-    key: Mapped[str] = mapped_column(String(128), primary_key=True)
-    request_digest: Mapped[bytes] = mapped_column(LargeBinary(32))
-    status_code: Mapped[int] = mapped_column(SmallInteger)
-    body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())

@@ -94,3 +94,38 @@ class SubmitResponse(BaseModel):
     rejected: int
     results: list[RowResult]
     receipt: Receipt
+
+
+class MatchResult(BaseModel):
+    """Fields beyond ``row`` and ``hit`` appear only when the decision grants them."""
+
+    row: int
+    hit: bool
+    suppressed: bool | None = Field(
+        default=None, description="On the suppression list: never an indicator, never a hit"
+    )
+    disputed: bool | None = None
+    reports: int | None = None
+    reporters: int | None = None
+    victims: int | None = Field(
+        default=None,
+        description="Distinct victims (victim references are per reporter: one victim "
+        "reported by two partners counts twice)",
+    )
+    categories: list[str] | None = None
+    evidence: list[str] | None = Field(
+        default=None, description="Evidence levels the reports state, lowest first"
+    )
+    roles: list[str] | None = None
+    sectors: list[str] | None = None
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    expires_at: datetime | None = Field(
+        default=None, description="When the last report expires and is purged"
+    )
+    reporting_partners: list[str] | None = None
+    obligations: list[str] | None = Field(
+        default=None,
+        description="Obligations for this item only (e.g. disputed-do-not-act); the answer's "
+        "obligations list their texts",
+    )

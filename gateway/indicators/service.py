@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from gateway.alerts.service import evaluate_watchers
 from gateway.audit_trail.events import AuditTag
 from gateway.dialect import insert_ignoring_conflicts
+from gateway.epochs.validity import epoch_validity
 from gateway.freetext import identifier_problem
 from gateway.identifiers import kind_problem, token_problem
 from gateway.indicators import bulk
@@ -28,7 +28,7 @@ from gateway.indicators.schemas import (
     SubmitRequest,
     SubmitResponse,
 )
-from gateway.keys.validity import epoch_validity
+from gateway.indicators.watchers import evaluate_watchers
 from gateway.pipeline import RequestContext
 from gateway.policy.active import suppressed_tokens
 from gateway.policy.decision import Action, Decision

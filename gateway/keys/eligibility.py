@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from gateway.auth.permissions import Scope
 from gateway.identifiers import Kind
 from gateway.partners.models import ClientStatus, PartnerClient, PartnerStatus
 from gateway.policy.decision import Action, Decision, DecisionRequest, PolicyEngine
+from gateway.scopes import Scope
 
 KEY_PURPOSE = "key_distribution"
 REGISTRATION_RULE = "data.gateway.partners.registration"

@@ -5,6 +5,9 @@ Ed25519 *public* key (to verify manifests before accepting them), each epoch's s
 signed manifests exactly as uploaded, and every envelope as an opaque sealed blob that only
 the recipient client's X25519 private key (in the partner's connector) can open. No column
 here can hold a master salt, a type key or any partner's private key.
+
+The epochs themselves (their numbers and states) are :mod:`gateway.epochs`' records: every
+area that accepts tokens reads them, and key custody, here, changes them.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
-    Integer,
     LargeBinary,
     String,
     Text,
@@ -25,15 +27,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db import Base, BigIntPK
-
-
-class EpochState(StrEnum):
-    """An epoch's life: uploaded, in use, in its overlap window, gone."""
-
-    PENDING = "pending"
-    ACTIVE = "active"
-    RETIRING = "retiring"
-    RETIRED = "retired"
 
 
 class CustodianStatus(StrEnum):
@@ -59,25 +52,6 @@ class CustodianKey(Base):
     status: Mapped[str] = mapped_column(String(16), default=CustodianStatus.ACTIVE.value)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class KeyEpoch(Base):
-    """One salt epoch as the gateway knows it: a number, a state and its dates."""
-
-    __tablename__ = "key_epochs"
-
-    epoch: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    state: Mapped[str] = mapped_column(String(16), default=EpochState.PENDING.value)
-    spec: Mapped[str] = mapped_column(String(8), default="v1")
-    custodian_key_id: Mapped[str] = mapped_column(ForeignKey("custodian_keys.key_id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # Set when the next epoch is activated; both are valid until ``overlap_ends_at``.
-    retiring_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    overlap_ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # Fingerprint of the K_gw key this epoch's tokens are peppered with (gateway.pepper).
-    pepper_key_id: Mapped[str | None] = mapped_column(String(16))
 
 
 class KeyManifest(Base):

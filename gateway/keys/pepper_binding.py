@@ -18,8 +18,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gateway.alerts.models import WebhookEndpoint
+from gateway.epochs.models import EpochState, KeyEpoch
 from gateway.errors import ConfigurationError
-from gateway.keys.models import EpochState, KeyEpoch
 from gateway.pepper import PepperRing
 
 

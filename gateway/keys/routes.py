@@ -15,7 +15,6 @@ from fastapi import APIRouter, Depends, Path
 
 from gateway.audit_trail.events import Actor
 from gateway.auth.deps import require_scopes
-from gateway.auth.permissions import Scope
 from gateway.auth.principal import Principal
 from gateway.db import transaction
 from gateway.deps import RequestIdDep, ServicesDep
@@ -35,6 +34,7 @@ from gateway.keys.schemas import (
 )
 from gateway.keys.service import KeyCustody, epoch_out
 from gateway.keys.uploads import EpochUploads
+from gateway.scopes import Scope
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
 Custodian = Annotated[Principal, Depends(require_scopes(Scope.KEYS_CUSTODY.value))]

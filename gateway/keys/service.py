@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from gateway.audit_trail.events import Actor, AuditTag
 from gateway.auth.principal import Principal
+from gateway.epochs.models import EpochState, KeyEpoch
+from gateway.epochs.validity import aware
 from gateway.errors import (
     ConflictError,
     GatewayError,
@@ -26,16 +28,9 @@ from gateway.errors import (
 from gateway.indicators.schemas import Receipt
 from gateway.keys import manifest as mf
 from gateway.keys.eligibility import KindDecisions, decide_kinds
-from gateway.keys.models import (
-    CustodianKey,
-    CustodianStatus,
-    EpochState,
-    KeyEnvelope,
-    KeyEpoch,
-    KeyManifest,
-)
+from gateway.keys.models import CustodianKey, CustodianStatus, KeyEnvelope, KeyManifest
 from gateway.keys.schemas import EpochOut
-from gateway.keys.validity import aware, retire
+from gateway.keys.validity import retire
 from gateway.policy.refusals import refusal
 from gateway.services import Services
 

@@ -17,17 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from gateway.audit_trail.events import AuditTag
+from gateway.epochs.models import EpochState, KeyEpoch
 from gateway.errors import ConflictError, InvalidRequestError, PermissionDeniedError
 from gateway.keys import manifest as mf
 from gateway.keys.eligibility import KindDecisions, decide_kinds, exclusion, recipient_key_id
-from gateway.keys.models import (
-    CustodianKey,
-    EpochState,
-    KeyEnvelope,
-    KeyEpoch,
-    KeyManifest,
-    ManifestKind,
-)
+from gateway.keys.models import CustodianKey, KeyEnvelope, KeyManifest, ManifestKind
 from gateway.keys.pepper_binding import bind_epoch
 from gateway.keys.schemas import EnvelopeIn, EpochUpload
 from gateway.keys.service import KeyCustody, Upload, refusal_code

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.identifiers import DEFAULT_SPEC, TOKEN_PATTERN, Kind, Spec
-from gateway.indicators.schemas import MAX_BATCH, Receipt, Slug
-from gateway.policy.decision import Decision
+from gateway.indicators.schemas import MAX_BATCH, MatchResult, Receipt, Slug
+from gateway.policy.obligations import ObligationOut
 
 
 class MatchItem(BaseModel):
@@ -34,62 +31,9 @@ class MatchRequest(BaseModel):
     items: list[MatchItem] = Field(min_length=1, max_length=MAX_BATCH)
 
 
-class MatchResult(BaseModel):
-    """Fields beyond ``row`` and ``hit`` appear only when the decision grants them."""
-
-    row: int
-    hit: bool
-    suppressed: bool | None = Field(
-        default=None, description="On the suppression list: never an indicator, never a hit"
-    )
-    disputed: bool | None = None
-    reports: int | None = None
-    reporters: int | None = None
-    victims: int | None = Field(
-        default=None,
-        description="Distinct victims (victim references are per reporter: one victim "
-        "reported by two partners counts twice)",
-    )
-    categories: list[str] | None = None
-    evidence: list[str] | None = Field(
-        default=None, description="Evidence levels the reports state, lowest first"
-    )
-    roles: list[str] | None = None
-    sectors: list[str] | None = None
-    first_seen: datetime | None = None
-    last_seen: datetime | None = None
-    expires_at: datetime | None = Field(
-        default=None, description="When the last report expires and is purged"
-    )
-    reporting_partners: list[str] | None = None
-    obligations: list[str] | None = Field(
-        default=None,
-        description="Obligations for this item only (e.g. disputed-do-not-act); the answer's "
-        "obligations list their texts",
-    )
-
-
 _DISCLOSABLE = sorted(
     name for name in MatchResult.model_fields if name not in {"row", "obligations"}
 )
-
-
-class ObligationOut(BaseModel):
-    """A duty that comes with what was disclosed, from the policy's obligations."""
-
-    code: str
-    text_en: str
-    text_nl: str
-    basis: list[str]
-
-
-def obligations_out(decisions: Iterable[Decision]) -> list[ObligationOut]:
-    """The obligations of the given decisions with their texts, each once, by code."""
-    found = {o.code: o for decision in decisions for o in decision.obligation_texts}
-    return [
-        ObligationOut(code=o.code, text_en=o.text_en, text_nl=o.text_nl, basis=list(o.basis))
-        for _, o in sorted(found.items())
-    ]
 
 
 def disclosed_fields(result: MatchResult) -> list[str]:

@@ -13,21 +13,15 @@ from typing import Any
 from gateway.abuse import watch_for_enumeration
 from gateway.alerts.service import record_match_disclosures
 from gateway.audit_trail.events import AuditTag
+from gateway.epochs.validity import epoch_validity
 from gateway.errors import InvalidRequestError
-from gateway.indicators.schemas import Receipt
-from gateway.keys.validity import epoch_validity
-from gateway.matching.evidence import disclose, lookup_evidence
-from gateway.matching.schemas import (
-    MatchItem,
-    MatchRequest,
-    MatchResponse,
-    MatchResult,
-    disclosed_fields,
-    obligations_out,
-)
+from gateway.indicators.evidence import disclose, lookup_evidence
+from gateway.indicators.schemas import MatchResult, Receipt
+from gateway.matching.schemas import MatchItem, MatchRequest, MatchResponse, disclosed_fields
 from gateway.pipeline import RequestContext
 from gateway.policy.active import suppressed_tokens
 from gateway.policy.decision import Action, Decision
+from gateway.policy.obligations import obligations_out
 
 DENY = AuditTag.MATCH_QUERY_DENY
 

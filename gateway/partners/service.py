@@ -18,12 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.audit_trail.events import Actor, AuditSink, AuditTag
-from gateway.auth.permissions import PARTNER_SCOPES, Scope, parse_scopes, scope_string
 from gateway.clock import Clock, SystemClock
 from gateway.errors import ConflictError, InvalidRequestError, NotFoundError
 from gateway.partners.jwk import parse_client_keys
 from gateway.partners.models import ClientStatus, Partner, PartnerClient, PartnerStatus, Sector
 from gateway.partners.sectors import PolicySectors, policy_sectors
+from gateway.scopes import PARTNER_SCOPES, Scope, parse_scopes, scope_string
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 MAX_NAME_LENGTH = 200

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 
-from gateway.alerts.service import evaluate_watchers
+from gateway.alerts.models import WatchEntry
 from gateway.audit_trail.events import AuditTag
 from gateway.dialect import insert_ignoring_conflicts
+from gateway.epochs.validity import epoch_validity
 from gateway.identifiers import kind_problem, token_problem
 from gateway.indicators.schemas import Receipt
-from gateway.keys.validity import epoch_validity
+from gateway.indicators.watchers import evaluate_watchers
 from gateway.pipeline import RequestContext
 from gateway.policy.decision import Action, Decision
 from gateway.policy.specs import denied_field, row_denial_text
-from gateway.watchlist.models import WatchEntry
 from gateway.watchlist.schemas import (
     UnwatchRequest,
     UnwatchResponse,

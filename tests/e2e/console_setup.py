@@ -23,9 +23,11 @@ from gateway.audit_trail.events import Actor
 from gateway.auth.console_users import ConsoleAccounts, NewConsoleUser, PasswordHashing
 from gateway.db import transaction
 from gateway.demo import cast, story
+from gateway.demo import partners as demo_partners
+from gateway.governance import PolicyGovernance
 from gateway.partners.service import PartnerRegistry
 from gateway.policy.bundle import bundle_from_files
-from gateway.policy.governance import PolicyGovernance, active_version, stored_bundle
+from gateway.policy.governance import active_version, stored_bundle
 from tests.support.gateway import Gateway
 
 PASSWORD = "correct horse battery staple"
@@ -58,10 +60,10 @@ class Console:
 
 def _play_story(gateway: Gateway) -> None:
     handles = {pid: gateway.partner(pid) for pid in STORY_PARTNERS}
-    partners = story.Partners(
+    partners = demo_partners.Partners(
         {pid: handle.client for pid, handle in handles.items()},
         {pid: handle.tokeniser for pid, handle in handles.items()},
-        story.StoryLog(),
+        demo_partners.StoryLog(),
     )
     story.play(partners)
     # A denied request too: the telecom operator asks about an IBAN under spoofing prevention.

@@ -94,7 +94,7 @@ def test_the_recipe_catches_a_changed_leaf_hash(live: tuple[str, Services]) -> N
 
 
 def test_the_doc_names_every_audit_route() -> None:
-    from gateway.audit_trail.routes import router
+    from gateway.audit_api.routes import router
 
     text = DOC.read_text(encoding="utf-8")
     for route in router.routes:

@@ -26,10 +26,10 @@ from typer.testing import CliRunner
 
 from connectors.client import GatewayAPIError
 from connectors.keystore import save_keystore
+from gateway.audit_api.routes import router as audit_router
 from gateway.audit_trail import checkpoints
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.audit_trail.models import AuditEntry
-from gateway.audit_trail.routes import router as audit_router
 from gateway.cli.audit import app as audit_cli
 from gateway.db import transaction
 from gateway.server import BackgroundServer

@@ -262,8 +262,9 @@ def test_review_shows_which_policy_versions_were_in_force_and_who_approved(
 ) -> None:
     import json as jsonlib
 
+    from gateway.governance import PolicyGovernance
     from gateway.policy.bundle import bundle_from_files
-    from gateway.policy.governance import PolicyGovernance, active_version, stored_bundle
+    from gateway.policy.governance import active_version, stored_bundle
 
     services = console.services
     first = console.clock.now()

@@ -39,6 +39,7 @@ from typer.testing import CliRunner
 from connectors.client import GatewayClient
 from connectors.keystore import ConnectorKeys
 from gateway.abuse.models import ProbeFingerprint, QuotaScope, QuotaUsage
+from gateway.alerts.models import Disclosure
 from gateway.app import build_services, create_app
 from gateway.audit_trail import queries
 from gateway.audit_trail.models import AuditEntry
@@ -50,7 +51,6 @@ from gateway.policy.bundle import load_bundle
 from gateway.policy.opa_standin import StandInState, start_standin
 from gateway.server import BackgroundServer
 from gateway.services import Services
-from gateway.watchlist.models import Disclosure
 from tests.support.gateway import Gateway, running_gateway
 from tests.support.gateway_process import GatewayProcess
 from tests.support.policies import copy_policies

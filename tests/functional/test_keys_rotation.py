@@ -23,13 +23,13 @@ from connectors.custodian import epochs as custody
 from connectors.hashing import HmacTokeniserV1
 from connectors.workflows import operations
 from connectors.workflows.rows import hash_on_the_fly
+from gateway.alerts.models import WatchEntry
 from gateway.audit_trail.events import Actor
 from gateway.audit_trail.models import AuditEntry
 from gateway.db import transaction
 from gateway.indicators.models import Indicator
 from gateway.partners.service import PartnerRegistry
 from gateway.retention import purge
-from gateway.watchlist.models import WatchEntry
 from tests.support.gateway import Gateway, Partner, running_gateway
 
 SELLER = "NL91 ABNA 0417 1643 00"

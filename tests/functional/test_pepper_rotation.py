@@ -25,10 +25,10 @@ from gateway.app import build_services
 from gateway.audit_trail.models import AuditEntry
 from gateway.cli import main as operator_main
 from gateway.db import transaction
+from gateway.epochs.models import KeyEpoch
 from gateway.errors import ConfigurationError, ConflictError
 from gateway.indicators.models import Indicator
 from gateway.keys import pepper_binding
-from gateway.keys.models import KeyEpoch
 from gateway.keys.pepper_rotation import add_key, prune_keys
 from gateway.pepper import pepper_path, read_ring, ring_keys, write_ring
 from gateway.retention import purge

@@ -8,19 +8,15 @@ from gateway.auth.permissions import (
     PERMISSION_DESCRIPTIONS,
     ROLE_DESCRIPTIONS,
     ROLE_PERMISSIONS,
-    SCOPE_DESCRIPTIONS,
     WRITE_PERMISSIONS,
     Permission,
     Role,
-    Scope,
-    parse_scopes,
     permissions_for,
     render_role_table,
-    render_scope_table,
-    scope_string,
 )
 from gateway.auth.principal import Principal
 from gateway.errors import InvalidRequestError
+from gateway.scopes import SCOPE_DESCRIPTIONS, Scope, parse_scopes, render_scope_table, scope_string
 
 SECURITY_DOC = Path(__file__).resolve().parents[4] / "docs" / "security.md"
 

@@ -39,7 +39,8 @@ def test_retiring_epoch_needs_attention(database_url: str) -> None:
     from gateway.config import load_settings
     from gateway.console.overview import build_overview
     from gateway.db import build_engine, build_session_factory, transaction
-    from gateway.keys.models import CustodianKey, EpochState, KeyEpoch
+    from gateway.epochs.models import EpochState, KeyEpoch
+    from gateway.keys.models import CustodianKey
     from gateway.partners.models import Partner, PartnerClient
 
     engine = build_engine(load_settings(database_url=database_url))

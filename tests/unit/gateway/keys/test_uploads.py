@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from audit.canonical import canonical_json
 from connectors.custodian import formats as fm
 from connectors.custodian.state import CustodianState
+from gateway.epochs.models import KeyEpoch
 from gateway.errors import ConflictError, GatewayError, InvalidRequestError, PermissionDeniedError
-from gateway.keys.models import KeyEnvelope, KeyEpoch, KeyManifest
+from gateway.keys.models import KeyEnvelope, KeyManifest
 from gateway.keys.schemas import EpochUpload
 from tests.unit.gateway.keys.conftest import World
 

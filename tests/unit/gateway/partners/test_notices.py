@@ -18,6 +18,7 @@ from gateway.clock import FixedClock
 from gateway.config import load_settings
 from gateway.db import build_engine, build_session_factory, transaction
 from gateway.errors import InvalidRequestError
+from gateway.offboarding import RetentionDecision, offboard
 from gateway.partners.notices import (
     MembershipEvent,
     MembershipNotice,
@@ -25,7 +26,6 @@ from gateway.partners.notices import (
     notice_csv,
     notice_pdf,
 )
-from gateway.partners.offboarding import RetentionDecision, offboard
 from gateway.partners.service import PartnerRegistry
 from gateway.policy.bundle import load_bundle
 

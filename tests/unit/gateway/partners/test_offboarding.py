@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.keystore import ConnectorKeys
+from gateway.alerts.models import WatchEntry
 from gateway.audit_trail.events import Actor
 from gateway.audit_trail.models import AuditDetail, AuditEntry
 from gateway.audit_trail.service import AuditTrail, build_audit_trail
@@ -24,11 +25,10 @@ from gateway.db import build_engine, build_session_factory, transaction
 from gateway.errors import ConflictError, InvalidRequestError
 from gateway.indicators.models import Indicator
 from gateway.keys.eligibility import exclusion
+from gateway.offboarding import RetentionDecision, offboard
 from gateway.partners.models import ClientStatus, PartnerClient, PartnerStatus
-from gateway.partners.offboarding import RetentionDecision, offboard
 from gateway.partners.service import PartnerRegistry
 from gateway.retention import purge
-from gateway.watchlist.models import WatchEntry
 
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 SELLER = "NL91ABNA0417164300"  # never sent: indicators below carry random hashes only

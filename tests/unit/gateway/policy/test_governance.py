@@ -16,9 +16,10 @@ from gateway.auth.models import ConsoleUser
 from gateway.config import load_settings
 from gateway.db import transaction
 from gateway.errors import InvalidRequestError, PermissionDeniedError
+from gateway.governance import PolicyGovernance
 from gateway.partners.models import Partner
 from gateway.policy.bundle import default_policy_dir, load_bundle
-from gateway.policy.governance import PolicyGovernance, active_version
+from gateway.policy.governance import active_version
 from gateway.services import Services
 
 

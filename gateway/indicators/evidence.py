@@ -14,19 +14,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, LargeBinary, any_, bindparam, distinct, func, select, tuple_
+from sqlalchemy import ColumnElement, distinct, func, select, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.sqltypes import NullType
 
+from gateway.dialect import hash_in
 from gateway.indicators.models import Indicator, IndicatorStatus, Role
-from gateway.matching.schemas import MatchResult
+from gateway.indicators.schemas import MatchResult
 from gateway.partners.models import Partner
 from gateway.policy.decision import Corroboration, Decision, Disclosure
 
 HIDE_UNCORROBORATED = "hide-uncorroborated"
 DISPUTED_DO_NOT_ACT = "disputed-do-not-act"
 LOOKUP_CHUNK = 5_000
-TOKEN_BYTES = 32  # HMAC-SHA256 output: every peppered token
 RAW = NullType()  # arrays come back from psycopg as lists; no per-element processing needed
 
 
@@ -85,31 +85,6 @@ class _Collected:
 def token_in(session: Session, hashes: list[bytes]) -> ColumnElement[bool]:
     """``indicators.token_hash`` in the batch (see :func:`hash_in`)."""
     return hash_in(session, Indicator.token_hash, hashes)
-
-
-def hash_in(
-    session: Session, column: ColumnElement[bytes] | Any, hashes: list[bytes]
-) -> ColumnElement[bool]:
-    """``column`` (a peppered token) in the batch.
-
-    On PostgreSQL the batch travels as one ``bytea`` of concatenated 32-byte hashes, split
-    by the server into the array for ``= ANY``: one small statement whatever the batch size,
-    and no per-element array encoding in Python (which cost more than the lookup itself for
-    10,000 items). Elsewhere an expanding ``IN``.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(packed_tokens(hashes))
-    return column.in_(hashes)
-
-
-def packed_tokens(hashes: list[bytes]) -> ColumnElement[Any]:
-    """``array((SELECT substring(:packed FROM i FOR 32) FROM generate_series(...) AS i))``."""
-    if any(len(token_hash) != TOKEN_BYTES for token_hash in hashes):
-        raise ValueError(f"peppered tokens are {TOKEN_BYTES} bytes")
-    packed = bindparam("token_pack", value=b"".join(hashes), type_=LargeBinary)
-    offset = func.generate_series(1, func.length(packed), TOKEN_BYTES).column_valued("i")
-    split = select(func.substring(packed, offset, TOKEN_BYTES)).scalar_subquery()
-    return func.array(split)
 
 
 def _filters(

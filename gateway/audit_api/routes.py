@@ -26,8 +26,8 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from gateway.audit_api.readers import AuditReaderDep
 from gateway.audit_trail import checkpoints, queries, store
-from gateway.audit_trail.api_readers import AuditReaderDep
 from gateway.audit_trail.deps import AuditReader
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.audit_trail.schemas import (

@@ -13,6 +13,10 @@ One transaction, each step audited on its own so the log shows what happened in 
    their own expiry, recorded with its reason, ``partner:indicators:keep``).
 
 Offboarding is final: a partner that left is not reinstated (onboard it again instead).
+
+It touches the partner registry, the indicators and the watch list, so it sits above all
+three (beside the retention purge) rather than inside the partner registry, which
+authentication and the areas build on.
 """
 
 from __future__ import annotations
@@ -22,13 +26,13 @@ from enum import StrEnum
 
 from sqlalchemy import delete, func, select, update
 
+from gateway.alerts.models import WatchEntry
 from gateway.audit_trail.events import AuditTag
 from gateway.errors import ConflictError, InvalidRequestError
 from gateway.freetext import refuse_identifiers
 from gateway.indicators.models import Indicator
 from gateway.partners.models import ClientStatus, PartnerStatus
 from gateway.partners.service import PartnerRegistry
-from gateway.watchlist.models import WatchEntry
 
 MAX_REASON_LENGTH = 300
 
