@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal, NoReturn, TypeVar
+from typing import Any, Literal, NoReturn, Protocol, TypeVar
 
 from fastapi import Depends
 from sqlalchemy.orm import Session
@@ -43,6 +43,20 @@ from gateway.policy.refusals import denial_text, refusal
 from gateway.services import Services
 
 Key = TypeVar("Key", bound=Hashable)
+Answer = TypeVar("Answer")
+
+
+class Asking(Protocol):
+    """A request body naming the purpose and the legal basis the caller invokes."""
+
+    @property
+    def purpose(self) -> str: ...
+
+    @property
+    def legal_basis(self) -> str: ...
+
+
+Body = TypeVar("Body", bound=Asking)
 
 
 def reason_codes(decisions: Sequence[Decision]) -> tuple[str, ...]:
@@ -173,6 +187,12 @@ class Caller:
     services: Services
     principal: Principal
     request_id: str
+
+    def act(self, action: Callable[[RequestContext, Body], Answer], body: Body) -> Answer:
+        """Run one partner action on ``body`` in the request's transaction, under the purpose
+        and legal basis the body invokes."""
+        with self.transaction(body.purpose, body.legal_basis) as ctx:
+            return action(ctx, body)
 
     @contextmanager
     def transaction(

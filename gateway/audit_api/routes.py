@@ -269,6 +269,29 @@ async def post_cosignatures(
 # --- privacy officers -------------------------------------------------------------------
 
 
+def _export_rows(
+    services: Services,
+    reader: AuditReader,
+    filters: queries.AuditFilter,
+    export_format: str,
+    *,
+    details: bool,
+) -> Iterator[str]:
+    """The export's lines, read in a transaction of their own while the response streams."""
+    with transaction(services.session_factory) as session:
+        if export_format == "csv":
+            yield from queries.export_csv(session, filters, scope=reader.scope)
+        else:
+            yield from queries.export_jsonl(
+                session,
+                filters,
+                scope=reader.scope,
+                origin=services.audit.origin,
+                exported_at=format_time(services.audit.clock.now()),
+                include_details=details,
+            )
+
+
 def _filters(
     *,
     partner: str | None,
@@ -301,12 +324,8 @@ def _event(
     counts: dict[str, int] | None = None,
     detail: dict[str, object] | None = None,
 ) -> AuditEvent:
-    return AuditEvent(
-        tag=tag,
-        request_id=request_id,
-        actor_partner=reader.partner_id,
-        actor_client=reader.client_id,
-        actor_user=reader.user,
+    return reader.actor(request_id).event(
+        tag,
         decision=decision,
         reason_codes=reason_codes,
         counts=counts or {},
@@ -418,47 +437,27 @@ def export(
         since=since,
         until=until,
     )
+    # Scope and details too: subject access lists the readers an export with detail records
+    # handed a token to (queries._exports_of).
+    asked = {"filters": filters.as_detail(), "format": export_format, "details": details}
     try:
         with transaction(services.session_factory) as session:
             queries.search(session, filters, scope=reader.scope, limit=1)  # scope check
-            services.audit.record(
-                session,
-                _event(
-                    reader,
-                    request_id,
-                    AuditTag.AUDIT_EXPORT_DOWNLOAD,
-                    decision="allow",
-                    # Scope and details too: subject access lists the readers an export
-                    # with detail records handed a token to (queries._exports_of).
-                    detail={
-                        "filters": filters.as_detail(),
-                        "format": export_format,
-                        "details": details,
-                        "scope": reader.scope,
-                    },
-                ),
+            event = _event(
+                reader,
+                request_id,
+                AuditTag.AUDIT_EXPORT_DOWNLOAD,
+                decision="allow",
+                detail={**asked, "scope": reader.scope},
             )
+            services.audit.record(session, event)
     except PermissionDeniedError as exc:
         _deny(services, reader, request_id, exc)
-
-    def stream() -> Iterator[str]:
-        with transaction(services.session_factory) as session:
-            if export_format == "csv":
-                yield from queries.export_csv(session, filters, scope=reader.scope)
-            else:
-                yield from queries.export_jsonl(
-                    session,
-                    filters,
-                    scope=reader.scope,
-                    origin=services.audit.origin,
-                    exported_at=format_time(services.audit.clock.now()),
-                    include_details=details,
-                )
-
+    stream = _export_rows(services, reader, filters, export_format, details=details)
     media = "text/csv; charset=utf-8" if export_format == "csv" else "application/x-ndjson"
     name = f"audit-export.{export_format}"
     disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
-    return StreamingResponse(stream(), media_type=media, headers=disposition)
+    return StreamingResponse(stream, media_type=media, headers=disposition)
 
 
 class SubjectAccessRequest(BaseModel):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gateway.audit_trail.events import Actor
+
 
 @dataclass(frozen=True, slots=True)
 class AuditReader:
@@ -20,6 +22,10 @@ class AuditReader:
     user: str | None = None
     client_id: str | None = None
     all_partners: bool = False
+
+    def actor(self, request_id: str) -> Actor:
+        """This reader as audit entries name them, acting in request ``request_id``."""
+        return Actor(request_id, self.partner_id, self.client_id, self.user)
 
     @property
     def scope(self) -> str | None:

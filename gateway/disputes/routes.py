@@ -30,8 +30,7 @@ Reporter = Annotated[Caller, Depends(caller("indicators:write"))]
     summary="Dispute a token on behalf of a data subject (needs standing: a watched token)",
 )
 def file(body: DisputeRequest, filer: Filer) -> DisputeFiled:
-    with filer.transaction(body.purpose, body.legal_basis) as ctx:
-        return file_dispute(ctx, body)
+    return filer.act(file_dispute, body)
 
 
 @router.get("", response_model=list[OpenDispute], summary="Open disputes about your reports")

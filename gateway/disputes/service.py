@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -28,9 +28,8 @@ from gateway.alerts.service import notify_retraction
 from gateway.audit_trail.events import AuditTag
 from gateway.disputes.models import Dispute, DisputeStatus
 from gateway.errors import NotFoundError
-from gateway.identifiers import DEFAULT_SPEC, TOKEN_PATTERN, Kind, Spec
 from gateway.indicators.models import Indicator, IndicatorStatus
-from gateway.indicators.schemas import Receipt, Slug
+from gateway.indicators.schemas import OneToken, Receipt
 from gateway.pipeline import RequestContext
 from gateway.policy.decision import Action
 
@@ -39,17 +38,7 @@ MASS_DISPUTE_FILING = "mass-dispute-filing"
 Grounds = Literal["identity-misuse", "account-taken-over", "not-involved", "other"]
 
 
-class DisputeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    purpose: str = Slug
-    legal_basis: str = Slug
-    kind: Kind
-    epoch: int = Field(ge=1, le=1_000_000, strict=True)
-    spec: Spec = Field(
-        default=DEFAULT_SPEC, description="Hashing spec the token was made under: v1 or v2"
-    )
-    token: str = Field(min_length=64, max_length=64, pattern=TOKEN_PATTERN)
+class DisputeRequest(OneToken):
     grounds: Grounds
 
 

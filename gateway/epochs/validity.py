@@ -13,10 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.epochs.models import EpochState, KeyEpoch
-from gateway.errors import InvalidRequestError
-from gateway.services import Services
 
 FETCH_HINT = "fetch the current keys with `ppsgate-connector keys fetch` and re-hash"
 

@@ -15,5 +15,4 @@ Matcher = Annotated[Caller, Depends(caller("match:query"))]
 
 @router.post("", response_model=FeedbackResponse, summary="Report what acting on a hit showed")
 def feedback(body: FeedbackRequest, matcher: Matcher) -> FeedbackResponse:
-    with matcher.transaction(body.purpose, body.legal_basis) as ctx:
-        return submit_feedback(ctx, body)
+    return matcher.act(submit_feedback, body)

@@ -10,32 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gateway.audit_trail.events import AuditTag
 from gateway.feedback.models import Feedback
-from gateway.identifiers import DEFAULT_SPEC, TOKEN_PATTERN, Kind, Spec
 from gateway.indicators.models import Indicator
-from gateway.indicators.schemas import Receipt, Slug
+from gateway.indicators.schemas import OneToken, Receipt
 from gateway.pipeline import RequestContext
 from gateway.policy.decision import Action
 
 Outcome = Literal["confirmed", "false_positive", "unknown"]
 
 
-class FeedbackRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    purpose: str = Slug
-    legal_basis: str = Slug
-    kind: Kind
-    epoch: int = Field(ge=1, le=1_000_000, strict=True)
-    spec: Spec = Field(
-        default=DEFAULT_SPEC, description="Hashing spec the token was made under: v1 or v2"
-    )
-    token: str = Field(min_length=64, max_length=64, pattern=TOKEN_PATTERN)
+class FeedbackRequest(OneToken):
     outcome: Outcome
 
 

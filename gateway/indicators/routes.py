@@ -65,5 +65,4 @@ def submit(
 @router.post("/retract", response_model=RetractResponse, summary="Retract your own indicators")
 def retract_indicators(body: RetractRequest, writer: Writer) -> RetractResponse:
     """Everyone who was told about a retracted indicator receives a retraction notice."""
-    with writer.transaction(body.purpose, body.legal_basis) as ctx:
-        return retract(ctx, body)
+    return writer.act(retract, body)

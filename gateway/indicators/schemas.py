@@ -13,21 +13,49 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.clock import IsoDateTime
-from gateway.identifiers import DEFAULT_SPEC, Spec
+from gateway.identifiers import DEFAULT_SPEC, TOKEN_PATTERN, Kind, Spec
 
 MAX_BATCH = 10_000
 Slug = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.:-]*$")
+EPOCH_TEXT = "Salt epoch the token was made under"
 
 
-class IndicatorIn(BaseModel):
+class PartnerAsk(BaseModel):
+    """A partner's request under a purpose and the legal basis it invokes: every action the
+    policy decides carries both (the request pipeline reads them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: str = Slug
+    legal_basis: str = Slug
+
+
+class OneToken(PartnerAsk):
+    """A request about one token, checked by the schema: kind, salt epoch, spec, token."""
+
+    kind: Kind
+    epoch: int = Field(ge=1, le=1_000_000, strict=True, description=EPOCH_TEXT)
+    spec: Spec = Field(
+        default=DEFAULT_SPEC, description="Hashing spec the token was made under: v1 or v2"
+    )
+    token: str = Field(min_length=64, max_length=64, pattern=TOKEN_PATTERN)
+
+
+class RowToken(BaseModel):
+    """A batch row's token, checked per row by the service (so one bad row is named with its
+    field while the rest of the batch goes on); the schema only bounds the sizes."""
+
     model_config = ConfigDict(extra="forbid")
 
     kind: str = Field(max_length=16, description="iban, phone, email or domain")
-    epoch: int = Field(ge=1, le=1_000_000, description="Salt epoch the token was made under")
+    epoch: int = Field(ge=1, le=1_000_000, description=EPOCH_TEXT)
     spec: Spec = Field(
         default=DEFAULT_SPEC, description="Hashing spec the token was made under: v1 or v2"
     )
     token: str = Field(max_length=128, description="64 lowercase hex characters")
+
+
+class IndicatorIn(RowToken):
     category: str = Field(max_length=64, description="Fraud category from the taxonomy")
     role: str = Field(
         default="suspect",
@@ -62,19 +90,20 @@ class IndicatorIn(BaseModel):
     )
 
 
-class SubmitRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    purpose: str = Slug
-    legal_basis: str = Slug
+class SubmitRequest(PartnerAsk):
     items: list[IndicatorIn] = Field(min_length=1, max_length=MAX_BATCH)
 
 
-class RowResult(BaseModel):
+class RowOutcome(BaseModel):
+    """What became of one row of a batch: its index, and the field and reason of a refusal."""
+
     row: int
-    status: Literal["accepted", "duplicate", "rejected"]
     field: str | None = None
     reason: str | None = None
+
+
+class RowResult(RowOutcome):
+    status: Literal["accepted", "duplicate", "rejected"]
     expires_at: datetime | None = Field(
         default=None, description="When an accepted report expires and is purged"
     )

@@ -21,8 +21,7 @@ Matcher = Annotated[Caller, Depends(caller("match:query"))]
     summary="Ask whether tokens were reported, and what the policy lets you learn",
 )
 def match(body: MatchRequest, matcher: Matcher) -> Response:
-    with matcher.transaction(body.purpose, body.legal_basis) as ctx:
-        answer = match_batch(ctx, body)
+    answer = matcher.act(match_batch, body)
     # Serialised once here: returned as a model, FastAPI would validate all 10,000 results
     # again against the response model before dumping them.
     return Response(answer.model_dump_json(exclude_none=True), media_type="application/json")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.identifiers import DEFAULT_SPEC, TOKEN_PATTERN, Kind, Spec
-from gateway.indicators.schemas import MAX_BATCH, MatchResult, Receipt, Slug
+from gateway.indicators.schemas import MAX_BATCH, MatchResult, PartnerAsk, Receipt
 from gateway.policy.obligations import ObligationOut
 
 
@@ -22,11 +22,7 @@ class MatchItem(BaseModel):
     token: str = Field(min_length=64, max_length=64, pattern=TOKEN_PATTERN)
 
 
-class MatchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    purpose: str = Slug
-    legal_basis: str = Slug
+class MatchRequest(PartnerAsk):
     include_own: bool = Field(default=False, description="Count the caller's own reports too")
     items: list[MatchItem] = Field(min_length=1, max_length=MAX_BATCH)
 

@@ -32,8 +32,7 @@ RequestPath = Annotated[str, Path(min_length=3, max_length=32, pattern=r"^rq_[0-
     summary="Ask the reporters of a hit to halt, recall, confirm or share, without naming them",
 )
 def create(body: NewRequest, requester: Requester) -> RequestCreated:
-    with requester.transaction(body.purpose, body.legal_basis) as ctx:
-        return send_request(ctx, body)
+    return requester.act(send_request, body)
 
 
 @router.get("", response_model=RequestListing, summary="Requests this partner sent and received")

@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.identifiers import DEFAULT_SPEC, TOKEN_PATTERN, Kind, Spec
-from gateway.indicators.schemas import Receipt, Slug
+from gateway.identifiers import Kind
+from gateway.indicators.schemas import OneToken, Receipt, Slug
 
 Status = Literal["open", "answered", "expired"]
 MESSAGE_MAX = 500
@@ -30,15 +30,7 @@ class Answer(StrEnum):
     DECLINED = "declined"
 
 
-class NewRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    purpose: str = Slug
-    legal_basis: str = Slug
-    kind: Kind
-    epoch: int = Field(ge=1, le=1_000_000, strict=True)
-    spec: Spec = Field(default=DEFAULT_SPEC, description="Hashing spec of the token: v1 or v2")
-    token: str = Field(min_length=64, max_length=64, pattern=TOKEN_PATTERN)
+class NewRequest(OneToken):
     type: RequestType
     message: str | None = Field(
         default=None,

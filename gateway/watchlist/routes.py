@@ -22,8 +22,7 @@ Watcher = Annotated[Caller, Depends(caller("watchlist:write"))]
 )
 def watch(body: WatchRequest, watcher: Watcher) -> WatchResponse:
     """Adding an entry that exists is harmless (status ``existing``): PUT is idempotent."""
-    with watcher.transaction(body.purpose, body.legal_basis) as ctx:
-        return add_entries(ctx, body)
+    return watcher.act(add_entries, body)
 
 
 @router.delete("", response_model=UnwatchResponse, summary="Stop watching entries")
