@@ -90,7 +90,8 @@ def test_db_upgrade_in_production_needs_no_key(tmp_path: Path) -> None:
     }
     result = CliRunner(env=env).invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert "is at revision" in result.output
+    # The console wraps long lines where the temporary path's length puts the break.
+    assert "is at revision" in " ".join(result.output.split())
     assert not any(p.suffix == ".key" for p in tmp_path.rglob("*"))
 
 
