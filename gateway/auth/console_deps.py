@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.audit_trail.events import AuditTag
 from gateway.auth.console_users import ConsoleAccounts, verify_csrf
 from gateway.auth.errors import CredentialRefusedError
 from gateway.auth.permissions import Permission
@@ -71,11 +71,8 @@ def _audit_console_denial(
     with transaction(services.session_factory) as session:
         services.audit.record(
             session,
-            AuditEvent(
-                tag=AuditTag.CONSOLE_SIGNIN_DENY,
-                request_id=request_id,
-                actor_partner=principal.partner_id,
-                actor_user=principal.user,
+            principal.actor(request_id).event(
+                AuditTag.CONSOLE_SIGNIN_DENY,
                 decision="deny",
                 reason_codes=(code,),
                 detail=detail,

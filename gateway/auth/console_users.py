@@ -32,7 +32,7 @@ import pyotp
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from gateway.audit_trail.events import AuditEvent, AuditSink, AuditTag
+from gateway.audit_trail.events import Actor, AuditSink, AuditTag
 from gateway.auth.errors import CredentialRefusedError
 from gateway.auth.models import (
     ConsoleSession,
@@ -306,11 +306,8 @@ class ConsoleAccounts:
         token = self._open_session(user, now)
         self.audit.record(
             self.session,
-            AuditEvent(
-                tag=AuditTag.CONSOLE_SIGNIN_SUCCESS,
-                request_id=self.request_id,
-                actor_partner=user.partner_id,
-                actor_user=user.username,
+            Actor(self.request_id, user.partner_id, user=user.username).event(
+                AuditTag.CONSOLE_SIGNIN_SUCCESS,
                 decision="allow",
                 detail={"role": user.role},
             ),
@@ -418,17 +415,11 @@ class ConsoleAccounts:
 
     def _deny_event(self, user: ConsoleUser | None, code: str) -> None:
         # An unknown username is free text from an unauthenticated caller: not recorded.
-        self.audit.record(
-            self.session,
-            AuditEvent(
-                tag=AuditTag.CONSOLE_SIGNIN_DENY,
-                request_id=self.request_id,
-                actor_partner=user.partner_id if user else None,
-                actor_user=user.username if user else None,
-                decision="deny",
-                reason_codes=(code,),
-            ),
+        actor = Actor(self.request_id, user.partner_id, user=user.username) if user else None
+        event = (actor or Actor(self.request_id)).event(
+            AuditTag.CONSOLE_SIGNIN_DENY, decision="deny", reason_codes=(code,)
         )
+        self.audit.record(self.session, event)
 
     # -- sessions --------------------------------------------------------------------------
 

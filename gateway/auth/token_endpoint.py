@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.audit_trail.events import AuditEvent, AuditSink, AuditTag
+from gateway.audit_trail.events import Actor, AuditEvent, AuditSink, AuditTag
 from gateway.auth.assertions import unverified_subject
 from gateway.auth.errors import describe_oauth_error
 from gateway.auth.keys import TokenSigningKey
@@ -77,18 +77,14 @@ def audit_request_refusal(
     """
     with transaction(services.session_factory) as session:
         client = _claimed_client(session, claimed)
-        services.audit.record(
-            session,
-            AuditEvent(
-                tag=AuditTag.AUTH_TOKEN_DENY,
-                request_id=request_id,
-                actor_partner=client.partner_id if client else None,
-                actor_client=client.id if client else None,
-                decision="deny",
-                reason_codes=(code,),
-                detail={"stage": "request", "assertion_verified": False},
-            ),
+        actor = Actor(request_id, client.partner_id, client.id) if client else Actor(request_id)
+        event = actor.event(
+            AuditTag.AUTH_TOKEN_DENY,
+            decision="deny",
+            reason_codes=(code,),
+            detail={"stage": "request", "assertion_verified": False},
         )
+        services.audit.record(session, event)
     _refusals.log(logging.INFO, "token request refused: %s", code)
 
 
@@ -104,11 +100,9 @@ def _claimed_client(session: Session, claimed: Mapping[str, str]) -> PartnerClie
 
 def _issue_event(result: TokenResult, request_id: str) -> AuditEvent:
     assert result.client is not None
-    return AuditEvent(
-        tag=AuditTag.AUTH_TOKEN_ISSUE,
-        request_id=request_id,
-        actor_partner=result.client.partner.id,
-        actor_client=result.client.get_client_id(),
+    actor = Actor(request_id, result.client.partner.id, result.client.get_client_id())
+    return actor.event(
+        AuditTag.AUTH_TOKEN_ISSUE,
         decision="allow",
         detail={
             "scope": str(result.body.get("scope", "")),
@@ -123,11 +117,9 @@ def _deny_event(result: TokenResult, request_id: str, code: str) -> AuditEvent:
     # Name the client only when the claimed id is registered: free text from an
     # unauthenticated caller never enters the audit log.
     client = result.client
-    return AuditEvent(
-        tag=AuditTag.AUTH_TOKEN_DENY,
-        request_id=request_id,
-        actor_partner=client.partner.id if client else None,
-        actor_client=client.get_client_id() if client else None,
+    actor = Actor(request_id, client.partner.id, client.get_client_id()) if client else None
+    return (actor or Actor(request_id)).event(
+        AuditTag.AUTH_TOKEN_DENY,
         decision="deny",
         reason_codes=(code,),
         detail={"stage": "token", "assertion_verified": result.claims is not None},

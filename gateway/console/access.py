@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.audit_trail.deps import AuditReader
-from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.audit_trail.events import AuditTag
 from gateway.auth.permissions import Permission
 from gateway.auth.principal import Principal
 from gateway.console.bundles import live_bundle
@@ -83,12 +83,8 @@ def record_refusal(
     with transaction(services.session_factory) as session:
         services.audit.record(
             session,
-            AuditEvent(
-                tag=tag,
-                request_id=request_id,
-                actor_partner=principal.partner_id,
-                actor_client=principal.client_id,
-                actor_user=principal.user,
+            principal.actor(request_id).event(
+                tag,
                 purpose=grant.purpose if grant else None,
                 legal_basis=grant.legal_basis if grant else None,
                 decision="deny",

@@ -54,11 +54,8 @@ def _run_event(
     answers: list[simulator.PartnerAnswer],
     digest: str,
 ) -> AuditEvent:
-    return AuditEvent(
-        tag=AuditTag.POLICY_SIMULATION_RUN,
-        request_id=request_id,
-        actor_partner=principal.partner_id,
-        actor_user=principal.user,
+    return principal.actor(request_id).event(
+        AuditTag.POLICY_SIMULATION_RUN,
         purpose=grant.purpose,
         legal_basis=grant.legal_basis,
         decision="allow",
@@ -371,11 +368,8 @@ def _run_ids(values: list[str]) -> list[int]:
 def _case_event(
     principal: Principal, request_id: str, tag: AuditTag, case: HelpdeskCase, runs: int
 ) -> AuditEvent:
-    return AuditEvent(
-        tag=tag,
-        request_id=request_id,
-        actor_partner=principal.partner_id,
-        actor_user=principal.user,
+    return principal.actor(request_id).event(
+        tag,
         policy_digest=case.policy_digest,
         counts={"case": case.id, "runs": runs},
         detail={

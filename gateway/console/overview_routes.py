@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.audit_trail.events import AuditTag
 from gateway.auth.permissions import Permission
 from gateway.auth.principal import Principal
 from gateway.console import charts, integrity
@@ -142,11 +142,8 @@ def verify_now(
         result = integrity.verify(session, services.audit)
         services.audit.record(
             session,
-            AuditEvent(
-                tag=AuditTag.AUDIT_INTEGRITY_VERIFY,
-                request_id=request_id,
-                actor_partner=principal.partner_id,
-                actor_user=principal.user,
+            principal.actor(request_id).event(
+                AuditTag.AUDIT_INTEGRITY_VERIFY,
                 reason_codes=result.codes,
                 counts={
                     "tree_size": result.tree_size,

@@ -15,11 +15,8 @@ def audit_read_event(
     detail: dict[str, object] | None = None,
 ) -> AuditEvent:
     """An allowed read by ``access``'s reader, under the purpose and decision of its grant."""
-    return AuditEvent(
-        tag=tag,
-        request_id=request_id,
-        actor_partner=access.reader.partner_id,
-        actor_user=access.reader.user,
+    return access.reader.actor(request_id).event(
+        tag,
         purpose=access.grant.purpose,
         legal_basis=access.grant.legal_basis,
         decision="allow",

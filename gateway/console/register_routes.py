@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.audit_trail.events import AuditTag
 from gateway.auth.permissions import Permission
 from gateway.auth.principal import Principal
 from gateway.console import pdf, policies_view, register_view
@@ -74,11 +74,8 @@ def register_download(
         signed = register_view.sign_off(session, bundle.digest, bundle.data)
         services.audit.record(
             session,
-            AuditEvent(
-                tag=AuditTag.REGISTER_EXPORT_DOWNLOAD,
-                request_id=request_id,
-                actor_partner=principal.partner_id,
-                actor_user=principal.user,
+            principal.actor(request_id).event(
+                AuditTag.REGISTER_EXPORT_DOWNLOAD,
                 policy_digest=bundle.digest,
                 detail={"format": export_format},
             ),

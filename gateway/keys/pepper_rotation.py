@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.audit_trail.events import Actor, AuditEvent, AuditTag
 from gateway.db import transaction
 from gateway.errors import ConflictError, InvalidRequestError
 from gateway.keys.pepper_binding import KeyUse, key_uses, newest_epoch
@@ -27,10 +27,8 @@ class PruneReport:
 
 
 def _event(services: Services, actor: str, tag: AuditTag, counts: dict[str, int]) -> AuditEvent:
-    return AuditEvent(
-        tag=tag,
-        request_id=f"cli-{secrets.token_hex(6)}",
-        actor_user=actor,
+    return Actor(f"cli-{secrets.token_hex(6)}", user=actor).event(
+        tag,
         decision="allow",
         policy_digest=services.policy.digest,
         counts=counts,
