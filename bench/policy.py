@@ -4,12 +4,16 @@ Prints decisions per second and p50/p99 latency of one realistic decision (a ban
 a payment: match:query, payment_screening, Art. 6(1)(c), one IBAN token) on
 
 * the embedded engine as the gateway uses it (policies loaded once, engine reused, the
-  Python request/decision translation included),
+  Python request/decision translation included), without the decision cache: every call
+  evaluates the policy,
+* the same through the gateway's decision cache (``PPSGATE_POLICY_CACHE_SECONDS``, 1 s), for
+  comparison only: the targets are met, or missed, without it,
 * the raw regorus evaluation of the same rule on the same engine (the floor),
 * an engine rebuilt for every request (parse + load data + evaluate), the cost avoided,
 * the OPA path through the local STAND-IN (HTTP on loopback), for comparison.
 
-Target: p99 under 1 ms for one decision on the embedded engine.
+Targets (issue 22): the raw engine evaluation of one decision p50 <= 60 µs of CPU, and the
+gateway's decision (without the cache) p99 <= 150 µs of CPU.
 
     .venv/bin/python bench/policy.py [--decisions 3000]
 """
@@ -27,12 +31,16 @@ from pathlib import Path
 
 import regorus
 
+from gateway.policy.active import SwitchableEngine
 from gateway.policy.bundle import DECISION_RULE, load_bundle
 from gateway.policy.decision import Action, DecisionRequest
 from gateway.policy.document import request_input
 from gateway.policy.opa_engine import OpaServerEngine
 from gateway.policy.opa_standin import StandInState, running_standin
 from gateway.policy.regorus_engine import RegorusEngine, evaluate_json, new_engine
+
+RAW_P50_TARGET_US = 60.0
+DECISION_P99_TARGET_US = 150.0
 
 REQUEST = DecisionRequest(
     action=Action.MATCH_QUERY,
@@ -80,7 +88,7 @@ def measure(label: str, run: Callable[[], object], count: int, warmup: int) -> d
         "mean_us": statistics.fmean(wall) * 1e6,
     }
     print(
-        f"{label:<42} {figures['per_second']:>7.0f}/s  wall p50 {figures['p50_us']:>7.0f} µs"
+        f"{label:<48} {figures['per_second']:>7.0f}/s  wall p50 {figures['p50_us']:>7.0f} µs"
         f"  p99 {figures['p99_us']:>7.0f} µs  | cpu p50 {figures['cpu_p50_us']:>7.0f} µs"
         f"  p99 {figures['cpu_p99_us']:>7.0f} µs  (n={count})"
     )
@@ -104,7 +112,20 @@ def main() -> None:
     engine = RegorusEngine(bundle)
     assert engine.decide(REQUEST).allow, "the benchmark request must be allowed"
     loaded = measure(
-        "embedded, loaded once (gateway path)", lambda: engine.decide(REQUEST), count, warmup=200
+        "embedded, loaded once (gateway path, no cache)",
+        lambda: engine.decide(REQUEST),
+        count,
+        warmup=200,
+    )
+
+    cached_engine = SwitchableEngine(
+        RegorusEngine(bundle), timeout_seconds=1.0, pinned=True, cache_seconds=1.0
+    )
+    cached = measure(
+        "gateway path with the 1 s decision cache",
+        lambda: cached_engine.decide(REQUEST),
+        count,
+        warmup=200,
     )
 
     raw_engine = new_engine(bundle)
@@ -142,14 +163,20 @@ def main() -> None:
         f"loaded / raw eval (p50): {loaded['p50_us'] / raw['p50_us']:.2f}x "
         "(Python translation and checks)"
     )
-    for kind, key in (("wall-clock", "p99_us"), ("CPU-time", "cpu_p99_us")):
-        verdict = "meets" if loaded[key] < 1000 else "MISSES"
-        print(
-            f"{kind} p99 of one embedded decision: {loaded[key]:.0f} µs — {verdict} the 1 ms target"
-        )
+    checks = (
+        ("raw engine evaluation, CPU p50", raw["cpu_p50_us"], RAW_P50_TARGET_US),
+        ("gateway decision without cache, CPU p99", loaded["cpu_p99_us"], DECISION_P99_TARGET_US),
+    )
+    for what, value, target in checks:
+        verdict = "meets" if value <= target else "MISSES"
+        print(f"{what}: {value:.0f} µs — {verdict} the {target:.0f} µs target")
+    print(
+        f"(with the decision cache: CPU p50 {cached['cpu_p50_us']:.0f} µs, "
+        f"p99 {cached['cpu_p99_us']:.0f} µs; not counted for the targets)"
+    )
     print("(wall-clock p99 includes waiting for a core; compare it with the load average above)")
     if args.json:
-        figures = {"embedded": loaded, "raw": raw, "rebuilt": rebuilt}
+        figures = {"embedded": loaded, "cached": cached, "raw": raw, "rebuilt": rebuilt}
         args.json.write_text(json.dumps(figures, indent=2))
 
 

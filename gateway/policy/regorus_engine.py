@@ -37,6 +37,8 @@ from gateway.policy.errors import PolicyBundleError
 logger = logging.getLogger(__name__)
 
 UNDEFINED_JSON = '"<undefined>"'
+# Decision documents already read and checked, by their exact JSON text (see ``decide``).
+READ_DOCUMENTS = 256
 
 
 def engine_error_text(exc: BaseException) -> str:
@@ -80,6 +82,7 @@ class RegorusEngine:
         self._timeout = timeout_seconds
         self._problem = problem
         self._local = threading.local()
+        self._read: dict[str, Decision] = {}
         if bundle is not None and problem is None:
             try:
                 self._local.engine = new_engine(bundle)
@@ -128,6 +131,26 @@ class RegorusEngine:
         payload = None if input_document is None else json.dumps(input_document)
         return evaluate_json(self._thread_engine(), rule, payload)
 
+    def _read_document(self, raw: str) -> Decision:
+        """The decision a document names; an identical document is read and checked once.
+
+        The policy is evaluated for every request; only the reading of its answer is reused:
+        the same JSON text from the same bundle is the same :class:`Decision` (a frozen
+        value). Malformed documents are never remembered, so they fail closed every time.
+        """
+        known = self._read.get(raw)
+        if known is not None:
+            return known
+        assert self._bundle is not None
+        result = None if raw == UNDEFINED_JSON else json.loads(raw)
+        decision = read_decision(
+            result, catalog=self._bundle.catalog, expected_digest=self._bundle.digest
+        )
+        if len(self._read) >= READ_DOCUMENTS:
+            self._read = {}  # many distinct answers: start over, stay bounded
+        self._read[raw] = decision
+        return decision
+
     def decide(self, request: DecisionRequest) -> Decision:
         """Decide one request; never raises, denies with ``engine-unavailable`` on failure."""
         if self._problem is not None or self._bundle is None:
@@ -138,9 +161,9 @@ class RegorusEngine:
             # A worker thread's first decision compiles its own engine; that set-up is not
             # part of the decision's time limit.
             engine = self._thread_engine()
-            payload = json.dumps(request_input(request))
+            engine.set_input_json(json.dumps(request_input(request)))
             started = time.perf_counter()
-            result = evaluate_json(engine, DECISION_RULE, payload)
+            raw = engine.eval_rule_as_json(DECISION_RULE)
             elapsed = time.perf_counter() - started
             if elapsed > self._timeout:
                 return unavailable(
@@ -149,9 +172,7 @@ class RegorusEngine:
                     detail=f"decision took {elapsed:.3f}s, over the {self._timeout}s limit",
                     request=request,
                 )
-            return read_decision(
-                result, catalog=self._bundle.catalog, expected_digest=self._bundle.digest
-            )
+            return self._read_document(raw)
         except MalformedDecisionError as exc:
             return unavailable(
                 self.digest, self.catalog, detail=f"malformed decision: {exc}", request=request

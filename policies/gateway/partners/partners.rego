@@ -23,28 +23,36 @@ suspended if partner.status != "active"
 
 suspended if live_status != "active"
 
-registered_instruments contains id if some id in registration.instruments
+# The registration's instruments with their entries in data/instruments.json (null for an
+# instrument that is not recorded), looked up once: every `data.` reference costs the
+# embedded engine about a microsecond, so the rules below read this object instead.
+instruments := found if {
+	catalog := data.ppsgate.instruments
+	found := {id: object.get(catalog, id, null) | some id in registration.instruments}
+}
 
-registered_types contains data.ppsgate.instruments[id].type if some id in registration.instruments
+registered_instruments contains id if some id, _ in instruments
+
+registered_types contains entry.type if some entry in instruments
 
 now := time.now_ns()
 
 # Each instrument is checked once per decision; the rules below only test set sizes.
 unknown_instruments contains id if {
-	some id in registration.instruments
-	not data.ppsgate.instruments[id]
+	some id, entry in instruments
+	entry == null
 }
 
 expired_instruments contains id if {
-	some id in registration.instruments
-	until := data.ppsgate.instruments[id].valid_until
+	some id, entry in instruments
+	until := entry.valid_until
 	is_string(until)
 	time.parse_rfc3339_ns(until) < now
 }
 
 pending_instruments contains id if {
-	some id in registration.instruments
-	from := data.ppsgate.instruments[id].valid_from
+	some id, entry in instruments
+	from := entry.valid_from
 	is_string(from)
 	time.parse_rfc3339_ns(from) > now
 }
@@ -148,7 +156,8 @@ grounds contains "purpose-registered" if {
 	count(pending_instruments) == 0
 }
 
-refs["purpose-registered"] := [sprintf("%s: %s", [id, data.ppsgate.instruments[id].reference]) |
+refs["purpose-registered"] := [sprintf("%s: %s", [id, entry.reference]) |
 	some id in registration.instruments
-	data.ppsgate.instruments[id]
+	entry := instruments[id]
+	entry != null
 ]
