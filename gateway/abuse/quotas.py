@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 from gateway.abuse.counters import counter_transaction, dialect_insert, give_back_unless_committed
 from gateway.abuse.errors import QuotaExceededError
 from gateway.abuse.models import QuotaScope, QuotaUsage
-from gateway.audit_trail.events import AuditTag
+from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.principal import Principal
 from gateway.policy.decision import Decision, Quota
 from gateway.policy.refusals import gateway_refusal
@@ -179,28 +179,10 @@ def _give_back(charge: Charge, connection: Connection) -> None:
 
 
 def _refuse(
-    session: Session,
-    services: Services,
-    principal: Principal,
-    *,
-    request_id: str,
-    purpose: str,
-    legal_basis: str | None,
-    decision: Decision,
-    deny_tag: AuditTag,
-    code: str,
-    counts: dict[str, int],
+    session: Session, services: Services, refusal: AuditEvent, *, code: str, counts: dict[str, int]
 ) -> None:
-    event = principal.actor(request_id).event(
-        deny_tag,
-        purpose=purpose,
-        legal_basis=legal_basis,
-        decision="deny",
-        reason_codes=(code,),
-        policy_digest=decision.policy_digest,
-        counts=counts,
-    )
-    services.audit.record(session, event)
+    """Audit a quota refusal: the request's refusal event with its code and counts."""
+    services.audit.record(session, replace(refusal, reason_codes=(code,), counts=counts))
 
 
 def charge_quota(
@@ -224,17 +206,14 @@ def charge_quota(
     Raises :class:`QuotaExceededError` (429) when a quota is used up, and a
     :class:`PermissionDeniedError` when an allowed decision carries no quota (fail closed).
     """
-    refuse = partial(
-        _refuse,
-        session,
-        services,
-        principal,
-        request_id=request_id,
+    refusal = principal.actor(request_id).event(
+        deny_tag,
         purpose=purpose,
         legal_basis=legal_basis,
-        decision=decision,
-        deny_tag=deny_tag,
+        decision="deny",
+        policy_digest=decision.policy_digest,
     )
+    refuse = partial(_refuse, session, services, refusal)
     quota = decision.quota
     if quota is None:
         refuse(code=QUOTA_UNDEFINED, counts={"items": items})
