@@ -14,10 +14,10 @@ router = APIRouter(prefix="/v1", tags=["matching"])
 Matcher = Annotated[Caller, Depends(caller("match:query"))]
 
 
+# The answer is serialised here (a Response), so response_model only documents it.
 @router.post(
     "/match",
     response_model=MatchResponse,
-    response_model_exclude_none=True,
     summary="Ask whether tokens were reported, and what the policy lets you learn",
 )
 def match(body: MatchRequest, matcher: Matcher) -> Response:
