@@ -4,12 +4,13 @@ Prints, for one batch of --items phone numbers (default 100,000):
 - v1 HMAC tokens/s (the raw baseline, same process) and the v2/v1 ratio;
 - the in-process VOPRF crypto alone along the chain (blind, evaluation by A, proof check,
   evaluation by B of A's answer, proof check, unblind), i.e. v2 without HTTP, JSON and
-  processes;
+  processes, with the CPU per item of each of those stages;
 - v2 end to end: VoprfTokeniserV2 against two `uvicorn` evaluator processes (the same
   factory `ppsgate evaluator serve` runs, with the partner's key pinned, so every request
   carries and is checked for a DPoP proof, as in production), with pipelined batches;
 - CPU seconds per item in each evaluator process (from /proc) and in the connector
-  (its own process plus its crypto worker processes).
+  (its own process plus its crypto worker processes);
+- whether the end-to-end rate meets the target (issue 22: >= 10,000 tokens/s).
 
 Run from the repository root: `.venv/bin/python bench/oprf.py --items 100000`.
 """
@@ -118,24 +119,39 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def raw_voprf(inputs: list[bytes], batch: int) -> float:
-    """The chain's crypto in this process: the connector's steps plus both evaluations."""
+STAGES = ("blind", "evaluate A", "check A", "evaluate B", "check B", "unblind")
+
+
+def raw_voprf(inputs: list[bytes], batch: int) -> tuple[float, dict[str, float]]:
+    """The chain's crypto in this process: the connector's steps plus both evaluations.
+
+    Returns the wall-clock seconds and the CPU seconds of each stage (``STAGES``)."""
     evaluators = [ristretto.Evaluator(secrets.token_bytes(32)) for _ in range(2)]
     keys = [evaluator.public_key.serialize() for evaluator in evaluators]
     crypto = LocalCrypto()
+    stages = dict.fromkeys(STAGES, 0.0)
+    clock = time.process_time
     started = time.perf_counter()
     for offset in range(0, len(inputs), batch):
+        tick = clock()
         handle, sent = crypto.blind(inputs[offset : offset + batch])
-        for evaluator, key in zip(evaluators, keys, strict=True):
+        stages["blind"] += clock() - tick
+        for name, evaluator, key in zip("AB", evaluators, keys, strict=True):
+            tick = clock()
             elements = [
                 ristretto.BlindedInput.deserialize(sent[at : at + ELEMENT_BYTES])
                 for at in range(0, len(sent), ELEMENT_BYTES)
             ]
             evaluated, proof = split_binding_batch(evaluator.evaluate_batch(elements).serialize())
+            stages[f"evaluate {name}"] += clock() - tick
+            tick = clock()
             crypto.verify(sent, evaluated, proof, key)
+            stages[f"check {name}"] += clock() - tick
             sent = evaluated
+        tick = clock()
         crypto.finalize(handle, sent)
-    return time.perf_counter() - started
+        stages["unblind"] += clock() - tick
+    return time.perf_counter() - started, stages
 
 
 def main() -> None:
@@ -156,7 +172,7 @@ def main() -> None:
     print(
         f"items: {args.items:,}  batch: {args.batch_size}  in flight: {args.in_flight}  "
         f"evaluator workers: {args.workers}  crypto workers: {args.crypto_workers}  "
-        f"cores: {os.cpu_count()}"
+        f"cores: {os.cpu_count()}  load average: {os.getloadavg()[0]:.1f}"
     )
 
     v1 = HmacTokeniserV1(TypeKeys.from_master_salt(secrets.token_bytes(32), epoch=EPOCH))
@@ -164,7 +180,9 @@ def main() -> None:
     v1.tokens(items)
     v1_seconds = time.perf_counter() - started
 
-    raw_seconds = raw_voprf([oprf_input(kind, value) for kind, value in items], args.batch_size)
+    raw_seconds, raw_stages = raw_voprf(
+        [oprf_input(kind, value) for kind, value in items], args.batch_size
+    )
 
     issuers = {name: GatewayTokenIssuer() for name in ("a", "b")}  # one audience each
     partner_keys = ConnectorKeys.generate()
@@ -230,6 +248,13 @@ def main() -> None:
         f"(chain of 2 evaluations + 2 proof checks per item, no HTTP)"
     )
     print(
+        "  CPU per item by stage         "
+        + ", ".join(f"{stage} {1e6 * cpu / n:.1f}" for stage, cpu in raw_stages.items())
+        + " us"
+    )
+    connector_stages = sum(cpu for stage, cpu in raw_stages.items() if "evaluate" not in stage)
+    print(f"  connector's stages together   {1e6 * connector_stages / n:12.1f} us CPU per item")
+    print(
         f"v2 end to end (2-hop chain)    {n / v2_seconds:12,.0f} tokens/s  "
         f"({v2_seconds:.1f} s for {n:,})"
     )
@@ -243,9 +268,9 @@ def main() -> None:
         f"connector CPU per item         {1e6 * (own_cpu + worker_cpu) / n:12.1f} us  "
         f"(process {1e6 * own_cpu / n:.1f} + crypto workers {1e6 * worker_cpu / n:.1f})"
     )
-    target = 2000
+    target = 10_000
     verdict = "meets" if n / v2_seconds >= target else "MISSES"
-    print(f"target {target:,} tokens/s end to end: {verdict}")
+    print(f"target >= {target:,} tokens/s end to end: {verdict}")
 
 
 if __name__ == "__main__":

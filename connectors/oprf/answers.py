@@ -38,11 +38,17 @@ def check_answer(sent: bytes, evaluated: bytes, proof: bytes, public_key: bytes)
             f"{len(sent) // ELEMENT_BYTES} sent"
         )
     answered = split_elements(evaluated)
-    if not all(group.is_element(element) for element in answered):
+    if not all(group.is_encoding(element) for element in answered):
         raise MalformedEvaluation("the answer holds bytes that are not group elements")
     if len(proof) != PROOF_BYTES or not (
         group.is_scalar(proof[:SCALAR_BYTES]) and group.is_scalar(proof[SCALAR_BYTES:])
     ):
         raise MalformedEvaluation("the proof is not two canonical scalars")
-    if not protocol.verify_parsed_proof(public_key, split_elements(sent), answered, proof):
-        raise ProofRejected("the batch proof does not verify")
+    # Every answered element is decoded by libsodium in the proof check (it is multiplied by
+    # its weight), and an undecodable one fails the check; only then is each one decoded on
+    # its own, to tell a malformed answer from a false proof.
+    if protocol.verify_parsed_proof(public_key, split_elements(sent), answered, proof):
+        return
+    if not all(group.is_element(element) for element in answered):
+        raise MalformedEvaluation("the answer holds bytes that are not group elements")
+    raise ProofRejected("the batch proof does not verify")

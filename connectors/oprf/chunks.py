@@ -64,12 +64,7 @@ class ChunkState:
         return len(self._chunks)
 
     def blind(self, inputs: Sequence[bytes]) -> tuple[int, bytes]:
-        blinds: list[bytes] = []
-        blinded: list[bytes] = []
-        for oprf_input in inputs:
-            scalar, element = protocol.blind(oprf_input, _MODE)
-            blinds.append(scalar)
-            blinded.append(element)
+        blinds, blinded = protocol.blind_many(inputs, _MODE)
         handle = next(self._handles)
         self._chunks[handle] = (list(inputs), blinds)
         return handle, b"".join(blinded)
@@ -82,10 +77,8 @@ class ChunkState:
         answered = split_elements(evaluated)
         if len(answered) != len(inputs):
             raise ValueError(f"{len(answered)} element(s) to unblind for {len(inputs)} input(s)")
-        return [
-            token_from_output(protocol.finalize(oprf_input, scalar, element))
-            for oprf_input, scalar, element in zip(inputs, blinds, answered, strict=True)
-        ]
+        outputs = protocol.finalize_many(inputs, blinds, answered)
+        return [token_from_output(output) for output in outputs]
 
     def discard(self, handle: int) -> None:
         self._chunks.pop(handle, None)

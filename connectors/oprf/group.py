@@ -8,13 +8,22 @@ the 64-byte one-way map, constant-time scalar multiplication, point addition and
 arithmetic modulo the group order. This module is the only caller, so the few ways those
 calls fail are turned into one :class:`GroupError` here, and every value in and out is a
 canonical 32-byte encoding. No curve arithmetic is written in ppsgate.
+
+The ``*_many`` functions do one operation over a whole chunk. They call libsodium's functions
+directly (``pysodium.sodium``, the loaded library, through ``ctypes``, which releases the GIL
+for each call) with one output buffer per call, rather than through pysodium's per-call
+wrappers, and :func:`invert_many` inverts a chunk's scalars with one libsodium inversion and
+three scalar multiplications each (Montgomery's trick). The results are the same bytes: every
+element and scalar has exactly one canonical encoding.
 """
 
 from __future__ import annotations
 
+import ctypes
 import functools
+from collections.abc import Sequence
 from types import ModuleType
-from typing import cast
+from typing import Any, cast
 
 from connectors.errors import ConnectorError
 
@@ -44,6 +53,24 @@ def _sodium() -> ModuleType:
             "hashing spec v2 needs the system's libsodium (Debian: apt-get install libsodium23)"
         ) from None
     return cast(ModuleType, pysodium)
+
+
+def _library() -> Any:
+    """The loaded ``libsodium`` (a ``ctypes.CDLL``) behind pysodium."""
+    return _sodium().sodium
+
+
+def _buffer() -> Any:
+    return ctypes.create_string_buffer(ELEMENT_BYTES)
+
+
+def is_encoding(data: bytes) -> bool:
+    """The checks of :func:`is_element` that need no decoding: length, top bit, not identity.
+
+    An encoding that passes them is an element exactly when libsodium decodes it, which every
+    multiplication does first (a multiplication by an undecodable encoding fails).
+    """
+    return len(data) == ELEMENT_BYTES and not data[-1] & 0x80 and data != IDENTITY
 
 
 def is_element(data: bytes) -> bool:
@@ -125,3 +152,114 @@ def invert(scalar: bytes) -> bytes:
 def scalar_mul(first: bytes, second: bytes) -> bytes:
     """``first·second`` modulo the group order."""
     return cast(bytes, _sodium().crypto_core_ristretto255_scalar_mul(first, second))
+
+
+def elements_from_uniform(uniforms: Sequence[bytes]) -> list[bytes]:
+    """:func:`element_from_uniform` of each 64-byte string."""
+    from_hash = _library().crypto_core_ristretto255_from_hash
+    out: list[bytes] = []
+    for uniform in uniforms:
+        if len(uniform) != UNIFORM_BYTES:
+            raise GroupError(f"the one-way map takes {UNIFORM_BYTES} bytes, got {len(uniform)}")
+        buffer = _buffer()
+        from_hash(buffer, uniform)
+        out.append(buffer.raw)
+    return out
+
+
+def mul_many(scalars: Sequence[bytes], elements: Sequence[bytes]) -> list[bytes]:
+    """``scalars[i]·elements[i]`` for every i; refused as :func:`mul` refuses any one of them."""
+    if len(scalars) != len(elements):
+        raise GroupError(f"{len(scalars)} scalar(s) for {len(elements)} element(s)")
+    scalarmult = _library().crypto_scalarmult_ristretto255
+    out: list[bytes] = []
+    for scalar, element in zip(scalars, elements, strict=True):
+        if len(scalar) != SCALAR_BYTES or len(element) != ELEMENT_BYTES:
+            raise GroupError("a scalar or an element is not 32 bytes")
+        buffer = _buffer()
+        if scalarmult(buffer, scalar, element) != 0:
+            raise GroupError("the product is the identity or the element is invalid")
+        out.append(buffer.raw)
+    return out
+
+
+def sum_elements(elements: Sequence[bytes]) -> bytes:
+    """The sum of the elements (the identity's encoding for none)."""
+    add_points = _library().crypto_core_ristretto255_add
+    total = IDENTITY
+    for element in elements:
+        if len(element) != ELEMENT_BYTES:
+            raise GroupError(f"an element is {ELEMENT_BYTES} bytes, got {len(element)}")
+        if total == IDENTITY:
+            total = element
+            continue
+        if element == IDENTITY:
+            continue
+        buffer = _buffer()
+        if add_points(buffer, total, element) != 0:
+            raise GroupError("an addend is not a valid element")
+        total = buffer.raw
+    return total
+
+
+def invert_many(scalars: Sequence[bytes]) -> list[bytes]:
+    """``scalar⁻¹`` of each scalar with one inversion (Montgomery's trick); refused for a zero.
+
+    Prefix products ``p_i = s_0·…·s_i``, one inversion of ``p_{n-1}``, then walking back:
+    ``s_i⁻¹ = p_{i-1}·(s_i·…·s_{n-1})⁻¹``. Any zero scalar makes the product zero, which
+    libsodium refuses to invert.
+    """
+    library = _library()
+    multiply = library.crypto_core_ristretto255_scalar_mul
+    prefixes: list[bytes] = []
+    running = b""
+    for scalar in scalars:
+        if len(scalar) != SCALAR_BYTES:
+            raise GroupError(f"a scalar is {SCALAR_BYTES} bytes, got {len(scalar)}")
+        if running:
+            buffer = _buffer()
+            multiply(buffer, running, scalar)
+            running = buffer.raw
+        else:
+            running = scalar
+        prefixes.append(running)
+    if not prefixes:
+        return []
+    buffer = _buffer()
+    if library.crypto_core_ristretto255_scalar_invert(buffer, running) != 0:
+        raise GroupError("zero has no inverse")
+    inverse = buffer.raw  # (s_0·…·s_i)⁻¹, i walking down from n-1
+    out: list[bytes] = [b""] * len(prefixes)
+    for index in range(len(prefixes) - 1, 0, -1):
+        buffer = _buffer()
+        multiply(buffer, inverse, prefixes[index - 1])
+        out[index] = buffer.raw
+        buffer = _buffer()
+        multiply(buffer, inverse, scalars[index])
+        inverse = buffer.raw
+    out[0] = inverse
+    return out
+
+
+def random_scalars(count: int) -> list[bytes]:
+    """``count`` uniformly random non-zero scalars from libsodium's CSPRNG."""
+    scalar_random = _library().crypto_core_ristretto255_scalar_random
+    out: list[bytes] = []
+    for _ in range(count):
+        buffer = _buffer()
+        scalar_random(buffer)
+        out.append(buffer.raw)
+    return out
+
+
+def reduce_wide_many(wide: Sequence[bytes]) -> list[bytes]:
+    """:func:`reduce_wide` of each 64-byte string."""
+    reduce = _library().crypto_core_ristretto255_scalar_reduce
+    out: list[bytes] = []
+    for data in wide:
+        if len(data) != UNIFORM_BYTES:
+            raise GroupError(f"a wide scalar is {UNIFORM_BYTES} bytes, got {len(data)}")
+        buffer = _buffer()
+        reduce(buffer, data)
+        out.append(buffer.raw)
+    return out

@@ -16,8 +16,10 @@ import base64
 import binascii
 import hashlib
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from connectors.canonical import Kind
+if TYPE_CHECKING:  # annotations only: a crypto worker imports this module without it
+    from connectors.canonical import Kind
 
 SPEC_VERSION = "v2"
 DOMAIN_PREFIX = "ppsgate:v2:"

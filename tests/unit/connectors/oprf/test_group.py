@@ -40,6 +40,40 @@ def test_blinding_round_trips() -> None:
     assert group.add(group.IDENTITY, element) == element
 
 
+def test_chunk_wide_operations_match_the_single_ones() -> None:
+    elements = group.elements_from_uniform([bytes([i]) * 64 for i in range(1, 6)])
+    assert elements == [group.element_from_uniform(bytes([i]) * 64) for i in range(1, 6)]
+    scalars = group.random_scalars(5)
+    assert len(set(scalars)) == 5
+    assert group.invert_many(scalars) == [group.invert(s) for s in scalars]
+    assert group.invert_many(scalars[:1]) == [group.invert(scalars[0])]
+    assert group.invert_many([]) == []
+    products = group.mul_many(scalars, elements)
+    assert products == [group.mul(s, e) for s, e in zip(scalars, elements, strict=True)]
+    total = group.IDENTITY
+    for product in products:
+        total = group.add(total, product)
+    assert group.sum_elements(products) == total
+    assert group.sum_elements([]) == group.IDENTITY
+    assert group.sum_elements([group.IDENTITY, products[0]]) == products[0]
+    assert group.reduce_wide_many([bytes(range(64))]) == [group.reduce_wide(bytes(range(64)))]
+
+
+def test_chunk_wide_operations_refuse_what_the_single_ones_refuse() -> None:
+    elements = group.elements_from_uniform([bytes(64), bytes(range(64))])
+    scalars = group.random_scalars(2)
+    with pytest.raises(group.GroupError, match="inverse"):
+        group.invert_many([scalars[0], bytes(32), scalars[1]])
+    with pytest.raises(group.GroupError, match="identity"):
+        group.mul_many([scalars[0], bytes(32)], elements)
+    with pytest.raises(group.GroupError, match="identity or the element is invalid"):
+        group.mul_many(scalars, [elements[0], b"\xff" * 32])
+    with pytest.raises(group.GroupError):
+        group.mul_many(scalars, elements[:1])
+    with pytest.raises(group.GroupError, match="not a valid element"):
+        group.sum_elements([elements[1], elements[1], b"\xff" * 32])
+
+
 def test_missing_libsodium_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     group._sodium.cache_clear()
     monkeypatch.setitem(sys.modules, "pysodium", None)

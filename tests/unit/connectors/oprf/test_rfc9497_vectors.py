@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from voprf import ristretto
 
-from connectors.oprf import protocol
+from connectors.oprf import group, protocol
 from connectors.oprf.answers import MalformedEvaluation, ProofRejected, check_answer
 from connectors.oprf.protocol import Mode
 from connectors.oprf.suite import SUITE, split_binding_batch
@@ -111,6 +111,21 @@ def test_blind_evaluate_finalize_match_every_vector(
             assert protocol.evaluate(secret, data, mode) == y
             checked += 1
     assert checked == {Mode.OPRF: 2, Mode.VOPRF: 4}[mode]
+
+
+@pytest.mark.parametrize("mode", list(Mode))
+def test_chunk_wide_blind_and_finalize_match_every_vector(
+    vectors: dict[Mode, dict[str, Any]], mode: Mode
+) -> None:
+    """The batched forms the connector runs (one call per chunk, Montgomery's inversion)."""
+    for vector in vectors[mode]["vectors"]:
+        inputs, blinds = _list(vector["Input"]), _list(vector["Blind"])
+        assert protocol.blind_many(inputs, mode, blind_scalars=blinds) == (
+            blinds,
+            _list(vector["BlindedElement"]),
+        )
+        outputs = protocol.finalize_many(inputs, blinds, _list(vector["EvaluationElement"]))
+        assert outputs == _list(vector["Output"])
 
 
 def test_mode0_and_mode1_differ_for_the_same_key_and_input(
@@ -248,3 +263,24 @@ def test_non_canonical_encodings_are_refused_before_the_proof(
         check_answer(sent, b"".join(flagged), proof, public)
     with pytest.raises(MalformedEvaluation, match="not whole 32-byte elements"):
         check_answer(sent, b"".join(evaluated)[:-1], proof, public)
+
+
+def test_an_undecodable_element_is_malformed_not_a_false_proof(
+    vectors: dict[Mode, dict[str, Any]],
+) -> None:
+    """Top bit clear and not the identity, yet no element: caught by the decoding in the check."""
+    suite = vectors[Mode.VOPRF]
+    vector = suite["vectors"][2]
+    public = bytes.fromhex(suite["pkSm"])
+    blinded, evaluated = _list(vector["BlindedElement"]), _list(vector["EvaluationElement"])
+    proof = bytes.fromhex(vector["Proof"]["proof"])
+    undecodable = next(
+        candidate
+        for candidate in (bytes([value]) + bytes(31) for value in range(1, 128))
+        if not group.is_element(candidate)
+    )
+    assert group.is_encoding(undecodable)
+    for position in range(len(evaluated)):
+        answered = [*evaluated[:position], undecodable, *evaluated[position + 1 :]]
+        with pytest.raises(MalformedEvaluation, match="not group elements"):
+            check_answer(b"".join(blinded), b"".join(answered), proof, public)

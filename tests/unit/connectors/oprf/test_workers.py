@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
 from voprf import ristretto
 
 from connectors.canonical import Kind
+from connectors.oprf import workers
 from connectors.oprf.answers import MalformedEvaluation, ProofRejected
 from connectors.oprf.chunks import LocalCrypto
 from connectors.oprf.suite import ELEMENT_BYTES
@@ -81,3 +84,25 @@ def test_a_dead_worker_is_reported() -> None:
 def test_worker_entry_point_needs_its_socket() -> None:
     assert main([]) == 2
     assert main(["not-a-descriptor"]) == 2
+
+
+def test_a_worker_boots_without_the_connector_packages_init() -> None:
+    """The boot program skips the packages' ``__init__`` (HTTP, JOSE, canonicalisation)."""
+    probe = (
+        "import sys\n"
+        "try:\n"
+        f"    exec({workers._BOOT!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "loaded = [name for name in ('httpx', 'joserfc', 'connectors.canonical') "
+        "if name in sys.modules]\n"
+        "print(','.join(loaded) or 'lean', 'connectors.oprf.chunks' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(workers._SOURCE_ROOT), "not-a-descriptor"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.stdout.split() == ["lean", "True"], result.stderr
