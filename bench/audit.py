@@ -41,6 +41,7 @@ from audit import merkle
 from audit.tree import consistency_spans, frontier_root, inclusion_spans, keys_for
 from gateway.audit_trail import store
 from gateway.audit_trail.events import AuditEvent, AuditTag
+from gateway.audit_trail.group_commit import GroupCommitter
 from gateway.audit_trail.models import AuditNode
 from gateway.audit_trail.scheduler import CheckpointScheduler
 from gateway.audit_trail.service import AuditTrail, build_audit_trail
@@ -79,11 +80,54 @@ def _event(request_id: str) -> AuditEvent:
     )
 
 
+def _action_request(
+    factory: sessionmaker[Session], trail: AuditTrail | None, appends: list[float]
+) -> Callable[[str], None]:
+    """A request: one action row, with its audit entry in the same transaction if audited."""
+    payload = secrets.token_bytes(64)
+
+    def request(request_id: str) -> None:
+        session = factory()
+        try:
+            session.execute(insert(actions).values(request_id=request_id, payload=payload))
+            if trail is not None:
+                session.flush()
+                before = time.perf_counter()
+                trail.record(session, _event(request_id))
+                appends.append(time.perf_counter() - before)
+            session.commit()
+        finally:
+            session.close()
+
+    return request
+
+
+def _entry_request(
+    factory: sessionmaker[Session], trail: AuditTrail, committer: GroupCommitter | None
+) -> Callable[[str], None]:
+    """A request whose audit entry is its whole transaction (a refusal, an audit read)."""
+
+    def request(request_id: str) -> None:
+        if committer is not None:
+            committer.append(_event(request_id))
+            return
+        session = factory()
+        try:
+            trail.record(session, _event(request_id))
+            session.commit()
+        finally:
+            session.close()
+
+    return request
+
+
 def _run(
     factory: sessionmaker[Session],
     trail: AuditTrail | None,
     clients: int,
     seconds: float,
+    committer: GroupCommitter | None = None,
+    entries_only: bool = False,
 ) -> tuple[float, list[float], list[float]]:
     """Requests/s over ``seconds`` with ``clients`` threads; request and append latencies."""
     stop = threading.Event()
@@ -92,21 +136,13 @@ def _run(
     appends: list[list[float]] = [[] for _ in range(clients)]
 
     def worker(number: int) -> None:
-        payload = secrets.token_bytes(64)
+        if entries_only and trail is not None:
+            request = _entry_request(factory, trail, committer)
+        else:
+            request = _action_request(factory, trail, appends[number])
         while not stop.is_set():
-            request_id = f"c{number}-{counts[number]}"
             started = time.perf_counter()
-            session = factory()
-            try:
-                session.execute(insert(actions).values(request_id=request_id, payload=payload))
-                if trail is not None:
-                    session.flush()
-                    before = time.perf_counter()
-                    trail.record(session, _event(request_id))
-                    appends[number].append(time.perf_counter() - before)
-                session.commit()
-            finally:
-                session.close()
+            request(f"c{number}-{counts[number]}")
             latencies[number].append(time.perf_counter() - started)
             counts[number] += 1
 
@@ -146,9 +182,11 @@ def _best(
     clients: int,
     seconds: float,
     rounds: int,
+    committer: GroupCommitter | None = None,
+    entries_only: bool = False,
 ) -> tuple[float, list[float], list[float]]:
     """The best of ``rounds`` runs: on a shared machine, other load only ever slows a run."""
-    runs = [_run(factory, trail, clients, seconds) for _ in range(rounds)]
+    runs = [_run(factory, trail, clients, seconds, committer, entries_only) for _ in range(rounds)]
     return max(runs, key=lambda run: run[0])
 
 
@@ -187,6 +225,33 @@ def bench_appends(
                 f"                     record() p50 {figures['append_p50_ms']:.2f} ms; the "
                 f"sequencer had folded everything into the tree {1000 * lag:.0f} ms after "
                 "the load stopped"
+            )
+            alone, alone_latency, _ = _best(
+                factory, trail, concurrency, seconds, rounds, entries_only=True
+            )
+            committer = GroupCommitter(trail, factory, max_leaders=4)
+            grouped, grouped_latency, _ = _best(
+                factory, trail, concurrency, seconds, rounds, committer, entries_only=True
+            )
+            per_batch = committer.entries / max(committer.batches, 1)
+            _catch_up(factory)
+            entries = {
+                "entry_alone": alone,
+                "entry_alone_ratio": alone / plain,
+                "entry_alone_p99_ms": 1000 * _percentile(alone_latency, 0.99),
+                "group_commit": grouped,
+                "group_commit_ratio": grouped / plain,
+                "group_commit_p50_ms": 1000 * _percentile(grouped_latency, 0.5),
+                "group_commit_p99_ms": 1000 * _percentile(grouped_latency, 0.99),
+                "group_commit_batch": per_batch,
+            }
+            results.update({f"{key}_{concurrency}": value for key, value in entries.items()})
+            print(
+                f"                     entry as its own transaction: one commit each "
+                f"{alone:7.0f} req/s (ratio {alone / plain:4.2f}, p99 "
+                f"{entries['entry_alone_p99_ms']:.1f} ms)   group commit {grouped:7.0f} req/s "
+                f"(ratio {grouped / plain:4.2f}, p50 {entries['group_commit_p50_ms']:.1f} ms, "
+                f"p99 {entries['group_commit_p99_ms']:.1f} ms, {per_batch:.1f} entries/commit)"
             )
     finally:
         scheduler.stop()

@@ -184,6 +184,13 @@ NOTES = {
         "with 16 writers on two shared cores PostgreSQL's CPU, not the disk flush, is the "
         "limit, so the extra statement shows almost fully in the ratio. No global lock is "
         "involved (the sequencer folds entries into the tree outside the requests)."
+        " Group commit (one transaction and one commit for the entries of concurrent "
+        "callers, `gateway/audit_trail/group_commit.py`) was measured too and does not help "
+        "on this machine: it cuts the CPU per entry below the plain request's, but the "
+        "writers of a process then wait for the batch in flight (840-1,090 entries/s against "
+        "1,050-1,260 with one commit per entry), while PostgreSQL already shares one WAL "
+        "flush among concurrent commits; it stays opt-in and unused by the request paths "
+        "(docs/audit.md, sections 5 and 15)."
     ),
     "policy": (
         "Policy decision: on this machine the raw regorus evaluation of the bundle alone "

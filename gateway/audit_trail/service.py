@@ -94,6 +94,45 @@ _PG_RECORD_SQL = """
 """
 
 
+# PostgreSQL, one round trip for a batch of entries (the group committer's): the same
+# statement as above over arrays, one row per entry; each row draws its own number.
+# ``numbered`` is materialised: nextval is evaluated exactly once per row.
+_PG_BATCH_SQL = """
+    WITH numbered AS MATERIALIZED (
+        SELECT nextval('audit_entry_seq') AS seq, i.*
+        FROM unnest(CAST(%(before)s AS bytea[]), CAST(%(after)s AS bytea[]),
+                    CAST(%(time)s AS timestamptz[]), CAST(%(tag)s AS text[]),
+                    CAST(%(request_id)s AS text[]), CAST(%(actor_partner)s AS text[]),
+                    CAST(%(actor_client)s AS text[]), CAST(%(actor_user)s AS text[]),
+                    CAST(%(purpose)s AS text[]), CAST(%(decision)s AS text[]),
+                    CAST(%(detail)s AS bytea[]), CAST(%(expires)s AS timestamptz[]),
+                    CAST(%(tokens)s AS bytea[]))
+             WITH ORDINALITY AS i(before, after, time, tag, request_id, actor_partner,
+                                  actor_client, actor_user, purpose, decision, detail,
+                                  expires, tokens, ord)
+    ), entry AS (
+        INSERT INTO audit_entries (seq, body, leaf_hash, time, tag, request_id, actor_partner,
+                                   actor_client, actor_user, purpose, decision)
+        SELECT seq, body, sha256(decode('00', 'hex') || body), time, tag, request_id,
+               actor_partner, actor_client, actor_user, purpose, decision
+        FROM (SELECT *, before || convert_to(CAST(seq AS text), 'UTF8') || after AS body
+              FROM numbered) AS n
+        RETURNING seq
+    ), detail AS (
+        INSERT INTO audit_details (seq, expires_at, body)
+        SELECT n.seq, n.expires, n.detail FROM entry JOIN numbered AS n ON n.seq = entry.seq
+        WHERE n.detail IS NOT NULL
+        RETURNING seq
+    ), tokens AS (
+        INSERT INTO audit_detail_tokens (token_hash, seq)
+        SELECT substring(n.tokens FROM g FOR 32), n.seq
+        FROM detail JOIN numbered AS n ON n.seq = detail.seq,
+             generate_series(1, length(n.tokens), 32) AS g
+    )
+    SELECT ord, seq FROM numbered
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class AuditReceipt:
     """Where an entry sits: its leaf index (= sequence number) and leaf hash."""
@@ -106,6 +145,17 @@ class AuditReceipt:
     @property
     def seq(self) -> int:
         return self.leaf_index
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedEntry:
+    """A validated event, encoded but not yet numbered (see :meth:`AuditTrail.prepare`)."""
+
+    entry: Entry
+    time: datetime
+    detail: bytes | None
+    tokens: tuple[bytes, ...]
+    expires: datetime
 
 
 def _entry(event: AuditEvent, digest: str | None, time: str) -> Entry:
@@ -129,6 +179,15 @@ def _entry(event: AuditEvent, digest: str | None, time: str) -> Entry:
         )
     except EntryError as exc:
         raise AuditEventInvalidError(exc.reason, field=f"audit.{event.tag}") from None
+
+
+def _template(entry: Entry) -> tuple[bytes, bytes]:
+    """The entry's canonical bytes before and after its number (``...,"seq":`` and ``,...``)."""
+    data = encode_validated({**entry.to_json(), "seq": _SEQ_SENTINEL})
+    before, marker, after = data.partition(_SEQ_TOKEN)
+    if not marker:  # pragma: no cover - the canonical form always has the seq key
+        raise AuditIntegrityError("entry template lacks its sequence number")
+    return before + b'"seq":', after
 
 
 def _detail(event: AuditEvent) -> tuple[bytes | None, list[bytes]]:
@@ -194,13 +253,34 @@ class AuditTrail:
 
     def record(self, session: Session, event: AuditEvent) -> AuditReceipt:
         """Append ``event`` in ``session``'s transaction (flushes, never commits)."""
+        prepared = self.prepare(event)
+        session.flush()  # surface the caller's own write errors before a number is taken
+        return self.write(session, prepared)
+
+    def prepare(self, event: AuditEvent) -> PreparedEntry:
+        """Validate ``event`` and encode it, number still unknown (touches no database).
+
+        Raises :class:`AuditEventInvalidError` for an event that cannot be an entry, so a
+        caller learns it before anything is written (the group committer relies on this:
+        one bad event must not fail the batch it would have joined).
+        """
         detail_bytes, tokens = _detail(event)
         now = self.clock.now()
         digest = detail_digest(detail_bytes) if detail_bytes else None
         entry = _entry(event, digest, format_time(now))
-        session.flush()  # surface the caller's own write errors before a number is taken
+        return PreparedEntry(
+            entry=entry,
+            time=now,
+            detail=detail_bytes,
+            tokens=tuple(tokens),
+            expires=now + self.detail_retention,
+        )
+
+    def write(self, session: Session, prepared: PreparedEntry) -> AuditReceipt:
+        """Draw the entry's number and write it in ``session``'s transaction (no commit)."""
+        entry = prepared.entry
         values: dict[str, object] = {
-            "time": now,
+            "time": prepared.time,
             "tag": entry.tag,
             "request_id": entry.request_id,
             "actor_partner": entry.actor_partner,
@@ -209,14 +289,18 @@ class AuditTrail:
             "purpose": entry.purpose,
             "decision": entry.decision,
         }
-        expires = now + self.detail_retention
         try:
             if session.get_bind().dialect.name == "postgresql":
                 record = self._record_postgres
             else:
                 record = self._record_sqlite
             seq, body = record(
-                session, entry, values=values, detail=detail_bytes, tokens=tokens, expires=expires
+                session,
+                entry,
+                values=values,
+                detail=prepared.detail,
+                tokens=prepared.tokens,
+                expires=prepared.expires,
             )
         except IntegrityError:
             raise AuditIntegrityError(
@@ -228,8 +312,61 @@ class AuditTrail:
             # for its next poll (other entries are folded in batches, one poll at a time).
             sa_event.listen(session, "after_commit", self._wake, once=True)
         return AuditReceipt(
-            leaf_index=seq, leaf_hash=leaf_hash(body), time=now, request_id=entry.request_id
+            leaf_index=seq,
+            leaf_hash=leaf_hash(body),
+            time=prepared.time,
+            request_id=entry.request_id,
         )
+
+    def write_batch(self, session: Session, batch: Sequence[PreparedEntry]) -> list[AuditReceipt]:
+        """Write several prepared entries in ``session``'s transaction, in one statement on
+        PostgreSQL (the group committer's; each entry still draws a number of its own)."""
+        if session.get_bind().dialect.name != "postgresql" or len(batch) == 1:
+            return [self.write(session, prepared) for prepared in batch]
+        templates = [_template(prepared.entry) for prepared in batch]
+        params: dict[str, object] = {
+            "before": [before for before, _ in templates],
+            "after": [after for _, after in templates],
+            "time": [prepared.time for prepared in batch],
+            "tag": [prepared.entry.tag for prepared in batch],
+            "request_id": [prepared.entry.request_id for prepared in batch],
+            "actor_partner": [prepared.entry.actor_partner for prepared in batch],
+            "actor_client": [prepared.entry.actor_client for prepared in batch],
+            "actor_user": [prepared.entry.actor_user for prepared in batch],
+            "purpose": [prepared.entry.purpose for prepared in batch],
+            "decision": [prepared.entry.decision for prepared in batch],
+            "detail": [prepared.detail for prepared in batch],
+            "expires": [prepared.expires for prepared in batch],
+            "tokens": [b"".join(prepared.tokens) for prepared in batch],
+        }
+        try:
+            rows = session.connection().exec_driver_sql(_PG_BATCH_SQL, params).all()
+        except IntegrityError:
+            raise AuditIntegrityError(
+                "an entry with the reserved number exists already: the stored log was "
+                "altered behind the sequence; refusing to append"
+            ) from None
+        numbers = {int(ord_) - 1: int(seq) for ord_, seq in rows}
+        if sorted(numbers) != list(range(len(batch))):  # pragma: no cover - one row each
+            raise AuditIntegrityError("a batch of entries came back incomplete")
+        receipts = []
+        for index, prepared in enumerate(batch):
+            seq = numbers[index]
+            before, after = templates[index]
+            body = before + str(seq).encode() + after
+            receipts.append(
+                AuditReceipt(
+                    leaf_index=seq,
+                    leaf_hash=leaf_hash(body),
+                    time=prepared.time,
+                    request_id=prepared.entry.request_id,
+                )
+            )
+        every = self.checkpoint_max_entries
+        first, last = min(numbers.values()), max(numbers.values())
+        if self._wakers and (last + 1) // every > first // every:
+            sa_event.listen(session, "after_commit", self._wake, once=True)
+        return receipts
 
     @staticmethod
     def _record_postgres(
@@ -241,13 +378,10 @@ class AuditTrail:
         tokens: Sequence[bytes],
         expires: datetime,
     ) -> tuple[int, bytes]:
-        data = encode_validated({**entry.to_json(), "seq": _SEQ_SENTINEL})
-        before, marker, after = data.partition(_SEQ_TOKEN)
-        if not marker:  # pragma: no cover - the canonical form always has the seq key
-            raise AuditIntegrityError("entry template lacks its sequence number")
+        before, after = _template(entry)
         params = {
             **values,
-            "before": before + b'"seq":',
+            "before": before,
             "after": after,
             "detail": detail,
             "expires": expires,
@@ -258,7 +392,7 @@ class AuditTrail:
         # Plain driver SQL on the session's connection (no statement compilation): this runs
         # once per audited request; errors are still wrapped as SQLAlchemy errors.
         seq = int(session.connection().exec_driver_sql(_PG_RECORD_SQL, params).scalar_one())
-        return seq, before + b'"seq":' + str(seq).encode() + after
+        return seq, before + str(seq).encode() + after
 
     @staticmethod
     def _record_sqlite(

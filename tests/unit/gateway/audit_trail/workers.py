@@ -7,13 +7,16 @@ Run as ``python -m tests.unit.gateway.audit_trail.workers MODE DATABASE_URL DATA
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 import time
 from pathlib import Path
 
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, insert
 from sqlalchemy.orm import Session
 
+from gateway.audit_trail.group_commit import GroupCommitter
 from gateway.audit_trail.service import AuditTrail, build_audit_trail
 from gateway.db import build_engine, build_session_factory, transaction
 from tests.unit.gateway.audit_trail.helpers import event, make_settings
@@ -87,11 +90,38 @@ def run_until_killed(database_url: str, data_dir: str, ready: str, name: str, st
                 time.sleep(60)
 
 
+def run_group_until_killed(database_url: str, data_dir: str, acked: str, threads: int) -> None:
+    """Threads append entries through one group committer until SIGKILL.
+
+    Each acknowledged entry (``append`` returned) is written to ``acked`` as one line,
+    ``<leaf index> <request id>``, straight to the kernel (no buffer a kill could lose).
+    """
+    settings = make_settings(database_url, Path(data_dir))
+    engine = build_engine(settings)
+    trail = build_audit_trail(settings)
+    committer = GroupCommitter(trail, build_session_factory(engine), max_batch=16, max_leaders=2)
+    out = os.open(acked, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+
+    def writer(name: str) -> None:
+        for number in range(100_000):
+            request_id = f"{name}-{number}"
+            receipt = committer.append(event(number, request_id=request_id))
+            os.write(out, f"{receipt.leaf_index} {request_id}\n".encode())
+
+    running = [threading.Thread(target=writer, args=(f"g{n}",)) for n in range(threads)]
+    for thread in running:
+        thread.start()
+    for thread in running:
+        thread.join()
+
+
 if __name__ == "__main__":
     mode, url, directory, *rest = sys.argv[1:]
     if mode == "writer":
         run_writer(url, directory, rest[0], int(rest[1]))
     elif mode == "crash":
         run_until_killed(url, directory, rest[0], rest[1], rest[2])
+    elif mode == "group":
+        run_group_until_killed(url, directory, rest[0], int(rest[1]))
     else:
         raise SystemExit(f"unknown mode {mode}")
