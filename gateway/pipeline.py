@@ -22,7 +22,7 @@ that entry (``audited=True`` on the error), so every refusal is on the record.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, NoReturn, Protocol, TypeVar
@@ -205,12 +205,13 @@ class Caller:
             )
 
 
-def caller(*scopes: str) -> Callable[..., Caller]:
+def caller(*scopes: str) -> Callable[..., Awaitable[Caller]]:
     """A route dependency: the caller authenticated with all of ``scopes``."""
 
     # Defaults rather than ``Annotated``: the annotations are strings resolved against this
     # module's globals, where a per-call ``Annotated`` alias could not be found.
-    def dependency(
+    # ``async``: a plain ``def`` would cost a hand-off to the thread pool per request.
+    async def dependency(
         principal: Principal = Depends(require_scopes(*scopes)),  # noqa: B008
         services: Services = Depends(get_services),  # noqa: B008
         request_id: str = Depends(get_request_id),

@@ -18,12 +18,13 @@ Usage in routes::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Annotated, NoReturn
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import joinedload
+from starlette.concurrency import run_in_threadpool
 
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.access_tokens import AccessTokenClaims, verify_access_token
@@ -43,7 +44,7 @@ bearer_scheme = HTTPBearer(
 )
 
 
-def get_token_signing_key(services: ServicesDep) -> TokenSigningKey:
+async def get_token_signing_key(services: ServicesDep) -> TokenSigningKey:
     return load_token_signing_key(services.settings)
 
 
@@ -65,18 +66,22 @@ def _deny_event(
     )
 
 
-def _audit_and_raise(
+async def _audit_and_raise(
     services: Services,
     request_id: str,
     refusal: CredentialRefusedError,
     claims: AccessTokenClaims | None,
 ) -> NoReturn:
-    with transaction(services.session_factory) as session:
-        services.audit.record(
-            session, _deny_event(request_id, refusal.reason_code, claims, stage="resource")
-        )
+    """Audit the refusal in its own committed transaction (in a worker thread), raise it."""
+    event = _deny_event(request_id, refusal.reason_code, claims, stage="resource")
+    await run_in_threadpool(_record_refusal, services, event)
     refusal.audited = True
     raise refusal
+
+
+def _record_refusal(services: Services, event: AuditEvent) -> None:
+    with transaction(services.session_factory) as session:
+        services.audit.record(session, event)
 
 
 def _refusal(row: PartnerClient | None, claims: AccessTokenClaims) -> tuple[str, str] | None:
@@ -91,12 +96,40 @@ def _refusal(row: PartnerClient | None, claims: AccessTokenClaims) -> tuple[str,
     return None
 
 
-def authenticated_client(
+def _client_principal(
+    services: Services, claims: AccessTokenClaims
+) -> tuple[Principal | None, tuple[str, str] | None]:
+    """The client's principal as registered now, or why the token no longer stands."""
+    # One query for client and partner outside any transaction: this runs on every API request.
+    with read_only(services.session_factory) as session:
+        row = session.get(
+            PartnerClient, claims.client_id, options=[joinedload(PartnerClient.partner)]
+        )
+        problem = _refusal(row, claims)
+        if problem is not None or row is None:
+            return None, problem
+        return Principal(
+            partner_id=row.partner_id,
+            client_id=row.id,
+            user=None,
+            sector=row.partner.sector,
+            # A registration narrowed since the token was issued narrows the token too.
+            scopes=claims.scopes & frozenset(row.scopes.split()),
+            roles=frozenset(),
+            credential_id=claims.jti,
+        ), None
+
+
+async def authenticated_client(
     services: ServicesDep, request_id: RequestIdDep, key: TokenKeyDep, credentials: BearerDep
 ) -> Principal:
-    """The calling connector client, verified now; refusals are audited 401s."""
+    """The calling connector client, verified now; refusals are audited 401s.
+
+    ``async`` so that FastAPI does not hand it to the thread pool: the token is verified on
+    the event loop (pure CPU) and only the database work goes to a worker thread.
+    """
     if credentials is None:
-        _audit_and_raise(
+        await _audit_and_raise(
             services,
             request_id,
             CredentialRefusedError(
@@ -116,39 +149,19 @@ def authenticated_client(
             now=services.clock.now(),
         )
     except CredentialRefusedError as refusal:
-        _audit_and_raise(services, request_id, refusal, None)
-    # One query for client and partner outside any transaction: this runs on every API request.
-    with read_only(services.session_factory) as session:
-        row = session.get(
-            PartnerClient, claims.client_id, options=[joinedload(PartnerClient.partner)]
-        )
-        problem = _refusal(row, claims)
-        principal = (
-            None
-            if problem is not None or row is None
-            else Principal(
-                partner_id=row.partner_id,
-                client_id=row.id,
-                user=None,
-                sector=row.partner.sector,
-                # A registration narrowed since the token was issued narrows the token too.
-                scopes=claims.scopes & frozenset(row.scopes.split()),
-                roles=frozenset(),
-                credential_id=claims.jti,
-            )
-        )
+        await _audit_and_raise(services, request_id, refusal, None)
+    principal, problem = await run_in_threadpool(_client_principal, services, claims)
     if principal is None:  # audited after the read's connection went back to the pool
         code, text = problem or ("client-unknown", "the token's client is not registered")
-        _audit_and_raise(
-            services, request_id, CredentialRefusedError(code, text, field="Authorization"), claims
-        )
+        refused = CredentialRefusedError(code, text, field="Authorization")
+        await _audit_and_raise(services, request_id, refused, claims)
     return principal
 
 
 CurrentClient = Annotated[Principal, Depends(authenticated_client)]
 
 
-def require_scopes(*scopes: str, any_of: Iterable[str] = ()) -> Callable[..., Principal]:
+def require_scopes(*scopes: str, any_of: Iterable[str] = ()) -> Callable[..., Awaitable[Principal]]:
     """A dependency that authenticates the client and requires all of ``scopes`` and, when
     ``any_of`` names scopes, at least one of them (``require_scopes(any_of=("keys:read",
     "keys:custody"))``). A refusal is audited (``auth:token:deny``, stage ``scope``) and
@@ -157,7 +170,7 @@ def require_scopes(*scopes: str, any_of: Iterable[str] = ()) -> Callable[..., Pr
     needed = frozenset(Scope(scope) for scope in scopes)
     one_of = frozenset(Scope(scope) for scope in any_of)
 
-    def dependency(
+    async def dependency(
         principal: CurrentClient, services: ServicesDep, request_id: RequestIdDep
     ) -> Principal:
         missing = sorted(needed - principal.scopes)
@@ -168,19 +181,16 @@ def require_scopes(*scopes: str, any_of: Iterable[str] = ()) -> Callable[..., Pr
             if lacks_one_of:
                 detail["any_of"] = sorted(one_of)
                 wanted.append("one of " + " ".join(sorted(one_of)))
-            with transaction(services.session_factory) as session:
-                services.audit.record(
-                    session,
-                    AuditEvent(
-                        tag=AuditTag.AUTH_TOKEN_DENY,
-                        request_id=request_id,
-                        actor_partner=principal.partner_id,
-                        actor_client=principal.client_id,
-                        decision="deny",
-                        reason_codes=("scope-missing",),
-                        detail=detail,
-                    ),
-                )
+            event = AuditEvent(
+                tag=AuditTag.AUTH_TOKEN_DENY,
+                request_id=request_id,
+                actor_partner=principal.partner_id,
+                actor_client=principal.client_id,
+                decision="deny",
+                reason_codes=("scope-missing",),
+                detail=detail,
+            )
+            await run_in_threadpool(_record_refusal, services, event)
             raise ScopeRefusedError(
                 "scope-missing",
                 f"this endpoint needs scope(s) {' and '.join(wanted)}, which the token lacks",
