@@ -19,11 +19,12 @@ Usage in routes::
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Annotated, NoReturn
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, select
 from starlette.concurrency import run_in_threadpool
 
 from gateway.audit_trail.events import AuditEvent, AuditTag
@@ -33,7 +34,8 @@ from gateway.auth.keys import TokenSigningKey, load_token_signing_key
 from gateway.auth.principal import Principal
 from gateway.db import read_only, transaction
 from gateway.deps import RequestIdDep, ServicesDep
-from gateway.partners.models import ClientStatus, PartnerClient, PartnerStatus
+from gateway.dialect import execute_compiled
+from gateway.partners.models import ClientStatus, Partner, PartnerClient, PartnerStatus
 from gateway.scopes import Scope
 from gateway.services import Services
 
@@ -84,11 +86,39 @@ def _record_refusal(services: Services, event: AuditEvent) -> None:
         services.audit.record(session, event)
 
 
-def _refusal(row: PartnerClient | None, claims: AccessTokenClaims) -> tuple[str, str] | None:
+@dataclass(frozen=True, slots=True)
+class _Registered:
+    """The calling client's registration and its partner's, as stored now."""
+
+    partner_id: str
+    scopes: str
+    status: str
+    key_version: int
+    partner_status: str
+    sector: str
+
+
+# Client and partner in one statement, executed as driver SQL compiled once (this runs on
+# every API request).
+_REGISTERED = (
+    select(
+        PartnerClient.partner_id,
+        PartnerClient.scopes,
+        PartnerClient.status,
+        PartnerClient.key_version,
+        Partner.status,
+        Partner.sector,
+    )
+    .join(Partner, Partner.id == PartnerClient.partner_id)
+    .where(PartnerClient.id == bindparam("client_id"))
+)
+
+
+def _refusal(row: _Registered | None, claims: AccessTokenClaims) -> tuple[str, str] | None:
     if row is None or row.partner_id != claims.partner_id:
         return "client-unknown", "the token's client is not registered"
-    if row.partner.status != PartnerStatus.ACTIVE:
-        return "partner-suspended", f"the client's partner is {row.partner.status}"
+    if row.partner_status != PartnerStatus.ACTIVE:
+        return "partner-suspended", f"the client's partner is {row.partner_status}"
     if row.status != ClientStatus.ACTIVE:
         return "client-suspended", f"the client is {row.status}"
     if row.key_version != claims.key_version:
@@ -102,22 +132,26 @@ def _client_principal(
     """The client's principal as registered now, or why the token no longer stands."""
     # One query for client and partner outside any transaction: this runs on every API request.
     with read_only(services.session_factory) as session:
-        row = session.get(
-            PartnerClient, claims.client_id, options=[joinedload(PartnerClient.partner)]
-        )
-        problem = _refusal(row, claims)
-        if problem is not None or row is None:
-            return None, problem
-        return Principal(
-            partner_id=row.partner_id,
-            client_id=row.id,
-            user=None,
-            sector=row.partner.sector,
-            # A registration narrowed since the token was issued narrows the token too.
-            scopes=claims.scopes & frozenset(row.scopes.split()),
-            roles=frozenset(),
-            credential_id=claims.jti,
-        ), None
+        found = execute_compiled(
+            session.connection(), _REGISTERED, {"client_id": claims.client_id}
+        ).first()
+    row = None
+    if found is not None:
+        partner_id, scopes, status, key_version, partner_status, sector = tuple(found)
+        row = _Registered(partner_id, scopes, status, key_version, partner_status, sector)
+    problem = _refusal(row, claims)
+    if problem is not None or row is None:
+        return None, problem
+    return Principal(
+        partner_id=row.partner_id,
+        client_id=claims.client_id,
+        user=None,
+        sector=row.sector,
+        # A registration narrowed since the token was issued narrows the token too.
+        scopes=claims.scopes & frozenset(row.scopes.split()),
+        roles=frozenset(),
+        credential_id=claims.jti,
+    ), None
 
 
 async def authenticated_client(
