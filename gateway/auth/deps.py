@@ -155,13 +155,21 @@ def _client_principal(
 
 
 async def authenticated_client(
-    services: ServicesDep, request_id: RequestIdDep, key: TokenKeyDep, credentials: BearerDep
+    services: ServicesDep, request_id: RequestIdDep, credentials: BearerDep
+) -> Principal:
+    """The calling connector client, verified now; refusals are audited 401s."""
+    return await authenticate(services, request_id, credentials)
+
+
+async def authenticate(
+    services: Services, request_id: str, credentials: HTTPAuthorizationCredentials | None
 ) -> Principal:
     """The calling connector client, verified now; refusals are audited 401s.
 
     ``async`` so that FastAPI does not hand it to the thread pool: the token is verified on
     the event loop (pure CPU) and only the database work goes to a worker thread.
     """
+    key = load_token_signing_key(services.settings)
     if credentials is None:
         await _audit_and_raise(
             services,
@@ -195,18 +203,17 @@ async def authenticated_client(
 CurrentClient = Annotated[Principal, Depends(authenticated_client)]
 
 
-def require_scopes(*scopes: str, any_of: Iterable[str] = ()) -> Callable[..., Awaitable[Principal]]:
-    """A dependency that authenticates the client and requires all of ``scopes`` and, when
-    ``any_of`` names scopes, at least one of them (``require_scopes(any_of=("keys:read",
-    "keys:custody"))``). A refusal is audited (``auth:token:deny``, stage ``scope``) and
-    answered 403 ``scope-missing``."""
+ScopeCheck = Callable[[Principal, Services, str], Awaitable[Principal]]
+
+
+def scope_check(*scopes: str, any_of: Iterable[str] = ()) -> ScopeCheck:
+    """The check of :func:`require_scopes` as a plain coroutine function (principal,
+    services, request id), for dependencies that authenticate themselves."""
     # A typo fails at import, not at run.
     needed = frozenset(Scope(scope) for scope in scopes)
     one_of = frozenset(Scope(scope) for scope in any_of)
 
-    async def dependency(
-        principal: CurrentClient, services: ServicesDep, request_id: RequestIdDep
-    ) -> Principal:
+    async def check(principal: Principal, services: Services, request_id: str) -> Principal:
         missing = sorted(needed - principal.scopes)
         lacks_one_of = bool(one_of) and not one_of & principal.scopes
         if missing or lacks_one_of:
@@ -232,6 +239,23 @@ def require_scopes(*scopes: str, any_of: Iterable[str] = ()) -> Callable[..., Aw
                 audited=True,
             )
         return principal
+
+    return check
+
+
+def require_scopes(*scopes: str, any_of: Iterable[str] = ()) -> Callable[..., Awaitable[Principal]]:
+    """A dependency that authenticates the client and requires all of ``scopes`` and, when
+    ``any_of`` names scopes, at least one of them (``require_scopes(any_of=("keys:read",
+    "keys:custody"))``). A refusal is audited (``auth:token:deny``, stage ``scope``) and
+    answered 403 ``scope-missing``."""
+    check = scope_check(*scopes, any_of=any_of)
+    needed = frozenset(Scope(scope) for scope in scopes)
+    one_of = frozenset(Scope(scope) for scope in any_of)
+
+    async def dependency(
+        principal: CurrentClient, services: ServicesDep, request_id: RequestIdDep
+    ) -> Principal:
+        return await check(principal, services, request_id)
 
     name = "_".join(sorted(needed))
     if one_of:
