@@ -5,7 +5,8 @@
 (b) single-item match latency with N concurrent clients vs the "minimal durable request"
     (bare FastAPI endpoint: one indexed SELECT and one INSERT with COMMIT), p50/p99 and
     requests/s, both served by uvicorn with httptools + uvloop in a separate process;
-(c) bulk submission rows/s through the API vs a raw binary COPY of as many rows.
+(c) bulk submission rows/s through the API vs a raw binary COPY of as many rows;
+(d) the gateway process's CPU time (user + system, from /proc) per single match during (b).
 
     .venv/bin/python -m bench.matching --indicators 1000000
 """
@@ -32,7 +33,7 @@ import httpx
 import psycopg
 from sqlalchemy.engine import make_url
 
-from bench.fixture import activate_epoch, bench_policy_dir
+from bench.fixture import activate_epoch, bench_policy_dir, cpu_seconds, serve
 from connectors.client import GatewayClient
 from connectors.keystore import ConnectorKeys
 from gateway.app import build_services
@@ -135,44 +136,6 @@ def load_indicators(url: str, pepper: Any, count: int) -> list[str]:
     return kept
 
 
-@contextmanager
-def serve(target: str, env: dict[str, str], port: int) -> Iterator[str]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            target,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env={**os.environ, **env},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"{url}/docs", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(10)
-
-
 def load_test(
     url: str,
     path: str,
@@ -220,6 +183,133 @@ def load_test(
     }
 
 
+def batch_match(
+    bank: GatewayClient, url: str, batch_tokens: list[str], peppered: list[bytes], hits: int
+) -> dict[str, float]:
+    """(a) One batch through the API vs the raw ``= ANY`` lookup, items/s each."""
+    body = {
+        **BATCH,
+        "items": [{"kind": "iban", "epoch": 1, "token": t} for t in batch_tokens],
+    }
+    api_times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        answer = bank.request("POST", "/v1/match", json=body).json()
+        api_times.append(time.perf_counter() - t0)
+    assert answer["hits"] == hits, answer["hits"]
+    raw_times = []
+    with psycopg.connect(conninfo(url)) as conn:
+        for _ in range(5):
+            t0 = time.perf_counter()
+            rows = conn.execute(
+                "SELECT token_hash, partner_id, category, role, reference_hash, status, "
+                "observed_at FROM indicators WHERE token_hash = ANY(%s) "
+                "AND status <> 'retracted' AND expires_at > now()",
+                (peppered,),
+            ).fetchall()
+            raw_times.append(time.perf_counter() - t0)
+    assert len({bytes(r[0]) for r in rows}) == hits
+    api_rate = len(batch_tokens) / statistics.median(api_times)
+    raw_rate = len(batch_tokens) / statistics.median(raw_times)
+    return {"api_items_per_s": api_rate, "raw_items_per_s": raw_rate, "ratio": api_rate / raw_rate}
+
+
+def single_match(
+    gw: str, pid: int, bank: GatewayClient, tokens: list[str], args: argparse.Namespace
+) -> dict[str, float]:
+    """(b) and (d): single-item matches from N clients; the server process's CPU per match."""
+    singles = [{**SCREEN, "items": [{"kind": "iban", "epoch": 1, "token": t}]} for t in tokens]
+    headers = {"Authorization": f"Bearer {bank.access_token()}"}
+    load_test(gw, "/v1/match", singles[:200], headers, args.clients, 2)  # warm-up
+    profiler = py_spy(pid, args.profile, args.seconds) if args.profile else None
+    cpu_before = cpu_seconds(pid)
+    figures = load_test(gw, "/v1/match", singles, headers, args.clients, args.seconds)
+    figures["gateway_cpu_ms"] = 1000 * (cpu_seconds(pid) - cpu_before) / figures["requests"]
+    if profiler is not None:
+        profiler.wait(args.seconds + 60)
+    return figures
+
+
+def py_spy(pid: int, output: Path, seconds: float) -> subprocess.Popen[bytes]:
+    """py-spy on ``pid`` for ``seconds`` (the GIL holder only: Python CPU), to ``output``."""
+    command = [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid)]
+    command += ["--duration", str(int(seconds)), "--rate", "250", "--output", str(output)]
+    command += ["--format", "raw" if output.suffix == ".txt" else "flamegraph", "--gil"]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL)
+
+
+def bulk_submit(
+    market: GatewayClient, url: str, services: Any, submit_rows: int
+) -> dict[str, float]:
+    """(c) Bulk submission through the API vs a raw binary COPY of as many rows, rows/s."""
+    now = datetime.now(tz=UTC).isoformat()
+    submit_times = []
+    for round_ in range(3):
+        items = [
+            {
+                "kind": "iban",
+                "epoch": 1,
+                "token": secrets.token_hex(32),
+                "category": "phishing",
+                "observed_at": now,
+                "reference": f"b{round_}-{n}",
+            }
+            for n in range(submit_rows)
+        ]
+        t0 = time.perf_counter()
+        answer = market.request("POST", "/v1/indicators", json={**SUBMIT, "items": items}).json()
+        submit_times.append(time.perf_counter() - t0)
+        assert answer["accepted"] == submit_rows, answer["accepted"]
+    copy_times = []
+    with psycopg.connect(conninfo(url)) as conn:
+        for round_ in range(3):
+            t0 = time.perf_counter()
+            with (
+                conn.cursor() as cur,
+                cur.copy(
+                    "COPY indicators (partner_id, kind, epoch, token_hash, category, role, "
+                    "reference_hash, purpose, legal_basis, status, observed_at, expires_at) "
+                    "FROM STDIN (FORMAT BINARY)"
+                ) as copy,
+            ):
+                # Binary COPY, as the gateway's bulk path uses: the fastest raw load.
+                copy.set_types(RAW_COPY_TYPES)
+                stamp = datetime.now(tz=UTC)
+                for n in range(submit_rows):
+                    copy.write_row(
+                        (
+                            "marketplace-a",
+                            "iban",
+                            1,
+                            services.pepper.token(secrets.token_hex(32), epoch=1),
+                            "phishing",
+                            "suspect",
+                            services.pepper.reference(f"c{round_}-{n}", epoch=1),
+                            "indicator_submission",
+                            "art6_1_f",
+                            "active",
+                            stamp,
+                            stamp + timedelta(days=30),
+                        )
+                    )
+            conn.commit()
+            copy_times.append(time.perf_counter() - t0)
+    api_rows = submit_rows / statistics.median(submit_times)
+    copy_rows = submit_rows / statistics.median(copy_times)
+    return {"api_rows_per_s": api_rows, "copy_rows_per_s": copy_rows, "ratio": api_rows / copy_rows}
+
+
+def print_single(single: dict[str, float]) -> None:
+    print(
+        f"(b) single match: p50 {single['p50_ms']:.1f} ms, p99 {single['p99_ms']:.1f} ms, "
+        f"{single['rps']:,.0f} req/s, errors {single['errors']}"
+    )
+
+
+def print_cpu(single: dict[str, float]) -> None:
+    print(f"(d) gateway CPU per single match: {single['gateway_cpu_ms']:.2f} ms (target <= 2.5 ms)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--indicators", type=int, default=1_000_000)
@@ -227,6 +317,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--json", type=Path, help="Also write the figures here.")
+    parser.add_argument(
+        "--single-only", action="store_true", help="Only (b) and (d): single matches and CPU."
+    )
+    parser.add_argument(
+        "--profile", type=Path, help="py-spy the gateway during (b) (.svg flame graph, .txt raw)."
+    )
     args = parser.parse_args()
     results: dict[str, Any] = {"indicators": args.indicators}
 
@@ -272,117 +368,24 @@ def main() -> None:
         batch_tokens = hits + misses
         peppered = [services.pepper.token(t, epoch=1) for t in batch_tokens]
 
-        with serve("gateway.asgi:app_from_environment", env, port) as gw:
+        with serve("gateway.asgi:app_from_environment", env, port) as (gw, process):
             bank = GatewayClient(gw, "bank-a-bench", keys["bank-a"])
             market = GatewayClient(gw, "marketplace-a-bench", keys["marketplace-a"])
-            # (a) batch match vs raw SQL
-            body = {
-                **BATCH,
-                "items": [{"kind": "iban", "epoch": 1, "token": t} for t in batch_tokens],
-            }
-            api_times = []
-            for _ in range(5):
-                t0 = time.perf_counter()
-                answer = bank.request("POST", "/v1/match", json=body).json()
-                api_times.append(time.perf_counter() - t0)
-            assert answer["hits"] == len(hits), answer["hits"]
-            raw_times = []
-            with psycopg.connect(conninfo(url)) as conn:
-                for _ in range(5):
-                    t0 = time.perf_counter()
-                    rows = conn.execute(
-                        "SELECT token_hash, partner_id, category, role, reference_hash, status, "
-                        "observed_at FROM indicators WHERE token_hash = ANY(%s) "
-                        "AND status <> 'retracted' AND expires_at > now()",
-                        (peppered,),
-                    ).fetchall()
-                    raw_times.append(time.perf_counter() - t0)
-            assert len({bytes(r[0]) for r in rows}) == len(hits)
-            api_rate = args.batch / statistics.median(api_times)
-            raw_rate = args.batch / statistics.median(raw_times)
-            results["batch_match"] = {
-                "api_items_per_s": api_rate,
-                "raw_items_per_s": raw_rate,
-                "ratio": api_rate / raw_rate,
-            }
-            # (b) single-item latency under concurrency
-            singles = [
-                {**SCREEN, "items": [{"kind": "iban", "epoch": 1, "token": t}]}
-                for t in batch_tokens[:2000]
-            ]
-            headers = {"Authorization": f"Bearer {bank.access_token()}"}
-            load_test(gw, "/v1/match", singles[:200], headers, args.clients, 2)  # warm-up
-            results["single_match"] = load_test(
-                gw, "/v1/match", singles, headers, args.clients, args.seconds
-            )
-            # (c) bulk submission vs raw COPY
-            now = datetime.now(tz=UTC).isoformat()
-            submit_rows = args.batch
-            submit_times = []
-            for round_ in range(3):
-                items = [
-                    {
-                        "kind": "iban",
-                        "epoch": 1,
-                        "token": secrets.token_hex(32),
-                        "category": "phishing",
-                        "observed_at": now,
-                        "reference": f"b{round_}-{n}",
-                    }
-                    for n in range(submit_rows)
-                ]
-                t0 = time.perf_counter()
-                answer = market.request(
-                    "POST", "/v1/indicators", json={**SUBMIT, "items": items}
-                ).json()
-                submit_times.append(time.perf_counter() - t0)
-                assert answer["accepted"] == submit_rows, answer["accepted"]
+            if not args.single_only:
+                results["batch_match"] = batch_match(bank, url, batch_tokens, peppered, len(hits))
+            results["single_match"] = single_match(gw, process.pid, bank, batch_tokens[:2000], args)
+            if not args.single_only:
+                results["bulk_submit"] = bulk_submit(market, url, services, args.batch)
             bank.close()
             market.close()
-        copy_times = []
-        with psycopg.connect(conninfo(url)) as conn:
-            for round_ in range(3):
-                t0 = time.perf_counter()
-                with (
-                    conn.cursor() as cur,
-                    cur.copy(
-                        "COPY indicators (partner_id, kind, epoch, token_hash, category, role, "
-                        "reference_hash, purpose, legal_basis, status, observed_at, expires_at) "
-                        "FROM STDIN (FORMAT BINARY)"
-                    ) as copy,
-                ):
-                    # Binary COPY, as the gateway's bulk path uses: the fastest raw load.
-                    copy.set_types(RAW_COPY_TYPES)
-                    stamp = datetime.now(tz=UTC)
-                    for n in range(submit_rows):
-                        copy.write_row(
-                            (
-                                "marketplace-a",
-                                "iban",
-                                1,
-                                services.pepper.token(secrets.token_hex(32), epoch=1),
-                                "phishing",
-                                "suspect",
-                                services.pepper.reference(f"c{round_}-{n}", epoch=1),
-                                "indicator_submission",
-                                "art6_1_f",
-                                "active",
-                                stamp,
-                                stamp + timedelta(days=30),
-                            )
-                        )
-                conn.commit()
-                copy_times.append(time.perf_counter() - t0)
-        api_rows = submit_rows / statistics.median(submit_times)
-        copy_rows = submit_rows / statistics.median(copy_times)
-        results["bulk_submit"] = {
-            "api_rows_per_s": api_rows,
-            "copy_rows_per_s": copy_rows,
-            "ratio": api_rows / copy_rows,
-        }
+        if args.single_only:
+            services.engine.dispose()
+            print_single(results["single_match"])
+            print_cpu(results["single_match"])
+            return
 
         port_b = free_port()
-        with serve("bench.baseline_app:create", {"BENCH_DATABASE_URL": url}, port_b) as base:
+        with serve("bench.baseline_app:create", {"BENCH_DATABASE_URL": url}, port_b) as (base, _):
             raw_bodies = [{"token": t.hex()} for t in peppered[:2000]]
             load_test(base, "/baseline", raw_bodies[:200], {}, args.clients, 2)
             results["minimal_durable"] = load_test(
@@ -401,10 +404,7 @@ def main() -> None:
         f"(a) batch match {args.batch:,}: API {bm['api_items_per_s']:,.0f} items/s, raw SQL "
         f"{bm['raw_items_per_s']:,.0f} items/s, ratio {bm['ratio']:.2f} (target >= 0.5)"
     )
-    print(
-        f"(b) single match: p50 {single['p50_ms']:.1f} ms, p99 {single['p99_ms']:.1f} ms, "
-        f"{single['rps']:,.0f} req/s, errors {single['errors']}"
-    )
+    print_single(single)
     print(
         f"    minimal durable request: p50 {minimal['p50_ms']:.1f} ms, p99 "
         f"{minimal['p99_ms']:.1f} ms, {minimal['rps']:,.0f} req/s"
@@ -418,6 +418,7 @@ def main() -> None:
         f"(c) bulk submit: API {bs['api_rows_per_s']:,.0f} rows/s, raw COPY "
         f"{bs['copy_rows_per_s']:,.0f} rows/s, ratio {bs['ratio']:.2f} (target >= 0.5)"
     )
+    print_cpu(single)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, LargeBinary, any_, bindparam, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    CursorResult,
+    Dialect,
+    Executable,
+    LargeBinary,
+    any_,
+    bindparam,
+    func,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ClauseElement
 
 
 def insert_ignoring_conflicts(session: Session, table: Any, index_elements: list[str]) -> Any:
@@ -70,3 +83,24 @@ def packed_tokens(hashes: list[bytes]) -> ColumnElement[Any]:
     offset = func.generate_series(1, func.length(packed), TOKEN_BYTES).column_valued("i")
     split = select(func.substring(packed, offset, TOKEN_BYTES)).scalar_subquery()
     return func.array(split)
+
+
+@lru_cache(maxsize=128)  # keyed by statement and engine dialect (tests build many engines)
+def _compiled(statement: ClauseElement, dialect: Dialect) -> tuple[str, dict[str, Any]]:
+    compiled = statement.compile(dialect=dialect)
+    return str(compiled), dict(compiled.params)
+
+
+def execute_compiled(
+    connection: Connection, statement: Executable, params: Mapping[str, Any]
+) -> CursorResult[Any]:
+    """Run a statement built once at import (named parameters, no expanding ``IN``) as driver
+    SQL compiled once per dialect: per execution SQLAlchemy would derive its cache key and
+    set up result processing, which on the hot path cost more CPU than the round trip.
+    Rows come back as the driver gives them (psycopg's native types). On dialects with
+    positional parameters (SQLite) it is executed as usual."""
+    if connection.dialect.paramstyle not in ("pyformat", "named"):
+        return connection.execute(statement, dict(params))
+    assert isinstance(statement, ClauseElement)
+    sql, constants = _compiled(statement, connection.dialect)
+    return connection.exec_driver_sql(sql, {**constants, **params})

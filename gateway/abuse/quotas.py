@@ -44,6 +44,7 @@ from gateway.abuse.errors import QuotaExceededError
 from gateway.abuse.models import QuotaScope, QuotaUsage
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.principal import Principal
+from gateway.dialect import execute_compiled
 from gateway.policy.decision import Decision, Quota
 from gateway.policy.refusals import gateway_refusal
 from gateway.services import Services
@@ -147,7 +148,8 @@ def _charge_row(
     """Add ``items`` to one counter unless that passes ``limit``; usage after, or None."""
     if items > limit:
         return None
-    used: int | None = connection.execute(
+    used: int | None = execute_compiled(
+        connection,
         _charge_statement(connection.dialect.name),
         {
             "scope": scope.value,

@@ -87,8 +87,27 @@ def _check_form(token: str) -> None:
         raise _refused("token-type", "the bearer token is not an access token (typ at+jwt)")
 
 
+# Tokens whose signature verified, by (key id, token): a connector sends the same access
+# token until it expires, and checking the signature again (ECDSA) was the largest part of
+# each request's verification. Only the signature is remembered: the claims (expiry, issuer,
+# audience, ...) are checked on every request. Bounded; emptied when full.
+_VERIFIED: dict[tuple[str, str], dict[str, Any]] = {}
+VERIFIED_CACHE_SIZE = 1024
+
+
 def _signed_claims(token: str, key: TokenSigningKey) -> dict[str, Any]:
     """The payload, once the gateway's signature over it verifies."""
+    known = _VERIFIED.get((key.kid, token))
+    if known is not None:
+        return dict(known)
+    claims = _verify_signature(token, key)
+    if len(_VERIFIED) >= VERIFIED_CACHE_SIZE:
+        _VERIFIED.clear()
+    _VERIFIED[(key.kid, token)] = dict(claims)
+    return claims
+
+
+def _verify_signature(token: str, key: TokenSigningKey) -> dict[str, Any]:
     try:
         decoded = jwt.decode(token, key.private, algorithms=list(ACCESS_TOKEN_ALGORITHMS))
     except BadSignatureError:

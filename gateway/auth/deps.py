@@ -18,12 +18,14 @@ Usage in routes::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Annotated, NoReturn
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, select
+from starlette.concurrency import run_in_threadpool
 
 from gateway.audit_trail.events import AuditEvent, AuditTag
 from gateway.auth.access_tokens import AccessTokenClaims, verify_access_token
@@ -32,7 +34,8 @@ from gateway.auth.keys import TokenSigningKey, load_token_signing_key
 from gateway.auth.principal import Principal
 from gateway.db import read_only, transaction
 from gateway.deps import RequestIdDep, ServicesDep
-from gateway.partners.models import ClientStatus, PartnerClient, PartnerStatus
+from gateway.dialect import execute_compiled
+from gateway.partners.models import ClientStatus, Partner, PartnerClient, PartnerStatus
 from gateway.scopes import Scope
 from gateway.services import Services
 
@@ -43,7 +46,7 @@ bearer_scheme = HTTPBearer(
 )
 
 
-def get_token_signing_key(services: ServicesDep) -> TokenSigningKey:
+async def get_token_signing_key(services: ServicesDep) -> TokenSigningKey:
     return load_token_signing_key(services.settings)
 
 
@@ -65,25 +68,57 @@ def _deny_event(
     )
 
 
-def _audit_and_raise(
+async def _audit_and_raise(
     services: Services,
     request_id: str,
     refusal: CredentialRefusedError,
     claims: AccessTokenClaims | None,
 ) -> NoReturn:
-    with transaction(services.session_factory) as session:
-        services.audit.record(
-            session, _deny_event(request_id, refusal.reason_code, claims, stage="resource")
-        )
+    """Audit the refusal in its own committed transaction (in a worker thread), raise it."""
+    event = _deny_event(request_id, refusal.reason_code, claims, stage="resource")
+    await run_in_threadpool(_record_refusal, services, event)
     refusal.audited = True
     raise refusal
 
 
-def _refusal(row: PartnerClient | None, claims: AccessTokenClaims) -> tuple[str, str] | None:
+def _record_refusal(services: Services, event: AuditEvent) -> None:
+    with transaction(services.session_factory) as session:
+        services.audit.record(session, event)
+
+
+@dataclass(frozen=True, slots=True)
+class _Registered:
+    """The calling client's registration and its partner's, as stored now."""
+
+    partner_id: str
+    scopes: str
+    status: str
+    key_version: int
+    partner_status: str
+    sector: str
+
+
+# Client and partner in one statement, executed as driver SQL compiled once (this runs on
+# every API request).
+_REGISTERED = (
+    select(
+        PartnerClient.partner_id,
+        PartnerClient.scopes,
+        PartnerClient.status,
+        PartnerClient.key_version,
+        Partner.status,
+        Partner.sector,
+    )
+    .join(Partner, Partner.id == PartnerClient.partner_id)
+    .where(PartnerClient.id == bindparam("client_id"))
+)
+
+
+def _refusal(row: _Registered | None, claims: AccessTokenClaims) -> tuple[str, str] | None:
     if row is None or row.partner_id != claims.partner_id:
         return "client-unknown", "the token's client is not registered"
-    if row.partner.status != PartnerStatus.ACTIVE:
-        return "partner-suspended", f"the client's partner is {row.partner.status}"
+    if row.partner_status != PartnerStatus.ACTIVE:
+        return "partner-suspended", f"the client's partner is {row.partner_status}"
     if row.status != ClientStatus.ACTIVE:
         return "client-suspended", f"the client is {row.status}"
     if row.key_version != claims.key_version:
@@ -91,12 +126,52 @@ def _refusal(row: PartnerClient | None, claims: AccessTokenClaims) -> tuple[str,
     return None
 
 
-def authenticated_client(
-    services: ServicesDep, request_id: RequestIdDep, key: TokenKeyDep, credentials: BearerDep
+def _client_principal(
+    services: Services, claims: AccessTokenClaims
+) -> tuple[Principal | None, tuple[str, str] | None]:
+    """The client's principal as registered now, or why the token no longer stands."""
+    # One query for client and partner outside any transaction: this runs on every API request.
+    with read_only(services.session_factory) as session:
+        found = execute_compiled(
+            session.connection(), _REGISTERED, {"client_id": claims.client_id}
+        ).first()
+    row = None
+    if found is not None:
+        partner_id, scopes, status, key_version, partner_status, sector = tuple(found)
+        row = _Registered(partner_id, scopes, status, key_version, partner_status, sector)
+    problem = _refusal(row, claims)
+    if problem is not None or row is None:
+        return None, problem
+    return Principal(
+        partner_id=row.partner_id,
+        client_id=claims.client_id,
+        user=None,
+        sector=row.sector,
+        # A registration narrowed since the token was issued narrows the token too.
+        scopes=claims.scopes & frozenset(row.scopes.split()),
+        roles=frozenset(),
+        credential_id=claims.jti,
+    ), None
+
+
+async def authenticated_client(
+    services: ServicesDep, request_id: RequestIdDep, credentials: BearerDep
 ) -> Principal:
     """The calling connector client, verified now; refusals are audited 401s."""
+    return await authenticate(services, request_id, credentials)
+
+
+async def authenticate(
+    services: Services, request_id: str, credentials: HTTPAuthorizationCredentials | None
+) -> Principal:
+    """The calling connector client, verified now; refusals are audited 401s.
+
+    ``async`` so that FastAPI does not hand it to the thread pool: the token is verified on
+    the event loop (pure CPU) and only the database work goes to a worker thread.
+    """
+    key = load_token_signing_key(services.settings)
     if credentials is None:
-        _audit_and_raise(
+        await _audit_and_raise(
             services,
             request_id,
             CredentialRefusedError(
@@ -116,50 +191,29 @@ def authenticated_client(
             now=services.clock.now(),
         )
     except CredentialRefusedError as refusal:
-        _audit_and_raise(services, request_id, refusal, None)
-    # One query for client and partner outside any transaction: this runs on every API request.
-    with read_only(services.session_factory) as session:
-        row = session.get(
-            PartnerClient, claims.client_id, options=[joinedload(PartnerClient.partner)]
-        )
-        problem = _refusal(row, claims)
-        principal = (
-            None
-            if problem is not None or row is None
-            else Principal(
-                partner_id=row.partner_id,
-                client_id=row.id,
-                user=None,
-                sector=row.partner.sector,
-                # A registration narrowed since the token was issued narrows the token too.
-                scopes=claims.scopes & frozenset(row.scopes.split()),
-                roles=frozenset(),
-                credential_id=claims.jti,
-            )
-        )
+        await _audit_and_raise(services, request_id, refusal, None)
+    principal, problem = await run_in_threadpool(_client_principal, services, claims)
     if principal is None:  # audited after the read's connection went back to the pool
         code, text = problem or ("client-unknown", "the token's client is not registered")
-        _audit_and_raise(
-            services, request_id, CredentialRefusedError(code, text, field="Authorization"), claims
-        )
+        refused = CredentialRefusedError(code, text, field="Authorization")
+        await _audit_and_raise(services, request_id, refused, claims)
     return principal
 
 
 CurrentClient = Annotated[Principal, Depends(authenticated_client)]
 
 
-def require_scopes(*scopes: str, any_of: Iterable[str] = ()) -> Callable[..., Principal]:
-    """A dependency that authenticates the client and requires all of ``scopes`` and, when
-    ``any_of`` names scopes, at least one of them (``require_scopes(any_of=("keys:read",
-    "keys:custody"))``). A refusal is audited (``auth:token:deny``, stage ``scope``) and
-    answered 403 ``scope-missing``."""
+ScopeCheck = Callable[[Principal, Services, str], Awaitable[Principal]]
+
+
+def scope_check(*scopes: str, any_of: Iterable[str] = ()) -> ScopeCheck:
+    """The check of :func:`require_scopes` as a plain coroutine function (principal,
+    services, request id), for dependencies that authenticate themselves."""
     # A typo fails at import, not at run.
     needed = frozenset(Scope(scope) for scope in scopes)
     one_of = frozenset(Scope(scope) for scope in any_of)
 
-    def dependency(
-        principal: CurrentClient, services: ServicesDep, request_id: RequestIdDep
-    ) -> Principal:
+    async def check(principal: Principal, services: Services, request_id: str) -> Principal:
         missing = sorted(needed - principal.scopes)
         lacks_one_of = bool(one_of) and not one_of & principal.scopes
         if missing or lacks_one_of:
@@ -168,19 +222,16 @@ def require_scopes(*scopes: str, any_of: Iterable[str] = ()) -> Callable[..., Pr
             if lacks_one_of:
                 detail["any_of"] = sorted(one_of)
                 wanted.append("one of " + " ".join(sorted(one_of)))
-            with transaction(services.session_factory) as session:
-                services.audit.record(
-                    session,
-                    AuditEvent(
-                        tag=AuditTag.AUTH_TOKEN_DENY,
-                        request_id=request_id,
-                        actor_partner=principal.partner_id,
-                        actor_client=principal.client_id,
-                        decision="deny",
-                        reason_codes=("scope-missing",),
-                        detail=detail,
-                    ),
-                )
+            event = AuditEvent(
+                tag=AuditTag.AUTH_TOKEN_DENY,
+                request_id=request_id,
+                actor_partner=principal.partner_id,
+                actor_client=principal.client_id,
+                decision="deny",
+                reason_codes=("scope-missing",),
+                detail=detail,
+            )
+            await run_in_threadpool(_record_refusal, services, event)
             raise ScopeRefusedError(
                 "scope-missing",
                 f"this endpoint needs scope(s) {' and '.join(wanted)}, which the token lacks",
@@ -188,6 +239,23 @@ def require_scopes(*scopes: str, any_of: Iterable[str] = ()) -> Callable[..., Pr
                 audited=True,
             )
         return principal
+
+    return check
+
+
+def require_scopes(*scopes: str, any_of: Iterable[str] = ()) -> Callable[..., Awaitable[Principal]]:
+    """A dependency that authenticates the client and requires all of ``scopes`` and, when
+    ``any_of`` names scopes, at least one of them (``require_scopes(any_of=("keys:read",
+    "keys:custody"))``). A refusal is audited (``auth:token:deny``, stage ``scope``) and
+    answered 403 ``scope-missing``."""
+    check = scope_check(*scopes, any_of=any_of)
+    needed = frozenset(Scope(scope) for scope in scopes)
+    one_of = frozenset(Scope(scope) for scope in any_of)
+
+    async def dependency(
+        principal: CurrentClient, services: ServicesDep, request_id: RequestIdDep
+    ) -> Principal:
+        return await check(principal, services, request_id)
 
     name = "_".join(sorted(needed))
     if one_of:

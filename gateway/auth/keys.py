@@ -69,20 +69,27 @@ def token_key_path(settings: Settings) -> Path:
 
 
 _cache: dict[Path, TokenSigningKey] = {}
+_by_name: dict[Path, TokenSigningKey] = {}  # the same keys by the path as configured
 _lock = threading.Lock()
 
 
 def load_token_signing_key(settings: Settings) -> TokenSigningKey:
     """Load (development: create on first use) the signing key; cached per file."""
-    path = token_key_path(settings).resolve()
+    named = token_key_path(settings)
+    cached = _by_name.get(named)  # per request: no path resolution (system calls) on a hit
+    if cached is not None:
+        return cached
+    path = named.resolve()
     with _lock:
         cached = _cache.get(path)
         if cached is not None:
+            _by_name[named] = cached
             return cached
         if settings.token_signing_key_file is None and not path.exists():
             write_key_file(path, _generate_scalar())
         key = TokenSigningKey.from_scalar(read_key_file(path, what="token signing key"))
         _cache[path] = key
+        _by_name[named] = key
         return key
 
 

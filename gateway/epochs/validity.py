@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.dialect import execute_compiled
 from gateway.epochs.models import EpochState, KeyEpoch
 
 FETCH_HINT = "fetch the current keys with `ppsgate-connector keys fetch` and re-hash"
@@ -48,13 +49,16 @@ class EpochValidity:
         return f"epoch {epoch} is retired; {use} ({FETCH_HINT})"
 
 
+_EPOCHS = select(KeyEpoch.epoch, KeyEpoch.state, KeyEpoch.overlap_ends_at)
+
+
 def epoch_validity(session: Session, now: datetime) -> EpochValidity:
     """One small query per request: the epochs table holds a handful of rows."""
-    rows = session.execute(select(KeyEpoch.epoch, KeyEpoch.state, KeyEpoch.overlap_ends_at)).all()
+    rows = execute_compiled(session.connection(), _EPOCHS, {}).all()
     valid: set[int] = set()
     active: int | None = None
     states: dict[int, tuple[str, datetime | None]] = {}
-    for epoch, state, ends in rows:
+    for epoch, state, ends in map(tuple, rows):
         states[epoch] = (state, ends)
         if state == EpochState.ACTIVE:
             valid.add(epoch)

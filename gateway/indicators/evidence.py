@@ -12,13 +12,26 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, distinct, func, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Dialect,
+    LargeBinary,
+    String,
+    any_,
+    bindparam,
+    distinct,
+    func,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.sqltypes import NullType
 
-from gateway.dialect import hash_in
+from gateway.dialect import TOKEN_BYTES, hash_in
 from gateway.indicators.models import Indicator, IndicatorStatus, Role
 from gateway.indicators.schemas import MatchResult
 from gateway.partners.models import Partner
@@ -113,15 +126,29 @@ def lookup_evidence(
     evidence: dict[bytes, Evidence] = {}
     for start in range(0, len(hashes), LOOKUP_CHUNK):
         chunk = hashes[start : start + LOOKUP_CHUNK]
-        filters = _filters(session, chunk, exclude_partner, now)
         if postgres:
-            evidence.update(_aggregated(session, filters))
+            evidence.update(_aggregated(session, chunk, exclude_partner, now))
         else:
-            evidence.update(_collected(session, filters))
+            evidence.update(_collected(session, _filters(session, chunk, exclude_partner, now)))
     return evidence
 
 
-def _aggregated(session: Session, filters: list[ColumnElement[bool]]) -> dict[bytes, Evidence]:
+@lru_cache(maxsize=16)  # per engine dialect (tests build many engines) and variant
+def _aggregated_sql(dialect: Dialect, excluding: bool) -> tuple[str, dict[str, Any]]:
+    """The PostgreSQL aggregate lookup as driver SQL, compiled once per (dialect, variant):
+    building and compiling the statement per request cost more CPU than running it. Its
+    parameters: ``token_pack`` (the batch's concatenated tokens), ``now`` and, when
+    ``excluding``, ``exclude_partner``, beside the statement's constant ones returned with it."""
+    packed = bindparam("token_pack", type_=LargeBinary)
+    offset = func.generate_series(1, func.length(packed), TOKEN_BYTES).column_valued("i")
+    split = select(func.substring(packed, offset, TOKEN_BYTES)).scalar_subquery()
+    filters = [
+        Indicator.token_hash == any_(func.array(split)),
+        Indicator.status != IndicatorStatus.RETRACTED.value,
+        Indicator.expires_at > bindparam("now", type_=DateTime(timezone=True)),
+    ]
+    if excluding:
+        filters.append(Indicator.partner_id != bindparam("exclude_partner", type_=String))
     query = (
         select(
             Indicator.token_hash,
@@ -147,7 +174,25 @@ def _aggregated(session: Session, filters: list[ColumnElement[bool]]) -> dict[by
         .where(*filters)
         .group_by(Indicator.token_hash)
     )
-    # Through the connection, not the ORM session: plain rows, no ORM result machinery.
+    compiled = query.compile(dialect=dialect)
+    constants = {k: v for k, v in compiled.params.items() if k not in _LOOKUP_PARAMS}
+    return str(compiled), constants
+
+
+_LOOKUP_PARAMS = frozenset({"token_pack", "now", "exclude_partner"})
+
+
+def _aggregated(
+    session: Session, chunk: list[bytes], exclude_partner: str | None, now: datetime
+) -> dict[bytes, Evidence]:
+    if any(len(token_hash) != TOKEN_BYTES for token_hash in chunk):
+        raise ValueError(f"peppered tokens are {TOKEN_BYTES} bytes")
+    connection = session.connection()
+    sql, constants = _aggregated_sql(connection.dialect, exclude_partner is not None)
+    params: dict[str, Any] = {**constants, "token_pack": b"".join(chunk), "now": now}
+    if exclude_partner is not None:
+        params["exclude_partner"] = exclude_partner
+    # Driver SQL through the connection, not the ORM session: plain rows, no compilation.
     return {
         bytes(token_hash): Evidence(
             reports=reports,
@@ -175,7 +220,7 @@ def _aggregated(session: Session, filters: list[ColumnElement[bool]]) -> dict[by
             victims,
             levels,
             expires,
-        ) in session.connection().execute(query).all()
+        ) in connection.exec_driver_sql(sql, params).all()
     }
 
 

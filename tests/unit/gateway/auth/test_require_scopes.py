@@ -1,12 +1,13 @@
 """``require_scopes``: all of ``*scopes`` and, with ``any_of``, at least one of those.
 
-The dependency is called directly with a stand-in for the services: it only opens a
-transaction and records the refusal, which is what these tests look at.
+The dependency (a coroutine function) is run directly with a stand-in for the services: it
+only opens a transaction and records the refusal, which is what these tests look at.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 import pytest
@@ -57,10 +58,12 @@ def _principal(*scopes: str) -> Principal:
     )
 
 
-def _call(dependency: Callable[..., Principal], principal: Principal) -> tuple[Any, _Audit]:
+def _call(
+    dependency: Callable[..., Awaitable[Principal]], principal: Principal
+) -> tuple[Any, _Audit]:
     services = _Services()
     try:
-        result: Any = dependency(principal, cast(Services, services), "req-1")
+        result: Any = asyncio.run(dependency(principal, cast(Services, services), "req-1"))
     except ScopeRefusedError as refusal:
         result = refusal
     return result, services.audit
