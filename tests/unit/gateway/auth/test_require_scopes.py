@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
 import pytest
@@ -62,8 +63,12 @@ def _call(
     dependency: Callable[..., Awaitable[Principal]], principal: Principal
 ) -> tuple[Any, _Audit]:
     services = _Services()
+    coroutine = dependency(principal, cast(Services, services), "req-1")
     try:
-        result: Any = asyncio.run(dependency(principal, cast(Services, services), "req-1"))
+        # On a thread of its own: an earlier test in the session (a browser driven through
+        # Playwright's sync API) may leave an event loop marked running on this one.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            result: Any = pool.submit(asyncio.run, coroutine).result()
     except ScopeRefusedError as refusal:
         result = refusal
     return result, services.audit
