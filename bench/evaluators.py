@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import json
 import secrets
-import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.fixture import uvicorn_command
 from gateway.auth.keys import TokenSigningKey
 from gateway.auth.server import AccessTokenGenerator, RegisteredClient
 from gateway.config import load_settings
@@ -105,23 +105,4 @@ class PartnerTokens:
 
 def evaluator_command(port: int, *, workers: int = 1) -> list[str]:
     """What ``ppsgate evaluator serve`` runs, as a process: uvicorn with the app factory."""
-    return [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "evaluator.app:app_from_environment",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--loop",
-        "uvloop",
-        "--http",
-        "httptools",
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
+    return uvicorn_command("evaluator.app:app_from_environment", port, workers)
