@@ -42,6 +42,7 @@ from gateway.pepper import load_pepper
 from gateway.policy import build_policy_engine
 from gateway.policy.active import SwitchableEngine
 from gateway.problems import install_problem_handlers
+from gateway.registry_watch import RegistryWatch
 from gateway.requests.routes import router as requests_router
 from gateway.services import Services
 from gateway.watchlist.routes import router as watchlist_router
@@ -74,6 +75,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
         audit=audit,
         pepper=pepper,
         clock=clock,
+        registry=RegistryWatch(engine, settings.registry_cache_seconds),
     )
 
 
@@ -111,6 +113,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         scheduler = CheckpointScheduler(services.audit, services.session_factory)
         maintenance = Maintenance(services)
         webhooks = WebhookDispatcher(services)
+        services.registry.start()
         scheduler.start()
         maintenance.start()
         webhooks.start()
@@ -120,6 +123,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
             webhooks.stop()
             maintenance.stop()
             scheduler.stop()
+            services.registry.stop()
 
     app = FastAPI(
         lifespan=lifespan,

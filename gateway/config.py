@@ -78,6 +78,13 @@ class Settings(BaseSettings):
         description="How long a worker reuses the embedded engine's decision for an identical "
         "request (same policy version; never with OPA); 0 decides every request afresh.",
     )
+    registry_cache_seconds: Annotated[float, Field(ge=0, le=3600)] = Field(
+        default=60.0,
+        description="PostgreSQL: how long a worker may reuse what it read of a client, its "
+        "partner and the key epochs; every change to them ends it at once (LISTEN/NOTIFY), "
+        "and while the worker cannot listen it reads them on every request. 0 reads them on "
+        "every request.",
+    )
     pepper_file: Path | None = Field(
         default=None,
         description="File (mode 0600) holding K_gw, the keys that pepper tokens at rest: "

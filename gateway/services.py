@@ -16,6 +16,7 @@ from gateway.clock import Clock
 from gateway.config import Settings
 from gateway.pepper import PepperRing
 from gateway.policy.decision import PolicyEngine
+from gateway.registry_watch import RegistryWatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,3 +30,5 @@ class Services:
     audit: AuditTrail
     pepper: PepperRing
     clock: Clock
+    # What this worker read of clients, partners and epochs, forgotten at every change.
+    registry: RegistryWatch

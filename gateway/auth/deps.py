@@ -1,9 +1,10 @@
 """FastAPI dependencies that authenticate API callers and check their scopes.
 
-``authenticated_client`` verifies the bearer access token *and* asks the database, on every
-request, whether the client and its partner are still active and whether the client's key
-was rotated since the token was issued — so a suspension or a key rotation takes effect on
-the next request, not when the token expires. Each refusal is audited (in its own committed
+``authenticated_client`` verifies the bearer access token *and* checks, on every request,
+against the registry as stored now, whether the client and its partner are still active and
+whether the client's key was rotated since the token was issued — so a suspension or a key
+rotation takes effect on the next request, not when the token expires. (On PostgreSQL a
+worker reads a registration once per change, not per request: ``gateway.registry_watch``.) Each refusal is audited (in its own committed
 transaction: the request's work never started) and raised as a 401/403 whose problem+json
 body names the reason code.
 
@@ -98,8 +99,8 @@ class _Registered:
     sector: str
 
 
-# Client and partner in one statement, executed as driver SQL compiled once (this runs on
-# every API request).
+# Client and partner in one statement, executed as driver SQL compiled once (on PostgreSQL a
+# worker reads it again only after the registry changed).
 _REGISTERED = (
     select(
         PartnerClient.partner_id,
@@ -126,19 +127,32 @@ def _refusal(row: _Registered | None, claims: AccessTokenClaims) -> tuple[str, s
     return None
 
 
+def _read_registered(services: Services, client_id: str) -> _Registered | None:
+    """Client and partner as stored now, in one query outside any transaction; remembered by
+    the worker until the registry changes (``gateway.registry_watch``)."""
+    stamp = services.registry.stamp()
+    with read_only(services.session_factory) as session:
+        found = execute_compiled(session.connection(), _REGISTERED, {"client_id": client_id})
+        values = found.first()
+    if values is None:
+        return None
+    row = _Registered(*tuple(values))
+    services.registry.remember(("client", client_id), stamp, row)
+    return row
+
+
+async def _registered(services: Services, client_id: str) -> _Registered | None:
+    """The client's registration: remembered since the last change, or read (in a thread)."""
+    known = services.registry.recall(("client", client_id))
+    if isinstance(known, _Registered):
+        return known
+    return await run_in_threadpool(_read_registered, services, client_id)
+
+
 def _client_principal(
-    services: Services, claims: AccessTokenClaims
+    row: _Registered | None, claims: AccessTokenClaims
 ) -> tuple[Principal | None, tuple[str, str] | None]:
     """The client's principal as registered now, or why the token no longer stands."""
-    # One query for client and partner outside any transaction: this runs on every API request.
-    with read_only(services.session_factory) as session:
-        found = execute_compiled(
-            session.connection(), _REGISTERED, {"client_id": claims.client_id}
-        ).first()
-    row = None
-    if found is not None:
-        partner_id, scopes, status, key_version, partner_status, sector = tuple(found)
-        row = _Registered(partner_id, scopes, status, key_version, partner_status, sector)
     problem = _refusal(row, claims)
     if problem is not None or row is None:
         return None, problem
@@ -192,7 +206,7 @@ async def authenticate(
         )
     except CredentialRefusedError as refusal:
         await _audit_and_raise(services, request_id, refusal, None)
-    principal, problem = await run_in_threadpool(_client_principal, services, claims)
+    principal, problem = _client_principal(await _registered(services, claims.client_id), claims)
     if principal is None:  # audited after the read's connection went back to the pool
         code, text = problem or ("client-unknown", "the token's client is not registered")
         refused = CredentialRefusedError(code, text, field="Authorization")

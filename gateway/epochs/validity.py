@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from gateway.dialect import execute_compiled
 from gateway.epochs.models import EpochState, KeyEpoch
+from gateway.registry_watch import RegistryWatch
 
 FETCH_HINT = "fetch the current keys with `ppsgate-connector keys fetch` and re-hash"
 
@@ -51,14 +52,33 @@ class EpochValidity:
 
 _EPOCHS = select(KeyEpoch.epoch, KeyEpoch.state, KeyEpoch.overlap_ends_at)
 
+EpochRow = tuple[int, str, datetime | None]
 
-def epoch_validity(session: Session, now: datetime) -> EpochValidity:
-    """One small query per request: the epochs table holds a handful of rows."""
-    rows = execute_compiled(session.connection(), _EPOCHS, {}).all()
+
+@dataclass(frozen=True, slots=True)
+class _StoredEpochs:
+    rows: tuple[EpochRow, ...]
+
+
+def _stored_epochs(session: Session, registry: RegistryWatch) -> tuple[EpochRow, ...]:
+    """The epochs table (a handful of rows): remembered since its last change, or read."""
+    known = registry.recall("epochs")
+    if isinstance(known, _StoredEpochs):
+        return known.rows
+    stamp = registry.stamp()
+    found = execute_compiled(session.connection(), _EPOCHS, {}).all()
+    rows = tuple((int(epoch), str(state), ends) for epoch, state, ends in map(tuple, found))
+    registry.remember("epochs", stamp, _StoredEpochs(rows))
+    return rows
+
+
+def epoch_validity(session: Session, now: datetime, registry: RegistryWatch) -> EpochValidity:
+    """The epochs usable at ``now`` (validity is worked out afresh from the stored rows)."""
+    rows = _stored_epochs(session, registry)
     valid: set[int] = set()
     active: int | None = None
     states: dict[int, tuple[str, datetime | None]] = {}
-    for epoch, state, ends in map(tuple, rows):
+    for epoch, state, ends in rows:
         states[epoch] = (state, ends)
         if state == EpochState.ACTIVE:
             valid.add(epoch)

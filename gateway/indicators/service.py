@@ -163,7 +163,7 @@ def _candidates(
 ) -> list[_Row]:
     """Rows that pass the checks made before any decision; the others rejected in results."""
     candidates: list[_Row] = []
-    epochs = epoch_validity(ctx.session, now)
+    epochs = epoch_validity(ctx.session, now, ctx.services.registry)
     for index, item in enumerate(body.items):
         problem = _row_problem(item, now)
         if problem is None and (why := epochs.problem(item.epoch)) is not None:

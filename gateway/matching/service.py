@@ -62,7 +62,7 @@ def match_batch(ctx: RequestContext, body: MatchRequest) -> MatchResponse:
 def _refuse_invalid_epochs(ctx: RequestContext, items: list[MatchItem]) -> None:
     """A 422 naming ``items.N.epoch``, audited as a denied query: a match over tokens the
     partners can no longer be held to would be wrong, not merely incomplete."""
-    validity = epoch_validity(ctx.session, ctx.services.clock.now())
+    validity = epoch_validity(ctx.session, ctx.services.clock.now(), ctx.services.registry)
     bad = [
         (index, why) for index, item in enumerate(items) if (why := validity.problem(item.epoch))
     ]

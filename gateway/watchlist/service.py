@@ -62,7 +62,7 @@ def _checked(
     """Rows with a known kind, a well-formed token and a usable epoch, peppered; the others
     rejected in ``results``."""
     valid: list[_Valid] = []
-    epochs = epoch_validity(ctx.session, ctx.services.clock.now())
+    epochs = epoch_validity(ctx.session, ctx.services.clock.now(), ctx.services.registry)
     for index, item in enumerate(body.items):
         problem = kind_problem(item.kind)
         field = "kind"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from joserfc import jwt
+from sqlalchemy import create_engine, event, text
 
 from connectors.client import GatewayAPIError, GatewayClient
 from connectors.keystore import ConnectorKeys
@@ -219,3 +221,44 @@ def test_connector_client_against_the_app(database_url: str, tmp_path: Path) -> 
         assert denials[-2:] == [["partner-suspended"], ["partner-suspended"]]
     finally:
         services.engine.dispose()
+
+
+def _statements(services: Services) -> list[str]:
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(services.engine, "before_cursor_execute", record)
+    return seen
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_worker_remembers_the_registry_and_a_change_elsewhere_ends_it(
+    world: World, database_url: str
+) -> None:
+    """PostgreSQL: the registration is read once per change, not per request; a suspension
+    committed by another process (the CLI) is refused on the first request after its
+    notification reached the worker."""
+    services = world.services
+    deadline = time.monotonic() + 20
+    while not services.registry.listening:  # the lifespan started the listener
+        assert time.monotonic() < deadline, "the registry watch never listened"
+        time.sleep(0.01)
+    token = get_token(world.http, world.bank, START)
+    assert world.whoami(token).status_code == 200
+    statements = _statements(services)
+    assert world.whoami(token).status_code == 200
+    assert not [s for s in statements if "partner_clients" in s], statements
+    generation = services.registry.generation
+    other = create_engine(database_url)  # another process's connection, not this worker's
+    try:
+        with other.begin() as connection:
+            connection.execute(text("UPDATE partners SET status = 'suspended' WHERE id = 'bank'"))
+    finally:
+        other.dispose()
+    while services.registry.generation == generation:
+        assert time.monotonic() < deadline + 20, "the suspension was never notified"
+        time.sleep(0.005)
+    expect(world, world.whoami(token), 401, "partner-suspended")

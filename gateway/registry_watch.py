@@ -1,0 +1,238 @@
+"""A worker's memory of the registry (clients, partners, key epochs), forgotten at every change.
+
+Every API request needs the calling client's registration and its partner's (still active?
+which key version, scopes, sector?) and the key epochs (which are usable now?). They change
+rarely and reading them cost round trips on every request. A worker therefore remembers what
+it read and forgets all of it as soon as any of those tables changes:
+
+* PostgreSQL triggers (migration ``0014_registry_notify``) send ``NOTIFY ppsgate_registry``
+  for every statement that changes ``partners``, ``partner_clients`` or ``key_epochs``,
+  delivered when the change commits. Each worker keeps one connection that listens (a
+  thread started with the app); every notification moves the *generation* and empties the
+  memory.
+* A change committed by this worker itself moves the generation when its connection goes
+  back to the pool, after the commit and before the request that made it answers; so here the
+  next request sees it even before PostgreSQL delivers the notification.
+* What is read is remembered only if the generation did not move while it was read, so a read
+  that raced a change is never kept.
+* While the listening connection is not established (at start, after a lost connection, after
+  a database disconnect seen by a request, when the triggers are missing) nothing is
+  remembered and every request reads; listening again starts from an empty memory.
+* An entry is kept ``PPSGATE_REGISTRY_CACHE_SECONDS`` at most (0: nothing is remembered).
+* On SQLite nothing is remembered: one process, no notifications, and the reads are local.
+
+So a suspension, a key rotation or an epoch rotation takes effect on the next request in the
+worker that made it and, in every other worker and process, on the first request after
+PostgreSQL delivered the notification (a few milliseconds after the commit on one host).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Hashable
+from typing import Any
+
+import psycopg
+from sqlalchemy import Engine, event, text
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "ppsgate_registry"
+TRIGGER = "ppsgate_registry_changed"
+TABLES = ("partners", "partner_clients", "key_epochs")
+MAX_ENTRIES = 10_000
+RETRY_SECONDS = 2.0
+# The listener also wakes this often to notice a stop it was not woken for.
+POLL_SECONDS = 5.0
+_DIRTY = "ppsgate.registry-written"
+_COMMITTED = "ppsgate.registry-committed"
+_WRITES = ("insert", "update", "delete", "truncate")
+
+
+class RegistryWatch:
+    """Remembered registry reads of one worker, valid while nothing changed (see module)."""
+
+    def __init__(self, engine: Engine | None, max_age_seconds: float) -> None:
+        self._engine = engine if _watchable(engine, max_age_seconds) else None
+        self._max_age = max_age_seconds
+        self._generation = 0
+        self._listening = False
+        self._entries: dict[Hashable, tuple[int, float, object]] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._wake = f"{CHANNEL}_wake_{uuid.uuid4().hex}"
+        if self._engine is not None:
+            _follow_own_writes(self._engine, self)
+
+    @property
+    def listening(self) -> bool:
+        return self._listening
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def recall(self, key: Hashable) -> object | None:
+        """What was read for ``key`` since the last change, or ``None``."""
+        found = self._entries.get(key) if self._listening else None
+        if found is None:
+            return None
+        generation, at, value = found
+        if generation != self._generation or time.monotonic() - at > self._max_age:
+            return None
+        return value
+
+    def stamp(self) -> int | None:
+        """Take before a read: the generation it may be remembered under, or ``None``."""
+        return self._generation if self._listening else None
+
+    def remember(self, key: Hashable, stamp: int | None, value: object) -> None:
+        """Keep ``value`` read under ``stamp``, unless the registry changed meanwhile."""
+        if stamp is None:
+            return
+        with self._lock:
+            if stamp != self._generation or not self._listening:
+                return
+            if len(self._entries) >= MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[key] = (stamp, time.monotonic(), value)
+
+    def forget(self) -> None:
+        """The registry changed (or may have): nothing remembered stands."""
+        with self._lock:
+            self._generation += 1
+            self._entries.clear()
+
+    def start(self) -> None:
+        """Listen for changes in a thread of this worker (PostgreSQL, cache enabled)."""
+        if self._engine is None or self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._listen, name="ppsgate-registry-watch", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop listening, close the connection and forget everything."""
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        self._stop.set()
+        self._wake_listener()
+        thread.join(timeout=POLL_SECONDS + 1)
+        self._listening = False
+        self.forget()
+
+    def disconnected(self) -> None:
+        """A request saw the database go away: forget, and read until listening again."""
+        self._listening = False
+        self.forget()
+
+    def _wake_listener(self) -> None:
+        assert self._engine is not None
+        try:
+            with self._engine.connect() as connection:
+                connection.execute(text(f"NOTIFY {self._wake}"))
+                connection.commit()
+        except Exception:  # the database is gone: the listener notices by itself
+            logger.debug("could not wake the registry listener", exc_info=True)
+
+    def _listen(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with self._connect() as connection:
+                    self._follow(connection)
+            except psycopg.Error as exc:
+                logger.warning(
+                    "registry watch: lost its database connection (%s); every request reads "
+                    "the registry until it listens again",
+                    type(exc).__name__,
+                )
+            finally:
+                self._listening = False
+                self.forget()
+            self._stop.wait(RETRY_SECONDS)
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        assert self._engine is not None
+        dialect = self._engine.dialect
+        _args, params = dialect.create_connect_args(self._engine.url)
+        params = {
+            **params,
+            "connect_timeout": 5,
+            # A vanished server is noticed while idle, not at the next notification.
+            "keepalives": 1,
+            "keepalives_idle": 5,
+            "keepalives_interval": 2,
+            "keepalives_count": 3,
+            "application_name": "ppsgate-registry-watch",
+        }
+        return psycopg.connect(autocommit=True, **params)
+
+    def _follow(self, connection: psycopg.Connection[Any]) -> None:
+        connection.execute(f"LISTEN {CHANNEL}")
+        connection.execute(f"LISTEN {self._wake}")
+        if not _triggers_present(connection):
+            logger.warning(
+                "registry watch: the change triggers are missing (run `ppsgate db upgrade`); "
+                "every request reads the registry"
+            )
+            self._stop.wait(POLL_SECONDS * 12)
+            return
+        self.forget()  # whatever changed before we listened
+        self._listening = True
+        while not self._stop.is_set() and self._listening:
+            for _notice in connection.notifies(timeout=POLL_SECONDS):
+                self.forget()
+                if self._stop.is_set():
+                    return
+
+
+def _watchable(engine: Engine | None, max_age_seconds: float) -> bool:
+    return engine is not None and max_age_seconds > 0 and engine.dialect.name == "postgresql"
+
+
+def _triggers_present(connection: psycopg.Connection[Any]) -> bool:
+    row = connection.execute(
+        "SELECT count(DISTINCT c.relname) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+        " WHERE t.tgname = %s AND c.relname = ANY(%s) AND pg_table_is_visible(c.oid)",
+        (TRIGGER, list(TABLES)),
+    ).fetchone()
+    return row is not None and row[0] == len(TABLES)
+
+
+def _follow_own_writes(engine: Engine, watch: RegistryWatch) -> None:
+    """Forget at once when this worker's own committed statement changed the registry."""
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _written(
+        conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
+    ) -> None:
+        head = statement.lstrip()[:8].lower()
+        if head.startswith(_WRITES) and any(table in statement for table in TABLES):
+            conn.info[_DIRTY] = True
+
+    @event.listens_for(engine, "commit")
+    def _committing(conn: Any) -> None:
+        if conn.info.pop(_DIRTY, None):
+            conn.info[_COMMITTED] = True
+
+    @event.listens_for(engine, "rollback")
+    def _rolled_back(conn: Any) -> None:
+        conn.info.pop(_DIRTY, None)
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        # The commit event comes before the commit; back in the pool, it is visible to all.
+        if record.info.pop(_COMMITTED, None):
+            watch.forget()
+
+    @event.listens_for(engine, "handle_error")
+    def _failed(context: Any) -> None:
+        if context.is_disconnect:
+            watch.disconnected()
