@@ -6,7 +6,8 @@ Routes receive them through ``gateway.deps``; tests swap any of them with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,3 +33,6 @@ class Services:
     clock: Clock
     # What this worker read of clients, partners and epochs, forgotten at every change.
     registry: RegistryWatch
+    # Access-token signatures this worker verified, by (key id, token): memory only, never
+    # logged (gateway.auth.access_tokens; claims and the client's status are checked anyway).
+    verified_tokens: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)

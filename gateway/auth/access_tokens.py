@@ -87,23 +87,24 @@ def _check_form(token: str) -> None:
         raise _refused("token-type", "the bearer token is not an access token (typ at+jwt)")
 
 
-# Tokens whose signature verified, by (key id, token): a connector sends the same access
-# token until it expires, and checking the signature again (ECDSA) was the largest part of
-# each request's verification. Only the signature is remembered: the claims (expiry, issuer,
-# audience, ...) are checked on every request. Bounded; emptied when full.
-_VERIFIED: dict[tuple[str, str], dict[str, Any]] = {}
+# Tokens whose signature verified, by (key id, token), held by the worker's services
+# (``Services.verified_tokens``): a connector sends the same access token until it expires,
+# and checking the signature again (ECDSA) was the largest part of each request's
+# verification. Only the signature is remembered: the claims (expiry, issuer, audience, ...)
+# are checked on every request. Bounded; emptied when full. Held in memory only, never logged.
+VerifiedTokens = dict[tuple[str, str], dict[str, Any]]
 VERIFIED_CACHE_SIZE = 1024
 
 
-def _signed_claims(token: str, key: TokenSigningKey) -> dict[str, Any]:
+def _signed_claims(token: str, key: TokenSigningKey, verified: VerifiedTokens) -> dict[str, Any]:
     """The payload, once the gateway's signature over it verifies."""
-    known = _VERIFIED.get((key.kid, token))
+    known = verified.get((key.kid, token))
     if known is not None:
         return dict(known)
     claims = _verify_signature(token, key)
-    if len(_VERIFIED) >= VERIFIED_CACHE_SIZE:
-        _VERIFIED.clear()
-    _VERIFIED[(key.kid, token)] = dict(claims)
+    if len(verified) >= VERIFIED_CACHE_SIZE:
+        verified.clear()
+    verified[(key.kid, token)] = dict(claims)
     return claims
 
 
@@ -168,10 +169,19 @@ def _facts(claims: dict[str, Any]) -> AccessTokenClaims:
 
 
 def verify_access_token(
-    token: str, *, key: TokenSigningKey, issuer: str, audience: str, now: datetime
+    token: str,
+    *,
+    key: TokenSigningKey,
+    issuer: str,
+    audience: str,
+    now: datetime,
+    verified: VerifiedTokens | None = None,
 ) -> AccessTokenClaims:
-    """Verify signature and claims, or raise :class:`CredentialRefusedError` naming why."""
+    """Verify signature and claims, or raise :class:`CredentialRefusedError` naming why.
+
+    ``verified`` remembers the signatures already checked (the worker's
+    ``Services.verified_tokens``); without it every call checks the signature."""
     _check_form(token)
-    claims = _signed_claims(token, key)
+    claims = _signed_claims(token, key, {} if verified is None else verified)
     _validate_claims(claims, issuer=issuer, audience=audience, now=now)
     return _facts(claims)

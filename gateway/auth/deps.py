@@ -4,9 +4,9 @@
 against the registry as stored now, whether the client and its partner are still active and
 whether the client's key was rotated since the token was issued — so a suspension or a key
 rotation takes effect on the next request, not when the token expires. (On PostgreSQL a
-worker reads a registration once per change, not per request: ``gateway.registry_watch``.) Each refusal is audited (in its own committed
-transaction: the request's work never started) and raised as a 401/403 whose problem+json
-body names the reason code.
+worker reads a registration once per change, not per request: ``gateway.registry_watch``.)
+Each refusal is audited (in its own committed transaction: the request's work never started)
+and raised as a 401/403 whose problem+json body names the reason code.
 
 Usage in routes::
 
@@ -203,6 +203,7 @@ async def authenticate(
             issuer=settings.public_url,
             audience=settings.public_url,
             now=services.clock.now(),
+            verified=services.verified_tokens,
         )
     except CredentialRefusedError as refusal:
         await _audit_and_raise(services, request_id, refusal, None)

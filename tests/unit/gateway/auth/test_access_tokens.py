@@ -131,3 +131,33 @@ def test_tampered_payload_breaks_the_signature() -> None:
 def test_arbitrary_strings_are_refused_cleanly(text: str) -> None:
     with pytest.raises(CredentialRefusedError):
         verify(text)
+
+
+def test_a_remembered_signature_is_not_checked_again_but_the_claims_are(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gateway.auth import access_tokens
+
+    checked: list[str] = []
+    real = access_tokens._verify_signature
+
+    def counting(token: str, key: TokenSigningKey) -> dict[str, Any]:
+        checked.append(token)
+        return real(token, key)
+
+    monkeypatch.setattr(access_tokens, "_verify_signature", counting)
+    verified: access_tokens.VerifiedTokens = {}
+    token = sign(claims())
+    for _ in range(3):
+        verify_access_token(
+            token, key=KEY, issuer=ISSUER, audience=ISSUER, now=NOW, verified=verified
+        )
+    assert checked == [token]
+    later = datetime.fromtimestamp(T + 3600, tz=UTC)  # expired: the claims are checked anew
+    with pytest.raises(CredentialRefusedError) as caught:
+        verify_access_token(
+            token, key=KEY, issuer=ISSUER, audience=ISSUER, now=later, verified=verified
+        )
+    assert caught.value.reason_code == "token-expired"
+    verify(token)  # without a memory of its own, the signature is checked every call
+    assert checked == [token, token]
