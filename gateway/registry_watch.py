@@ -45,11 +45,13 @@ TRIGGER = "ppsgate_registry_changed"
 TABLES = ("partners", "partner_clients", "key_epochs")
 MAX_ENTRIES = 10_000
 RETRY_SECONDS = 2.0
-# The listener also wakes this often to notice a stop it was not woken for.
+# Each listening round lasts this long and proves, with a probe notification of its own, that
+# notifications still arrive; it also bounds how long a stop waits if the wake-up is lost.
 POLL_SECONDS = 5.0
 _DIRTY = "ppsgate.registry-written"
 _COMMITTED = "ppsgate.registry-committed"
 _WRITES = ("insert", "update", "delete", "truncate")
+_STOP = "stop"
 
 
 class RegistryWatch:
@@ -64,6 +66,8 @@ class RegistryWatch:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._quiet = False  # an outage was logged; log its end, not each retry
+        self._reset = threading.Event()  # a request saw a disconnect: listen afresh
         self._wake = f"{CHANNEL}_wake_{uuid.uuid4().hex}"
         if self._engine is not None:
             _follow_own_writes(self._engine, self)
@@ -131,16 +135,26 @@ class RegistryWatch:
     def disconnected(self) -> None:
         """A request saw the database go away: forget, and read until listening again."""
         self._listening = False
+        self._reset.set()
         self.forget()
 
-    def _wake_listener(self) -> None:
+    def _notify_wake(self, payload: str) -> bool:
+        """NOTIFY the listener's own channel through the engine (another connection)."""
         assert self._engine is not None
         try:
             with self._engine.connect() as connection:
-                connection.execute(text(f"NOTIFY {self._wake}"))
+                connection.execute(
+                    text("SELECT pg_notify(:channel, :payload)"),
+                    {"channel": self._wake, "payload": payload},
+                )
                 connection.commit()
         except Exception:  # the database is gone: the listener notices by itself
-            logger.debug("could not wake the registry listener", exc_info=True)
+            logger.debug("registry watch: could not notify its listener", exc_info=True)
+            return False
+        return True
+
+    def _wake_listener(self) -> None:
+        self._notify_wake(_STOP)
 
     def _listen(self) -> None:
         while not self._stop.is_set():
@@ -148,15 +162,22 @@ class RegistryWatch:
                 with self._connect() as connection:
                     self._follow(connection)
             except psycopg.Error as exc:
-                logger.warning(
-                    "registry watch: lost its database connection (%s); every request reads "
-                    "the registry until it listens again",
-                    type(exc).__name__,
-                )
+                self._lost(type(exc).__name__)
             finally:
                 self._listening = False
                 self.forget()
             self._stop.wait(RETRY_SECONDS)
+
+    def _lost(self, why: str) -> None:
+        """Say so once per outage (the retries every few seconds would flood the log)."""
+        if self._quiet:
+            return
+        self._quiet = True
+        logger.warning(
+            "registry watch: not listening (%s); every request reads the registry until it "
+            "listens again",
+            why,
+        )
 
     def _connect(self) -> psycopg.Connection[Any]:
         assert self._engine is not None
@@ -175,22 +196,46 @@ class RegistryWatch:
         return psycopg.connect(autocommit=True, **params)
 
     def _follow(self, connection: psycopg.Connection[Any]) -> None:
+        """Listen in rounds; each round proves that notifications still arrive."""
         connection.execute(f"LISTEN {CHANNEL}")
         connection.execute(f"LISTEN {self._wake}")
         if not _triggers_present(connection):
-            logger.warning(
-                "registry watch: the change triggers are missing (run `ppsgate db upgrade`); "
-                "every request reads the registry"
-            )
+            self._lost("the change triggers are missing: run `ppsgate db upgrade`")
             self._stop.wait(POLL_SECONDS * 12)
             return
+        self._reset.clear()
         self.forget()  # whatever changed before we listened
-        self._listening = True
-        while not self._stop.is_set() and self._listening:
-            for _notice in connection.notifies(timeout=POLL_SECONDS):
+        while not self._stop.is_set() and not self._reset.is_set():
+            if not self._round(connection):
+                # A pooler in transaction mode, say: a LISTEN that hears nothing.
+                self._lost("its own notification did not arrive")
+                return
+
+    def _round(self, connection: psycopg.Connection[Any]) -> bool:
+        """Send a probe through another connection and follow the notifications for one
+        poll interval; False when the probe was not delivered."""
+        probe = uuid.uuid4().hex
+        heard = False
+        if not self._notify_wake(probe):
+            return False
+        for notice in connection.notifies(timeout=POLL_SECONDS):
+            if notice.channel == CHANNEL:
                 self.forget()
-                if self._stop.is_set():
-                    return
+            elif notice.payload == _STOP or self._stop.is_set():
+                return True
+            elif notice.payload == probe and not heard:
+                heard = True
+                self._now_listening()
+        return heard
+
+    def _now_listening(self) -> None:
+        if self._listening or self._reset.is_set():
+            return
+        self.forget()
+        self._listening = True
+        if self._quiet:
+            logger.info("registry watch: listening again")
+            self._quiet = False
 
 
 def _watchable(engine: Engine | None, max_age_seconds: float) -> bool:

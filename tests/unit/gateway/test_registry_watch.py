@@ -154,8 +154,12 @@ def test_entries_expire() -> None:
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
-def test_a_disconnect_stops_remembering_until_listening_again(watch: RegistryWatch) -> None:
+def test_a_disconnect_stops_remembering_until_listening_again(
+    watch: RegistryWatch, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _until(lambda: watch.listening, "listening")
+    monkeypatch.setattr(registry_watch, "POLL_SECONDS", 0.3)  # the rounds after this one
+    monkeypatch.setattr(registry_watch, "RETRY_SECONDS", 0.1)
     watch.remember("k", watch.stamp(), "v")
     watch.disconnected()
     assert watch.recall("k") is None
@@ -203,3 +207,28 @@ def test_zero_seconds_turns_the_memory_off() -> None:
     watched.start()  # nothing to start: no thread, no connection
     assert watched.stamp() is None
     watched.stop()
+
+
+class _ProbesLost(RegistryWatch):
+    """Notifications that never arrive (a transaction-mode pooler between worker and server)."""
+
+    def _notify_wake(self, payload: str) -> bool:
+        return True  # "sent", never delivered
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_listener_that_hears_nothing_remembers_nothing(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(registry_watch, "POLL_SECONDS", 0.2)
+    monkeypatch.setattr(registry_watch, "RETRY_SECONDS", 0.1)
+    watched = _ProbesLost(engine, max_age_seconds=60)
+    watched.start()
+    try:
+        time.sleep(1.0)  # several rounds
+        assert not watched.listening
+        watched.remember("k", watched.stamp(), "v")
+        assert watched.recall("k") is None
+    finally:
+        watched.stop()
