@@ -36,7 +36,8 @@ from collections.abc import Hashable
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
 
 logger = logging.getLogger(__name__)
 
@@ -251,6 +252,17 @@ def _triggers_present(connection: psycopg.Connection[Any]) -> bool:
     return row is not None and row[0] == len(TABLES)
 
 
+def _info(conn: Connection) -> dict[Any, Any] | None:
+    """The connection's info, or ``None`` for a connection a disconnect invalidated (whose
+    work is lost: nothing of it was committed)."""
+    if conn.invalidated:
+        return None
+    try:
+        return conn.info
+    except SQLAlchemyError:
+        return None
+
+
 def _follow_own_writes(engine: Engine, watch: RegistryWatch) -> None:
     """Forget at once when this worker's own committed statement changed the registry."""
 
@@ -264,12 +276,15 @@ def _follow_own_writes(engine: Engine, watch: RegistryWatch) -> None:
 
     @event.listens_for(engine, "commit")
     def _committing(conn: Any) -> None:
-        if conn.info.pop(_DIRTY, None):
-            conn.info[_COMMITTED] = True
+        info = _info(conn)
+        if info is not None and info.pop(_DIRTY, None):
+            info[_COMMITTED] = True
 
     @event.listens_for(engine, "rollback")
     def _rolled_back(conn: Any) -> None:
-        conn.info.pop(_DIRTY, None)
+        info = _info(conn)
+        if info is not None:
+            info.pop(_DIRTY, None)
 
     @event.listens_for(engine, "checkin")
     def _returned(_dbapi_connection: Any, record: Any) -> None:
