@@ -4,6 +4,7 @@ on the side (no counter lock held by the request) and given back if the request 
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -260,3 +261,28 @@ def test_allowed_decision_without_quota_fails_closed(services: Services) -> None
     assert denied.value.audited
     assert last_entry(services)["reasons"] == ["quota-undefined"]
     assert usage(services) == {}
+
+
+def test_a_client_at_its_limit_leaves_its_siblings_the_partners_headroom(
+    services: Services,
+) -> None:
+    """Refusals of one client never charge the partner, not even for a moment: while a
+    client at its limit keeps asking, its sibling still gets every item the partner has left."""
+    charge(services, 6, quota())  # bank-a-c1 at its limit; the partner at 6 of 10
+
+    def attempt(principal: Principal) -> bool:
+        try:
+            charge(services, 1, quota(), principal)
+        except QuotaExceededError:
+            return False
+        return True
+
+    calls = [BANK] * 24 + [OTHER_CLIENT] * 4
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        admitted = list(pool.map(attempt, calls))
+    assert admitted == [False] * 24 + [True] * 4
+    assert usage(services) == {
+        ("client", "bank-a-c1"): 6,
+        ("client", "bank-a-c2"): 4,
+        ("partner", "bank-a"): 10,
+    }
