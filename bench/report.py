@@ -166,13 +166,14 @@ NOTES = {
     ),
     "single_p99": (
         "Single match latency and throughput: the quota counter lock is no longer held by "
-        "the request (charges commit in short transactions of their own), FastAPI's "
+        "the request (each charge is one autocommit statement of its own), FastAPI's "
         "per-request dependency re-analysis is gone, identical policy decisions are reused "
         "for a second and authentication is one autocommit read. What remains is CPU: "
         "about 8-12 ms of gateway CPU per request (the load-test table) against ~1.3 ms for "
         "the minimal durable request, on two cores shared with PostgreSQL and the load "
-        "generator, and ~11 round trips (client row, epochs, quota charge transaction, "
-        "enumeration statistics, lookup, disclosure, audit entry, commit) against 3."
+        "generator, and 8 round trips for a miss (BEGIN, client row, epochs, lookup, audit "
+        "entry, COMMIT; the quota charge and the enumeration statistics, one statement "
+        "each) against 3."
     ),
     "single_rps": (
         "See the note on single-match latency: gateway CPU per request bounds throughput."

@@ -1,10 +1,13 @@
-"""Short counter transactions on their own connections, and giving a charge back.
+"""Short counter statements and transactions on their own connections, and giving a
+charge back.
 
 Quota counters and enumeration statistics are shared by all of a partner's concurrent
 requests. Updated in the request's transaction, their row lock would last until the request
 commits and order those requests one after the other; so they are written in short
-transactions of their own that commit at once, and the request's transaction never locks a
-counter row (except to raise a window's enumeration alert, once per window).
+transactions of their own that commit at once — on PostgreSQL each a single autocommit
+statement (:func:`counter_statement`): the charge of both meters, and the statistics — and
+the request's transaction never locks a counter row (except to raise a window's enumeration
+alert, once per window).
 
 The short transactions run on a second, small engine, ``Services.counter_engine``, built
 with the services by :func:`build_counter_engine` and disposed with their engine (disposing

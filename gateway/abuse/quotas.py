@@ -2,21 +2,26 @@
 
 The quota comes from the policy decision (``Decision.quota``, data in
 ``policies/data/quotas.json``). Usage is one row per (scope, subject, purpose, window),
-charged with one conditional upsert::
+each charged with a conditional upsert::
 
     INSERT ... ON CONFLICT (pk) DO UPDATE SET used = used + excluded.used
-        WHERE used + excluded.used <= :limit RETURNING used
+        WHERE used + excluded.used <= :limit RETURNING scope, used
 
-so the check and the increment are a single atomic statement on PostgreSQL and SQLite, the
-same for every worker; no row comes back when the charge would pass the limit, and then
-nothing was charged. Concurrent requests never overshoot a limit.
+so a row's check and increment are atomic, the same for every worker, and concurrent
+requests never overshoot a limit; no row comes back when the charge would pass the limit.
 
-The charge is its own short transaction on its own connection (:mod:`gateway.abuse.counters`),
-committed before the request does its work: the client is charged, then the partner (one
-lock order everywhere, so two charges cannot deadlock), and if either refuses, that short
-transaction rolls back and only the refusal's audit entry is written, in the request's
-transaction. Counter rows are locked for that short transaction only, so one partner's
-concurrent requests do not wait for each other's work to commit.
+The client's and the partner's rows are charged in ONE statement on the counter engine
+(:mod:`gateway.abuse.counters`), committed before the request does its work. On PostgreSQL
+it runs in autocommit (``synchronous_commit`` off: one round trip) and chains the upserts
+as data-modifying CTEs, the partner's fed by the client's ``RETURNING``: the partner is
+charged only if the client was, so a client at its limit never touches its partner's row
+(its siblings keep their headroom). If the partner then refuses, the client's charge is
+given back at once by a second statement (the refusal path only; meanwhile the client's
+row over-counts, the safe side). On SQLite the two rows are one multi-row upsert in a short
+transaction that rolls back on a refusal. Rows are locked in one order everywhere (the
+client's, then the partner's), so two charges cannot deadlock, and only for that statement,
+so one partner's concurrent requests do not wait for each other's work to commit. A refused
+request writes only the refusal's audit entry, in the request's transaction.
 
 If the request's transaction then ends without committing (an error, a storage failure),
 the charge is given back, again in a short transaction. The guarantee is one-sided: usage
@@ -36,10 +41,28 @@ from datetime import datetime
 from functools import cache, partial
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, update
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Connection,
+    Integer,
+    String,
+    bindparam,
+    case,
+    literal,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from gateway.abuse.counters import counter_transaction, dialect_insert, give_back_unless_committed
+from gateway.abuse.counters import (
+    counter_statement,
+    counter_transaction,
+    dialect_insert,
+    give_back_unless_committed,
+)
 from gateway.abuse.errors import QuotaExceededError
 from gateway.abuse.models import QuotaScope, QuotaUsage
 from gateway.audit_trail.events import AuditEvent, AuditTag
@@ -91,7 +114,7 @@ class Charge:
 
 
 class _RefusedError(Exception):
-    """A counter would pass its limit: rolls the charge's short transaction back."""
+    """A counter would pass its limit: nothing of the charge stays."""
 
     def __init__(self, scope: QuotaScope, limit: int) -> None:
         super().__init__(scope.value)
@@ -99,27 +122,66 @@ class _RefusedError(Exception):
         self.limit = limit
 
 
-@cache
-def _charge_statement(dialect: str) -> Any:
-    """The conditional upsert, built once per dialect: building it per call (the
-    ``excluded`` columns, the cache key) cost more CPU than executing it."""
-    insert = dialect_insert(dialect)(QuotaUsage).values(
-        scope=bindparam("scope"),
-        subject=bindparam("subject"),
-        purpose=bindparam("purpose"),
-        window_start=bindparam("window_start"),
-        partner_id=bindparam("partner_id"),
-        window_seconds=bindparam("window_seconds"),
-        used=bindparam("items"),
-        distinct_tokens=0,
-        hits=0,
-        alerted=False,
-    )
+def _meter_row(meter: int) -> dict[str, Any]:
+    """The values of meter ``meter``'s usage row (bound per request; the rest fixed)."""
+    return {
+        "scope": bindparam(f"meter{meter}_scope", type_=String),
+        "subject": bindparam(f"meter{meter}_subject", type_=String),
+        "purpose": bindparam("purpose", type_=String),
+        "window_start": bindparam("window_start", type_=BigInteger),
+        "partner_id": bindparam("partner_id", type_=String),
+        "window_seconds": bindparam("window_seconds", type_=Integer),
+        "used": bindparam("items", type_=BigInteger),
+        "distinct_tokens": literal(0, BigInteger),
+        "hits": literal(0, BigInteger),
+        "alerted": literal(False, Boolean),
+    }
+
+
+def _upsert(insert: Any, limit: Any) -> Any:
+    """``insert`` adding to ``used`` unless that passes ``limit``; (scope, used) come back."""
     return insert.on_conflict_do_update(
         index_elements=["scope", "subject", "purpose", "window_start"],
         set_={"used": QuotaUsage.used + insert.excluded.used},
-        where=QuotaUsage.used + insert.excluded.used <= bindparam("limit"),
-    ).returning(QuotaUsage.used)
+        where=QuotaUsage.used + insert.excluded.used <= limit,
+    ).returning(QuotaUsage.scope, QuotaUsage.used)
+
+
+def _limit(meter: int, meters: int) -> Any:
+    """The last meter is the partner's (lock order: the client's, then the partner's)."""
+    name = "partner_limit" if meter == meters - 1 else "client_limit"
+    return bindparam(name, type_=BigInteger)
+
+
+@cache
+def _charge_statement(dialect: str, meters: int) -> Any:
+    """The conditional upserts of every meter's row in ONE statement, in lock order, each
+    against its own limit; rows come back as (scope, used) for the meters charged. Built
+    once per dialect and number of meters (building it per call cost more CPU than running
+    it).
+
+    PostgreSQL: each meter's upsert is a data-modifying CTE fed by the previous one's
+    ``RETURNING``, so a meter is charged only if every meter before it was: a client at its
+    limit never touches the partner's row. Elsewhere (SQLite, no data-modifying CTEs): one
+    multi-row upsert, run in a transaction that rolls back on a refusal."""
+    if dialect != "postgresql":
+        insert = dialect_insert(dialect)(QuotaUsage).values([_meter_row(m) for m in range(meters)])
+        limit = case(
+            (insert.excluded.scope == QuotaScope.PARTNER.value, _limit(meters - 1, meters)),
+            else_=_limit(0, meters),
+        )
+        return _upsert(insert, limit)
+    charged: list[Any] = []
+    for meter in range(meters):
+        row = _meter_row(meter)
+        insert = postgresql.insert(QuotaUsage)
+        if charged:  # one row if the previous meter was charged, none if it refused
+            source = select(*row.values()).select_from(charged[-1])
+            insert = insert.from_select(list(row), source)
+        else:
+            insert = insert.values(row)
+        charged.append(_upsert(insert, _limit(meter, meters)).cte(f"meter{meter}"))
+    return union_all(*(select(cte.c.scope, cte.c.used) for cte in charged))
 
 
 _GIVE_BACK = (
@@ -134,40 +196,35 @@ _GIVE_BACK = (
 )
 
 
-def _charge_row(
-    connection: Connection,
-    *,
-    scope: QuotaScope,
-    subject: str,
-    partner_id: str,
-    purpose: str,
-    window: Window,
-    items: int,
-    limit: int,
-) -> int | None:
-    """Add ``items`` to one counter unless that passes ``limit``; usage after, or None."""
-    if items > limit:
-        return None
-    used: int | None = execute_compiled(
-        connection,
-        _charge_statement(connection.dialect.name),
-        {
-            "scope": scope.value,
-            "subject": subject,
-            "purpose": purpose,
-            "window_start": window.start,
-            "partner_id": partner_id,
-            "window_seconds": window.seconds,
-            "items": items,
-            "limit": limit,
-        },
-    ).scalar_one_or_none()
-    return used
+def _charge_rows(connection: Connection, charge: Charge) -> dict[str, int]:
+    """Add the charge's items to every meter whose limit they fit in, in one statement:
+    the usage after the charge by scope, for the meters charged."""
+    meters = charge.meters()
+    params: dict[str, Any] = {
+        "purpose": charge.purpose,
+        "window_start": charge.window.start,
+        "partner_id": charge.partner_id,
+        "window_seconds": charge.window.seconds,
+        "items": charge.items,
+        "partner_limit": charge.quota.partner,
+        "client_limit": charge.quota.client,
+    }
+    for meter, (scope, subject) in enumerate(meters):
+        params[f"meter{meter}_scope"] = scope.value
+        params[f"meter{meter}_subject"] = subject
+    statement = _charge_statement(connection.dialect.name, len(meters))
+    rows: list[Any] = list(execute_compiled(connection, statement, params))
+    return {str(row[0]): int(row[1]) for row in rows}
 
 
-def _give_back(charge: Charge, connection: Connection) -> None:
-    """Subtract a charge whose request did not commit (in the same lock order)."""
+def _give_back(
+    charge: Charge, connection: Connection, scopes: frozenset[str] | None = None
+) -> None:
+    """Subtract a charge whose request did not commit (in the same lock order); only the
+    meters of ``scopes`` if given."""
     for scope, subject in charge.meters():
+        if scopes is not None and scope.value not in scopes:
+            continue
         connection.execute(
             _GIVE_BACK,
             {
@@ -239,25 +296,25 @@ def charge_quota(
 
 
 def _charge_meters(services: Services, charge: Charge) -> Charge:
-    """Charge every meter in lock order in one short transaction; the charge with the
-    partner's usage after it. Raises :class:`_RefusedError` (nothing charged) at a limit."""
+    """Charge every meter in one statement: on PostgreSQL one round trip, in autocommit;
+    elsewhere in a short transaction. The charge with the partner's usage after it. Raises
+    :class:`_RefusedError` at a limit, with nothing of the charge left."""
     limits = {QuotaScope.PARTNER: charge.quota.partner, QuotaScope.CLIENT: charge.quota.client}
-    with counter_transaction(services) as connection:
-        for scope, subject in charge.meters():
-            used = _charge_row(
-                connection,
-                scope=scope,
-                subject=subject,
-                partner_id=charge.partner_id,
-                purpose=charge.purpose,
-                window=charge.window,
-                items=charge.items,
-                limit=limits[scope],
-            )
-            if used is None:
-                raise _RefusedError(scope, limits[scope])
-            charge = replace(charge, partner_used=used)  # the partner is charged last
-    return charge
+    for scope, _subject in charge.meters():
+        if charge.items > limits[scope]:  # can never fit: no round trip
+            raise _RefusedError(scope, limits[scope])
+    autocommit = services.counter_engine.dialect.name == "postgresql"
+    with (counter_statement if autocommit else counter_transaction)(services) as connection:
+        used = _charge_rows(connection, charge)
+        refused = [scope for scope, _subject in charge.meters() if scope.value not in used]
+        if refused and autocommit:
+            # The client's row was charged and the partner's refused (the statement charges
+            # the partner only after the client): give the client's back at once; meanwhile
+            # it over-counts, the safe side. A transaction rolls back instead.
+            _give_back(charge, connection, frozenset(used))
+        if refused:
+            raise _RefusedError(refused[0], limits[refused[0]])
+    return replace(charge, partner_used=used[QuotaScope.PARTNER.value])
 
 
 def _exceeded(charge: Charge, refused: _RefusedError, now: datetime) -> QuotaExceededError:

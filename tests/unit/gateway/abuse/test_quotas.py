@@ -4,6 +4,8 @@ on the side (no counter lock held by the request) and given back if the request 
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -112,7 +114,29 @@ def test_client_quota_refuses_with_retry_after_and_audit(
     assert entry["tag"] == "match:query:deny"
     assert entry["reasons"] == ["quota-exceeded"]
     assert entry["counts"] == {"items": 1, "limit": 6, "window_seconds": 3600}
-    assert usage(services)[("client", "bank-a-c1")] == 6  # the refusal charged nothing
+    assert usage(services) == {  # the refusal charged nothing, the partner's row neither
+        ("client", "bank-a-c1"): 6,
+        ("partner", "bank-a"): 6,
+    }
+
+
+def test_a_client_at_its_limit_never_touches_a_new_partner_row(services: Services) -> None:
+    """A client refused in a window where the partner has no row yet: no row appears."""
+    charge(services, 6, quota(), OTHER_CLIENT)
+    with transaction(services.session_factory) as session:
+        session.query(QuotaUsage).filter_by(scope="partner").delete()
+    with pytest.raises(QuotaExceededError, match="client quota"):
+        charge(services, 1, quota(), OTHER_CLIENT)
+    assert usage(services) == {("client", "bank-a-c2"): 6}
+
+
+def test_a_principal_without_a_client_charges_the_partner_only(services: Services) -> None:
+    partner_only = replace(BANK, client_id=None)
+    assert charge(services, 7, quota(), partner_only).partner_used == 7
+    assert usage(services) == {("partner", "bank-a"): 7}
+    with pytest.raises(QuotaExceededError, match="partner quota"):
+        charge(services, 4, quota(), partner_only)
+    assert charge(services, 3, quota(), partner_only).partner_used == 10
 
 
 def test_partner_quota_refusal_gives_the_client_charge_back(services: Services) -> None:
@@ -237,3 +261,28 @@ def test_allowed_decision_without_quota_fails_closed(services: Services) -> None
     assert denied.value.audited
     assert last_entry(services)["reasons"] == ["quota-undefined"]
     assert usage(services) == {}
+
+
+def test_a_client_at_its_limit_leaves_its_siblings_the_partners_headroom(
+    services: Services,
+) -> None:
+    """Refusals of one client never charge the partner, not even for a moment: while a
+    client at its limit keeps asking, its sibling still gets every item the partner has left."""
+    charge(services, 6, quota())  # bank-a-c1 at its limit; the partner at 6 of 10
+
+    def attempt(principal: Principal) -> bool:
+        try:
+            charge(services, 1, quota(), principal)
+        except QuotaExceededError:
+            return False
+        return True
+
+    calls = [BANK] * 24 + [OTHER_CLIENT] * 4
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        admitted = list(pool.map(attempt, calls))
+    assert admitted == [False] * 24 + [True] * 4
+    assert usage(services) == {
+        ("client", "bank-a-c1"): 6,
+        ("client", "bank-a-c2"): 4,
+        ("partner", "bank-a"): 10,
+    }
