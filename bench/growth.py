@@ -182,7 +182,7 @@ def measure_submit(env: BenchEnvironment, gateway: str, rounds: int) -> dict[str
 def run(sizes: list[int], *, clients: int, seconds: float, rounds: int) -> dict[str, Any]:
     """Grow, measure at each size; returns ``{"sizes": [...], "by_size": {n: figures}}``."""
     port = free_port()
-    out: dict[str, Any] = {"sizes": sizes, "clients": clients, "by_size": {}}
+    out: dict[str, Any] = {"sizes": sizes, "clients": clients, "seconds": seconds, "by_size": {}}
     with bench_environment(port) as env:
         base_port = free_port()
         with (
