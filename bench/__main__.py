@@ -1,10 +1,11 @@
 """Every benchmark in one run: figures, same-run baselines, ratios, and the performance page.
 
 Runs, each in its own process (so one benchmark's memory and threads never colour the next):
-hashing (connector), policy (embedded Rego), growth (matching at each size), audit (appends
-with 16 writers, proofs at each size), console (audit page render) and the load test (mixed
-traffic against a multi-worker gateway). Writes ``bench/results.json`` (git-ignored) and
-``docs/performance.md`` with the chart ``docs/img/performance-growth.svg``.
+hashing (connector), policy (embedded Rego), growth (matching at each size, with the gateway's
+CPU per single match), audit (appends with 16 writers, proofs at each size), oprf (spec v2
+tokens end to end through two evaluator processes), console (audit page render) and the load
+test (mixed traffic against a multi-worker gateway). Writes ``bench/results.json``
+(git-ignored) and ``docs/performance.md`` with the chart ``docs/img/performance-growth.svg``.
 
     .venv/bin/python -m bench --indicators 100k,1M          # the published run
     .venv/bin/python -m bench --quick                        # minutes, CI-like
@@ -33,7 +34,7 @@ from bench.fixture import BASE_URL, conninfo
 from bench.growth import parse_size
 
 ROOT = Path(__file__).resolve().parent.parent
-NAMES = ("hashing", "policy", "growth", "audit", "console", "loadtest")
+NAMES = ("hashing", "policy", "growth", "audit", "oprf", "console", "loadtest")
 
 
 def machine() -> dict[str, Any]:
@@ -80,6 +81,7 @@ def plan(args: argparse.Namespace, sizes: list[int]) -> list[tuple[str, str, lis
         else:
             audit += ["--seconds", "3" if quick else "5", "--rounds", "1" if quick else "2"]
         runs.append(("audit", f"audit_{size}", audit))
+    runs.append(("oprf", "oprf", ["--items", "10000" if quick else "100000"]))
     console_entries = min(max(sizes), 1_000_000)
     runs.append(("console", "console", ["--entries", str(console_entries),
                                         "--renders", "10" if quick else "60"]))  # fmt: skip

@@ -9,7 +9,9 @@ One scratch PostgreSQL database is grown step by step (COPY of synthetic identif
     API vs a raw ``= ANY(...)`` lookup of the same peppered tokens with psycopg;
 (b) single-item matches from ``--clients`` concurrent connections vs the minimal durable
     request (one indexed SELECT and one INSERT + COMMIT) at the same concurrency;
-(c) bulk submission of 10,000 rows through the API vs a raw COPY of as many rows.
+(c) bulk submission of 10,000 rows through the API vs a raw COPY of as many rows;
+(d) during (b), the CPU time (user + system, from /proc) of the gateway's process and of the
+    minimal durable request's process, each per request served.
 
     .venv/bin/python -m bench.growth --indicators 100k,1M [--seconds 10] [--json FILE]
 """
@@ -82,24 +84,55 @@ def measure_batch(env: BenchEnvironment, gateway: str, rounds: int) -> dict[str,
     return {"api_items_per_s": api_rate, "raw_items_per_s": raw_rate, "ratio": api_rate / raw_rate}
 
 
-def measure_single(
-    env: BenchEnvironment, gateway: str, baseline: str, clients: int, seconds: float
+def cpu_ms_per_request(
+    pid: int,
+    url: str,
+    path: str,
+    bodies: list[dict[str, Any]],
+    headers: dict[str, str],
+    clients: int,
+    seconds: float,
 ) -> dict[str, Any]:
+    """``load_test`` figures plus ``cpu_ms``: the serving process's CPU per request (from /proc).
+
+    The CPU of everything the process runs meanwhile counts (background threads included).
+    """
+    before = cpu_seconds(pid)
+    figures: dict[str, Any] = load_test(url, path, bodies, headers, clients, seconds)
+    figures["cpu_ms"] = 1000 * (cpu_seconds(pid) - before) / max(1, int(figures["requests"]))
+    return figures
+
+
+def measure_single(
+    env: BenchEnvironment,
+    gateway: tuple[str, int],
+    baseline: tuple[str, int],
+    clients: int,
+    seconds: float,
+) -> dict[str, Any]:
+    """(b) and (d); ``gateway`` and ``baseline`` are (url, pid) of the serving processes."""
     # Payment screening asks about IBANs and phone numbers only.
     tokens = [(k, t) for k, t in batch_tokens(env) if k in {"iban", "phone"}][::4]
     singles = [{**SCREEN, "items": [{"kind": k, "epoch": 1, "token": t}]} for k, t in tokens]
-    with env.client(gateway, "bank-a") as bank:
+    with env.client(gateway[0], "bank-a") as bank:
         headers = {"Authorization": f"Bearer {bank.access_token()}"}
-    load_test(gateway, "/v1/match", singles[:200], headers, clients, 2)  # warm-up
-    single = load_test(gateway, "/v1/match", singles, headers, clients, seconds)
+    load_test(gateway[0], "/v1/match", singles[:200], headers, clients, 2)  # warm-up
+    single = cpu_ms_per_request(
+        gateway[1], gateway[0], "/v1/match", singles, headers, clients, seconds
+    )
     raw_bodies = [{"token": env.services.pepper.token(t, epoch=1).hex()} for _, t in tokens]
-    load_test(baseline, "/baseline", raw_bodies[:200], {}, clients, 2)
-    minimal = load_test(baseline, "/baseline", raw_bodies, {}, clients, seconds)
+    load_test(baseline[0], "/baseline", raw_bodies[:200], {}, clients, 2)
+    minimal = cpu_ms_per_request(
+        baseline[1], baseline[0], "/baseline", raw_bodies, {}, clients, seconds
+    )
     return {
         "gateway": single,
         "minimal_durable": minimal,
         "p99_ratio": single["p99_ms"] / minimal["p99_ms"],
         "throughput_ratio": single["rps"] / minimal["rps"],
+        # (d), as ``bench.matching`` names it: the gateway process's CPU per single match.
+        "gateway_cpu_ms": single["cpu_ms"],
+        "minimal_cpu_ms": minimal["cpu_ms"],
     }
 
 
@@ -149,13 +182,13 @@ def measure_submit(env: BenchEnvironment, gateway: str, rounds: int) -> dict[str
 def run(sizes: list[int], *, clients: int, seconds: float, rounds: int) -> dict[str, Any]:
     """Grow, measure at each size; returns ``{"sizes": [...], "by_size": {n: figures}}``."""
     port = free_port()
-    out: dict[str, Any] = {"sizes": sizes, "clients": clients, "by_size": {}}
+    out: dict[str, Any] = {"sizes": sizes, "clients": clients, "seconds": seconds, "by_size": {}}
     with bench_environment(port) as env:
         base_port = free_port()
         with (
             serve("gateway.asgi:app_from_environment", env.env, port) as (gateway, process),
             serve("bench.baseline_app:create", {"BENCH_DATABASE_URL": env.url}, base_port)
-            as (baseline, _),
+            as (baseline, base_process),
         ):  # fmt: skip
             for size in sorted(sizes):
                 loaded = env.load(size)
@@ -163,7 +196,9 @@ def run(sizes: list[int], *, clients: int, seconds: float, rounds: int) -> dict[
                 cpu_before = cpu_seconds(process.pid)
                 figures: dict[str, Any] = {"load_seconds": loaded.seconds}
                 figures["batch_match"] = measure_batch(env, gateway, rounds)
-                figures["single_match"] = measure_single(env, gateway, baseline, clients, seconds)
+                figures["single_match"] = measure_single(
+                    env, (gateway, process.pid), (baseline, base_process.pid), clients, seconds
+                )
                 figures["bulk_submit"] = measure_submit(env, gateway, max(2, rounds // 2))
                 figures["gateway_cpu_seconds"] = cpu_seconds(process.pid) - cpu_before
                 out["by_size"][str(size)] = figures
@@ -180,6 +215,10 @@ def print_size(size: int, f: dict[str, Any]) -> None:
         f"p99 {g['p99_ms']:.1f} ms {g['rps']:,.0f} req/s (errors {g['errors']}) vs minimal "
         f"p50 {m['p50_ms']:.1f} p99 {m['p99_ms']:.1f} {m['rps']:,.0f} req/s; submit "
         f"{u['api_rows_per_s']:,.0f} rows/s vs COPY {u['raw_rows_per_s']:,.0f} ({u['ratio']:.2f})"
+    )
+    print(
+        f"  (d) gateway CPU per single match: {s['gateway_cpu_ms']:.2f} ms (target <= 2.5 ms); "
+        f"minimal durable request: {s['minimal_cpu_ms']:.2f} ms"
     )
 
 

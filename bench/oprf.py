@@ -12,6 +12,8 @@ Prints, for one batch of --items phone numbers (default 100,000):
   (its own process plus its crypto worker processes);
 - whether the end-to-end rate meets the target (issue 22: >= 10,000 tokens/s).
 
+With ``--json FILE`` the figures are also written to FILE (as ``python -m bench`` uses them).
+
 Run from the repository root: `.venv/bin/python bench/oprf.py --items 100000`.
 """
 
@@ -166,13 +168,15 @@ def main() -> None:
         help="connector crypto worker processes (0: blind and verify in the connector process)",
     )
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers per evaluator")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
 
     items = [(Kind.PHONE, f"+316{index:08d}") for index in range(args.items)]
     print(
         f"items: {args.items:,}  batch: {args.batch_size}  in flight: {args.in_flight}  "
         f"evaluator workers: {args.workers}  crypto workers: {args.crypto_workers}  "
-        f"cores: {os.cpu_count()}  load average: {os.getloadavg()[0]:.1f}"
+        f"cores: {os.cpu_count()}  load average: {load_before:.1f}"
     )
 
     v1 = HmacTokeniserV1(TypeKeys.from_master_salt(secrets.token_bytes(32), epoch=EPOCH))
@@ -271,6 +275,31 @@ def main() -> None:
     target = 10_000
     verdict = "meets" if n / v2_seconds >= target else "MISSES"
     print(f"target >= {target:,} tokens/s end to end: {verdict}")
+    if args.json:
+        figures = {
+            "items": n,
+            "batch_size": args.batch_size,
+            "in_flight": args.in_flight,
+            "crypto_workers": args.crypto_workers,
+            "evaluator_workers": args.workers,
+            "load_average_before": load_before,
+            "v1_tokens_per_s": n / v1_seconds,
+            "raw_tokens_per_s": n / raw_seconds,
+            "raw_stage_cpu_us": {stage: 1e6 * cpu / n for stage, cpu in raw_stages.items()},
+            "raw_connector_stages_cpu_us": 1e6 * connector_stages / n,
+            "v2_tokens_per_s": n / v2_seconds,
+            "v2_seconds": v2_seconds,
+            "ratio_v2_v1": v1_seconds / v2_seconds,
+            "evaluator_cpu_us": {
+                name: 1e6 * (after - before) / n
+                for name, before, after in zip(("a", "b"), cpu_before, cpu_after, strict=True)
+            },
+            "connector_cpu_us": 1e6 * (own_cpu + worker_cpu) / n,
+            "connector_process_cpu_us": 1e6 * own_cpu / n,
+            "connector_workers_cpu_us": 1e6 * worker_cpu / n,
+            "target_tokens_per_s": target,
+        }
+        args.json.write_text(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":
