@@ -7,6 +7,7 @@ the quota charge or the enumeration statistics of a single ``POST /v1/match`` fa
 from __future__ import annotations
 
 import secrets
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -96,3 +97,25 @@ def test_one_single_match_charges_and_counts_in_two_autocommit_statements(
     # The request's own transaction never touches a counter row (no alert was raised).
     request_sql = [sql for pool, sql in trips.statements if pool == "request"]
     assert not [sql for sql in request_sql if "abuse_quota_usage" in sql]
+
+
+def test_a_single_match_reads_no_registry_while_the_worker_listens(
+    gateway: Gateway, backend: str
+) -> None:
+    """PostgreSQL: the client's registration and the epochs come from the worker's memory
+    (gateway.registry_watch), so a single match is the lookup, the audit entry and the
+    commit on the request pool (beside the audit log's background work on the same pool)."""
+    if backend != "postgres":
+        pytest.skip("SQLite reads the registry on every request (no notifications)")
+    deadline = time.monotonic() + 20
+    while not gateway.services.registry.listening:
+        assert time.monotonic() < deadline, "the registry watch never listened"
+        time.sleep(0.01)
+    token = gateway.partner("bank-a").client.access_token()
+    assert single_match(gateway, token).status_code == 200  # read once, remembered
+    with counting(gateway) as trips:
+        assert single_match(gateway, token).status_code == 200
+    request_sql = [sql for pool, sql in trips.statements if pool == "request"]
+    registry = ("partner_clients", "key_epochs", "FROM partners")
+    assert request_sql, "the request's own statements were not seen"
+    assert not [sql for sql in request_sql if any(table in sql for table in registry)]
