@@ -61,7 +61,7 @@ FAST_PACKAGES = ("gateway.fast", "gateway.generate")
 UNDEFINED_JSON = '"<undefined>"'
 # Generated data by bundle digest (bounded: a process holds one or two bundles at a time).
 GENERATED_CACHE = 8
-_generated: dict[str, dict[str, Any] | None] = {}
+_generated: dict[str, tuple[dict[str, Any], str] | None] = {}
 _generated_lock = threading.Lock()
 MAX_FILE_BYTES = 8 * 1024 * 1024
 
@@ -120,11 +120,21 @@ class PolicyBundle:
         document = self.base_data()
         generated = generated_data(self)
         if generated is not None:
-            document[DATA_ROOT]["generated"] = copy.deepcopy(generated)
+            document[DATA_ROOT]["generated"] = generated
         return document
 
     def engine_data_json(self) -> str:
-        return json.dumps(self.engine_data(), sort_keys=True, ensure_ascii=False)
+        """The engine data as JSON; the generated decisions are serialised once per digest.
+
+        Building a thread's engine therefore neither copies nor serialises them again: their
+        cached JSON is placed inside the ``ppsgate`` object of the base data's JSON.
+        """
+        base = json.dumps(self.base_data(), sort_keys=True, ensure_ascii=False)
+        generated = _cached_generated(self)
+        if generated is None:
+            return base
+        # base is {"ppsgate": {...}} with at least the bundle key: insert before both braces.
+        return f'{base[:-2]}, "generated": {generated[1]}}}}}'
 
 
 def _package(text: str) -> str | None:
@@ -179,18 +189,28 @@ def _generate(bundle: PolicyBundle) -> dict[str, Any] | None:
     return {**shared, "digest": bundle.digest, "decisions": decisions}
 
 
-def generated_data(bundle: PolicyBundle) -> dict[str, Any] | None:
-    """``data.ppsgate.generated`` of a bundle (generated once per digest), or ``None``."""
+def _cached_generated(bundle: PolicyBundle) -> tuple[dict[str, Any], str] | None:
+    """(generated data, its JSON under ``ppsgate.generated``), generated once per digest."""
     if not bundle.has_fast_path:
         return None
     with _generated_lock:
         if bundle.digest in _generated:
             return _generated[bundle.digest]
         generated = _generate(bundle)
+        cached = None
+        if generated is not None:
+            text = json.dumps(generated, sort_keys=True, ensure_ascii=False)
+            cached = (generated, text)
         if len(_generated) >= GENERATED_CACHE:
             _generated.clear()
-        _generated[bundle.digest] = generated
-        return generated
+        _generated[bundle.digest] = cached
+        return cached
+
+
+def generated_data(bundle: PolicyBundle) -> dict[str, Any] | None:
+    """``data.ppsgate.generated`` of a bundle (a copy), or ``None`` when it has none."""
+    cached = _cached_generated(bundle)
+    return None if cached is None else copy.deepcopy(cached[0])
 
 
 def canonical_json(value: Any) -> bytes:
