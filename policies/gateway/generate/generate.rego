@@ -73,7 +73,7 @@ entry := generated if {
 			until := dates[1]
 			is_string(until)
 		])),
-		"own_entries_only": "own-entries-only" in object.get(purpose, "obligations", []),
+		"own_entries_only": own_entries_only,
 		"request_types": object.get(purpose, "request_types", []),
 		"spec_gated": spec_gated,
 		# No audit scope or hashing spec to check: the request may take gateway.fast's
@@ -91,7 +91,15 @@ instrument_dates := [[object.get(found, "valid_from", null), object.get(found, "
 # An end far beyond any agreement (9 Mar 2255) for registrations whose instruments never end.
 no_end := 9000000000000000000
 
-spec_gated := input.action in data.gateway.specs.gated_actions
+# Boolean rules with defaults (rather than `in` inside the entry's literal), so that OPA
+# compiles the package as the embedded engine does.
+default own_entries_only := false
+
+own_entries_only if "own-entries-only" in data.ppsgate.purposes[input.purpose].obligations
+
+default spec_gated := false
+
+spec_gated if input.action in data.gateway.specs.gated_actions
 
 default plain := false
 
