@@ -164,14 +164,13 @@ decision := plain_decision if {
 } else := data.gateway.decision.decision
 
 # The common request, checked in one rule body (each rule costs the embedded engine about a
-# microsecond): a generated key whose action has no audit scope or hashing spec to check, no
-# categories, and nothing in the request that any refusal above objects to. Anything else
-# takes the rules above; both give the same decision.
-plain_decision := found.document if {
+# microsecond): a generated key whose action has no audit scope or hashing spec to check,
+# and nothing in the request that any refusal above objects to. Anything else takes the
+# rules above; both give the same decision.
+plain_decision := document if {
 	found := data.ppsgate.generated.decisions[input.partner_id][input.purpose][input.action][input.legal_basis]
 	data.ppsgate.generated.digest == data.ppsgate.bundle.digest
 	found.plain
-	count(object.get(input, "categories", [])) == 0
 	request_context := object.get(input, "context", {})
 	object.get(request_context, "partner_status", "active") == "active"
 	object.get(request_context, "partner_sector", found.sector) == found.sector
@@ -188,8 +187,26 @@ plain_decision := found.document if {
 	every level in object.get(input, "disclosure_requested", []) {
 		level in found.document.disclosure
 	}
-	suppressed := data.ppsgate.generated.suppressed
 	every token in object.get(request_context, "tokens", []) {
-		not suppressed[token]
+		not data.ppsgate.generated.suppressed[token]
 	}
+	document := plain_document(found, object.get(input, "categories", []))
 }
+
+# Without categories the generated document is the answer; with them, each must be known and
+# allowed, and the retention per category (computed as above) valid.
+plain_document(found, requested_categories) := found.document if count(requested_categories) == 0
+
+plain_document(found, requested_categories) := document if {
+	count(requested_categories) > 0
+	every category in requested_categories {
+		data.ppsgate.taxonomy.categories[category]
+		category_allowed(found.categories, category)
+	}
+	valid_retention
+	document := allowed_document
+}
+
+category_allowed(allowed, _) if allowed == "all"
+
+category_allowed(allowed, category) if category in allowed
