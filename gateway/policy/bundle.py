@@ -12,29 +12,57 @@ Digest (scheme ``ppsgate-policy-bundle-v1``): SHA-256 over, in this order, the l
 ``ppsgate-policy-bundle-v1\\n``; then for every ``.rego`` file (tests included) sorted by its
 POSIX path inside the bundle, ``rego <path> <byte length>\\n`` followed by the file's bytes
 and ``\\n``; then ``data <byte length>\\n`` followed by the canonical JSON of the
-``ppsgate`` data document (sorted keys, no spaces, UTF-8, without the generated ``bundle``
-and ``reasons`` keys). The same policies therefore have the same digest in every form.
+``ppsgate`` data document (sorted keys, no spaces, UTF-8, without the generated ``bundle``,
+``reasons`` and ``generated`` keys). The same policies therefore have the same digest in every
+form.
+
+Generated decisions (``data.ppsgate.generated``): when the bundle has the packages
+``gateway.generate`` and ``gateway.fast``, the parts of a decision that depend only on partner,
+purpose, action and legal basis are evaluated once, by the bundle's own Rego
+(``data.gateway.generate.entry``, one evaluation per key), and added to the data an engine
+loads, together with the digest they were generated for. They are derived from the bundle's
+files alone (instrument dates are compared with the clock per request, not here), cached per
+digest and never read from a ``data.json``: every bundle, also one activated through
+governance, carries data generated from itself.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 import json
+import logging
 import tarfile
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import regorus
+
 from gateway.policy.catalog import ReasonCatalog, build_catalog, lint_modules
 from gateway.policy.errors import PolicyBundleError
 
+logger = logging.getLogger(__name__)
+
 DIGEST_SCHEME = "ppsgate-policy-bundle-v1"
 DATA_ROOT = "ppsgate"
-GENERATED_KEYS = frozenset({"bundle", "reasons"})
+GENERATED_KEYS = frozenset({"bundle", "reasons", "generated"})
+# The full composition of the areas (the reference, and what bundles without
+# gateway.fast are evaluated with).
 DECISION_RULE = "data.gateway.decision.decision"
+# What the gateway evaluates per request when the bundle has it: the generated decision of
+# the request's key plus the checks of its own inputs (falls back to DECISION_RULE in Rego).
+FAST_DECISION_RULE = "data.gateway.fast.decision"
+FAST_PACKAGES = ("gateway.fast", "gateway.generate")
+UNDEFINED_JSON = '"<undefined>"'
+# Generated data by bundle digest (bounded: a process holds one or two bundles at a time).
+GENERATED_CACHE = 8
+_generated: dict[str, tuple[dict[str, Any], str] | None] = {}
+_generated_lock = threading.Lock()
 MAX_FILE_BYTES = 8 * 1024 * 1024
 
 
@@ -69,15 +97,120 @@ class PolicyBundle:
     def test_modules(self) -> tuple[Module, ...]:
         return tuple(module for module in self.modules if module.is_test)
 
-    def engine_data(self) -> dict[str, Any]:
-        """The data document an engine loads: the policy data plus digest and reason catalog."""
+    @property
+    def has_fast_path(self) -> bool:
+        """Whether the bundle has the generated-decision packages (bundles from before do not)."""
+        packages = {_package(module.text) for module in self.policy_modules}
+        return all(package in packages for package in FAST_PACKAGES)
+
+    @property
+    def decision_rule(self) -> str:
+        """The rule an engine evaluates per request for this bundle."""
+        return FAST_DECISION_RULE if self.has_fast_path else DECISION_RULE
+
+    def base_data(self) -> dict[str, Any]:
+        """The policy data plus digest and reason catalog (what the Rego is generated from)."""
         document = dict(self.data)
         document["bundle"] = {"digest": self.digest, "scheme": DIGEST_SCHEME}
         document["reasons"] = self.catalog.as_data()
         return {DATA_ROOT: document}
 
+    def engine_data(self) -> dict[str, Any]:
+        """The data document an engine loads: base data plus the generated decisions (a copy)."""
+        document = self.base_data()
+        generated = generated_data(self)
+        if generated is not None:
+            document[DATA_ROOT]["generated"] = generated
+        return document
+
     def engine_data_json(self) -> str:
-        return json.dumps(self.engine_data(), sort_keys=True, ensure_ascii=False)
+        """The engine data as JSON; the generated decisions are serialised once per digest.
+
+        Building a thread's engine therefore neither copies nor serialises them again: their
+        cached JSON is placed inside the ``ppsgate`` object of the base data's JSON.
+        """
+        base = json.dumps(self.base_data(), sort_keys=True, ensure_ascii=False)
+        generated = _cached_generated(self)
+        if generated is None:
+            return base
+        # base is {"ppsgate": {...}} with at least the bundle key: insert before both braces.
+        return f'{base[:-2]}, "generated": {generated[1]}}}}}'
+
+
+def _package(text: str) -> str | None:
+    for line in text.splitlines():
+        if line.startswith("package "):
+            return line.removeprefix("package ").strip()
+    return None
+
+
+def _evaluate(engine: regorus.Engine, rule: str) -> Any:
+    raw = engine.eval_rule_as_json(rule)
+    return None if raw == UNDEFINED_JSON else json.loads(raw)
+
+
+def _generate(bundle: PolicyBundle) -> dict[str, Any] | None:
+    """Evaluate ``gateway.generate`` for every key; ``None`` when the bundle cannot be.
+
+    A key whose entry is undefined (its neutral request is denied) or fails to evaluate is
+    left out: requests for it are evaluated in full, as are all requests of a bundle whose
+    generation fails.
+    """
+    try:
+        engine = regorus.Engine()
+        for module in bundle.policy_modules:
+            engine.add_policy(module.path, module.text)
+        engine.add_data_json(json.dumps(bundle.base_data(), sort_keys=True, ensure_ascii=False))
+        inputs = _evaluate(engine, "data.gateway.generate.neutral_inputs")
+        shared = _evaluate(engine, "data.gateway.generate.shared")
+    except Exception:  # noqa: BLE001 - pyo3 errors: no generated data, every request in full
+        logger.warning(
+            "policy bundle has no generated decisions: every request is evaluated in full"
+        )
+        return None
+    if not isinstance(inputs, list) or not isinstance(shared, dict):
+        return None
+    decisions: dict[str, Any] = {}
+    for neutral in inputs:
+        try:
+            engine.set_input_json(json.dumps(neutral))
+            entry = _evaluate(engine, "data.gateway.generate.entry")
+        except Exception:  # noqa: BLE001 - this key is evaluated in full per request
+            logger.warning(
+                "a generated decision failed to evaluate; its requests are evaluated in full"
+            )
+            continue
+        if entry is not None:
+            key = (neutral["partner_id"], neutral["purpose"], neutral["action"])
+            level = decisions
+            for part in key:
+                level = level.setdefault(part, {})
+            level[neutral["legal_basis"]] = entry
+    return {**shared, "digest": bundle.digest, "decisions": decisions}
+
+
+def _cached_generated(bundle: PolicyBundle) -> tuple[dict[str, Any], str] | None:
+    """(generated data, its JSON under ``ppsgate.generated``), generated once per digest."""
+    if not bundle.has_fast_path:
+        return None
+    with _generated_lock:
+        if bundle.digest in _generated:
+            return _generated[bundle.digest]
+        generated = _generate(bundle)
+        cached = None
+        if generated is not None:
+            text = json.dumps(generated, sort_keys=True, ensure_ascii=False)
+            cached = (generated, text)
+        if len(_generated) >= GENERATED_CACHE:
+            _generated.clear()
+        _generated[bundle.digest] = cached
+        return cached
+
+
+def generated_data(bundle: PolicyBundle) -> dict[str, Any] | None:
+    """``data.ppsgate.generated`` of a bundle (a copy), or ``None`` when it has none."""
+    cached = _cached_generated(bundle)
+    return None if cached is None else copy.deepcopy(cached[0])
 
 
 def canonical_json(value: Any) -> bytes:

@@ -34,6 +34,9 @@ from gateway.policy.errors import PolicyBundleError, PolicyEngineError
 
 logger = logging.getLogger(__name__)
 
+# The per-request entry point (generated decisions plus the request's own checks); bundles
+# from before it have only the full composition, which is asked for when it is undefined.
+FAST_PACKAGE = "gateway/fast"
 DECISION_PACKAGE = "gateway/decision"
 DECISION_RULE_NAME = "decision"
 
@@ -119,13 +122,19 @@ class OpaServerEngine:
             raise PolicyEngineError(f"OPA at {self.url}: {exc}") from None
         return body.get("result") if isinstance(body, dict) else None
 
+    def _query(self, document: dict[str, Any]) -> Any:
+        """The fast entry point's answer, or the full composition's for an older bundle."""
+        client = self._client()
+        body = client.query_rule(document, FAST_PACKAGE, DECISION_RULE_NAME)
+        if isinstance(body, dict) and "result" in body:
+            return body
+        return client.query_rule(document, DECISION_PACKAGE, DECISION_RULE_NAME)
+
     def decide(self, request: DecisionRequest) -> Decision:
         """Decide one request; never raises, denies with ``engine-unavailable`` on failure."""
         started = time.perf_counter()
         try:
-            body = self._client().query_rule(
-                request_input(request), DECISION_PACKAGE, DECISION_RULE_NAME
-            )
+            body = self._query(request_input(request))
             if not isinstance(body, dict) or "result" not in body:
                 raise MalformedDecisionError("undefined decision (no result from OPA)")
             result = body["result"]

@@ -22,7 +22,7 @@ from typing import Any
 
 import regorus
 
-from gateway.policy.bundle import DECISION_RULE, PolicyBundle, load_bundle
+from gateway.policy.bundle import UNDEFINED_JSON, PolicyBundle, load_bundle
 from gateway.policy.catalog import ReasonCatalog
 from gateway.policy.decision import Decision, DecisionRequest
 from gateway.policy.document import (
@@ -36,7 +36,6 @@ from gateway.policy.errors import PolicyBundleError
 
 logger = logging.getLogger(__name__)
 
-UNDEFINED_JSON = '"<undefined>"'
 # Decision documents already read and checked, by their exact JSON text (see ``decide``).
 READ_DOCUMENTS = 256
 
@@ -83,6 +82,7 @@ class RegorusEngine:
         self._problem = problem
         self._local = threading.local()
         self._read: dict[str, Decision] = {}
+        self._rule = bundle.decision_rule if bundle is not None else ""
         if bundle is not None and problem is None:
             try:
                 self._local.engine = new_engine(bundle)
@@ -163,7 +163,7 @@ class RegorusEngine:
             engine = self._thread_engine()
             engine.set_input_json(json.dumps(request_input(request)))
             started = time.perf_counter()
-            raw = engine.eval_rule_as_json(DECISION_RULE)
+            raw = engine.eval_rule_as_json(self._rule)
             elapsed = time.perf_counter() - started
             if elapsed > self._timeout:
                 return unavailable(

@@ -135,7 +135,10 @@ default quota := null
 
 # METADATA
 # title: The decision document
-# description: The one entry point the gateway evaluates (data.gateway.decision.decision).
+# description: >-
+#   The decision composed from every area: the reference. The gateway evaluates
+#   data.gateway.fast.decision, which equals this document for every request and evaluates
+#   it in full for requests without a generated decision.
 # entrypoint: true
 decision := {
 	"allow": allow,

@@ -18,6 +18,8 @@ def test_discovers_every_test_rule(bundle: PolicyBundle) -> None:
             "decision",
             "disclosure",
             "disputes",
+            "fast",
+            "generate",
             "legal",
             "minimisation",
             "partners",
