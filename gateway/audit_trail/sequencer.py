@@ -26,7 +26,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Table, func, select, text, update
+from sqlalchemy import Table, select, text, update
 from sqlalchemy.orm import Session
 
 from audit.entry import Entry
@@ -55,8 +55,11 @@ _PG_NODES = text(
     "FROM unnest(CAST(:levels AS smallint[]), CAST(:idxs AS bigint[])) "
     "WITH ORDINALITY AS k(level, idx, n)"
 )
-_PG_RESERVED = text(
-    "SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM audit_entry_seq"
+_PG_HEAD = text(
+    "SELECT pg_advisory_xact_lock(:lock) AS locked, h.tree_size, h.frontier, "
+    "(SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END "
+    "FROM audit_entry_seq) AS reserved "
+    "FROM audit_log_head AS h WHERE h.id = :id FOR UPDATE OF h"
 )
 _PG_VOID = text(
     "INSERT INTO audit_entries (seq, body, leaf_hash, time, tag, request_id) "
@@ -82,14 +85,6 @@ class ReservationWatch:
                 return reserved
             old = [count for seen, count in self._seen if now - seen >= self.grace_seconds]
             return max(old, default=0)
-
-
-def _reserved(session: Session, postgres: bool) -> int:
-    if postgres:
-        return int(session.execute(_PG_RESERVED).scalar_one())
-    return int(
-        session.execute(select(_HEAD.c.reserved).where(_HEAD.c.id == HEAD_ROW_ID)).scalar_one()
-    )
 
 
 def _void(session: Session, position: int, clock: Clock) -> tuple[bytes, bytes]:
@@ -158,18 +153,24 @@ class Folded:
     frontier: list[bytes]
 
 
-def _lock_head(session: Session, postgres: bool) -> tuple[int, list[bytes]]:
+def _lock_head(session: Session, postgres: bool) -> tuple[int, list[bytes], int]:
+    """Take the sequencer's lock; the head's size and frontier, and the reserved count."""
     if postgres:
-        # One sequencer at a time; a second one waits (briefly) instead of racing it.
-        session.execute(select(func.pg_advisory_xact_lock(SEQUENCER_LOCK)))
-    query = select(_HEAD.c.tree_size, _HEAD.c.frontier).where(_HEAD.c.id == HEAD_ROW_ID)
-    if not postgres:
+        # One round trip: the advisory lock (one sequencer at a time; a second one waits),
+        # the head row locked, and the count reserved (read at most as late as the lock: a
+        # count read before a wait is only smaller, which folds less this pass, never more).
+        row = session.execute(_PG_HEAD, {"lock": SEQUENCER_LOCK, "id": HEAD_ROW_ID}).one()
+    else:
         # Take SQLite's write lock before reading, so two sequencers never read one head.
         session.execute(
             update(_HEAD).where(_HEAD.c.id == HEAD_ROW_ID).values(tree_size=_HEAD.c.tree_size)
         )
-    head = session.execute(query.with_for_update() if postgres else query).one()
-    return int(head.tree_size), split_frontier(head.frontier)
+        row = session.execute(
+            select(_HEAD.c.tree_size, _HEAD.c.frontier, _HEAD.c.reserved).where(
+                _HEAD.c.id == HEAD_ROW_ID
+            )
+        ).one()
+    return int(row.tree_size), split_frontier(bytes(row.frontier)), int(row.reserved)
 
 
 def _checked_leaf(position: int, body: bytes, recorded: bytes) -> bytes:
@@ -188,9 +189,8 @@ def _checked_leaf(position: int, body: bytes, recorded: bytes) -> bytes:
 def fold(session: Session, clock: Clock, watch: ReservationWatch) -> Folded:
     """Extend the tree over the committed contiguous prefix, in ``session``'s transaction."""
     postgres = session.get_bind().dialect.name == "postgresql"
-    start, frontier = _lock_head(session, postgres)
+    start, frontier, reserved = _lock_head(session, postgres)
     start_frontier, size = list(frontier), start
-    reserved = _reserved(session, postgres)
     fillable = watch.settled_below(reserved) if postgres else 0
     blocked = False
     while size < reserved and not blocked:
