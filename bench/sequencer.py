@@ -12,6 +12,8 @@ cost.
   the signer has to re-read and re-check every entry (entries folded by an earlier pass).
 - ``run_once``: what the scheduler does when a checkpoint is due: both in one transaction.
 
+Last, the CPU of one scheduler pass that finds nothing new (the fixed cost of a wake-up).
+
     .venv/bin/python -m bench.sequencer [--entries 20000] [--repeat 3]
         [--base-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres | --sqlite]
 """
@@ -123,6 +125,8 @@ def measure(factory: sessionmaker[Session], trail: AuditTrail, entries: int, rep
     ):
         spent = _cpu(action, lambda: _reset(factory), repeat)
         print(f"  {name:<23} {1e6 * spent / entries:7.1f} µs/entry   {spent / raw:5.1f}x raw")
+    idle = _cpu(scheduler.run_once, None, 20)  # everything is folded and signed by now
+    print(f"  a pass with nothing new {1e3 * idle:7.2f} ms (what each wake-up costs at least)")
 
 
 def main() -> None:
