@@ -7,7 +7,9 @@ Creates a scratch database (dropped at the end), migrates it, then measures:
    transaction. Both through the same SQLAlchemy sessions, with 1 and with 16 concurrent
    connections (threads), for ``--seconds`` each, with the background sequencer running as
    in the gateway. Printed: requests/s, the audited/plain ratio, the p50/p99 time of the
-   audit append itself, and how far the sequencer got (entries folded into the tree).
+   audit append itself, how far the sequencer got (entries folded into the tree), and the
+   CPU the sequencer + checkpoint thread used per entry appended in the audited runs (its
+   thread CPU clock), also as a share of this process's CPU over those runs.
 2. Proof reads at ``--entries`` leaves (default 1,000,000). The log is bulk-loaded with
    COPY (entries, every perfect-subtree hash, the head row), then random inclusion and
    consistency proofs are served by the gateway's own code and verified; printed: p50/p99
@@ -159,21 +161,34 @@ def _run(
     return sum(counts) / elapsed, flat, [value for group in appends for value in group]
 
 
+def _reserved(factory: sessionmaker[Session]) -> int:
+    with factory() as session:
+        return int(
+            session.execute(
+                text(
+                    "SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END "
+                    "FROM audit_entry_seq"
+                )
+            ).scalar_one()
+        )
+
+
 def _catch_up(factory: sessionmaker[Session]) -> float:
     """Seconds until the sequencer has folded every committed entry into the tree."""
     started = time.perf_counter()
     while True:
         with factory() as session:
             size = store.read_head(session).size
-            reserved = session.execute(
-                text(
-                    "SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END "
-                    "FROM audit_entry_seq"
-                )
-            ).scalar_one()
-        if size >= reserved:
+        if size >= _reserved(factory):
             return time.perf_counter() - started
         time.sleep(0.005)
+
+
+def _thread_cpu(thread: threading.Thread | None) -> float:
+    """CPU seconds a running thread of this process has used (Linux: its CPU clock)."""
+    if thread is None or thread.ident is None:
+        raise RuntimeError("the sequencer thread is not running")
+    return time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
 
 
 def _best(
@@ -203,8 +218,16 @@ def bench_appends(
     try:
         for concurrency in (1, clients):
             plain, plain_latency, _ = _best(factory, None, concurrency, seconds, rounds)
+            first, process, background = (
+                _reserved(factory),
+                time.process_time(),
+                _thread_cpu(scheduler._thread),
+            )
             audited, audited_latency, appends = _best(factory, trail, concurrency, seconds, rounds)
             lag = _catch_up(factory)
+            background = _thread_cpu(scheduler._thread) - background
+            process = time.process_time() - process
+            appended = max(_reserved(factory) - first, 1)
             figures = {
                 "plain": plain,
                 "audited": audited,
@@ -215,6 +238,8 @@ def bench_appends(
                 "audited_p99_ms": 1000 * _percentile(audited_latency, 0.99),
                 "append_p50_ms": 1000 * _percentile(appends, 0.5),
                 "sequencer_lag_ms": 1000 * lag,
+                "sequencer_cpu_us_per_entry": 1e6 * background / appended,
+                "sequencer_cpu_share": background / process,
             }
             results.update({f"{key}_{concurrency}": value for key, value in figures.items()})
             print(
@@ -224,7 +249,10 @@ def bench_appends(
                 f"p99 {figures['audited_p99_ms']:.1f} ms)   ratio {audited / plain:4.2f}\n"
                 f"                     record() p50 {figures['append_p50_ms']:.2f} ms; the "
                 f"sequencer had folded everything into the tree {1000 * lag:.0f} ms after "
-                "the load stopped"
+                "the load stopped\n"
+                f"                     sequencer + checkpoint thread CPU "
+                f"{figures['sequencer_cpu_us_per_entry']:.0f} µs per entry, "
+                f"{100 * background / process:.0f} % of this process's CPU in the audited runs"
             )
             alone, alone_latency, _ = _best(
                 factory, trail, concurrency, seconds, rounds, entries_only=True

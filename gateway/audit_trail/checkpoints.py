@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Table, and_, or_, select
 from sqlalchemy.orm import Session
 
 from audit.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from audit.cosignature import cosignature_timestamp
-from audit.entry import Entry
+from audit.entry import entry_seq
 from audit.errors import AuditError, EntryError
 from audit.merkle import leaf_hash
 from audit.note import Signer, Verifier, open_note, split_note
@@ -26,6 +27,7 @@ from audit.receipt import Receipt
 from audit.tree import NodeKey, append_leaf, completed_between, frontier_root
 from gateway.audit_trail.errors import AuditIntegrityError, CosignatureRejectedError
 from gateway.audit_trail.models import AuditCheckpoint, AuditCosignature, AuditNode
+from gateway.audit_trail.sequencer import Folded
 from gateway.audit_trail.store import entry_bodies, inclusion_proof, read_head, split_frontier
 from gateway.dialect import insert_ignoring_conflicts
 from gateway.errors import NotFoundError
@@ -67,6 +69,16 @@ def latest(session: Session) -> PublishedCheckpoint | None:
     return None if row is None else _publish(session, row)
 
 
+def newest(session: Session) -> tuple[int, datetime] | None:
+    """Size and signing time of the newest checkpoint (one indexed row, no cosignatures)."""
+    row = session.execute(
+        select(AuditCheckpoint.tree_size, AuditCheckpoint.signed_at)
+        .order_by(AuditCheckpoint.tree_size.desc())
+        .limit(1)
+    ).one_or_none()
+    return None if row is None else (int(row.tree_size), row.signed_at)
+
+
 def at_size(session: Session, tree_size: int) -> PublishedCheckpoint | None:
     row = session.get(AuditCheckpoint, tree_size)
     return None if row is None else _publish(session, row)
@@ -106,18 +118,26 @@ def _starting_point(session: Session, verifier: Verifier) -> tuple[int, list[byt
 
 def _stored_nodes(session: Session, start: int, end: int) -> dict[NodeKey, bytes]:
     ranges = completed_between(start, end)
+    nodes = cast(Table, AuditNode.__table__)  # Core columns: no ORM row loading per node
     condition = or_(
         *(
-            and_(AuditNode.level == level, AuditNode.idx >= first, AuditNode.idx <= last)
+            and_(nodes.c.level == level, nodes.c.idx >= first, nodes.c.idx <= last)
             for level, (first, last) in ranges.items()
         )
     )
-    rows = session.execute(select(AuditNode.level, AuditNode.idx, AuditNode.hash).where(condition))
+    rows = session.execute(select(nodes.c.level, nodes.c.idx, nodes.c.hash).where(condition))
     return {NodeKey(int(level), int(idx)): bytes(value) for level, idx, value in rows}
 
 
 def _recompute(session: Session, start: int, end: int, frontier: list[bytes]) -> list[bytes]:
-    """Re-hash entries ``[start, end)`` onto ``frontier``, checking stored nodes on the way."""
+    """Re-hash entries ``[start, end)`` onto ``frontier``, checking stored nodes on the way.
+
+    These entries were folded into the tree by an earlier transaction, whose sequencer
+    decoded each in full; what can have changed since is the stored rows. So each body is
+    hashed again and its leaf compared with the stored subtree hashes (any changed body, or
+    a body moved to another row, fails there), and its number is read without a second
+    full decode (:func:`audit.entry.entry_seq`).
+    """
     position = start
     for chunk in range(start, end, SIGN_BATCH):
         chunk_end = min(end, chunk + SIGN_BATCH)
@@ -126,7 +146,7 @@ def _recompute(session: Session, start: int, end: int, frontier: list[bytes]) ->
             if seq != position:
                 raise AuditIntegrityError(f"entry {position} is missing from the stored log")
             try:
-                if Entry.decode(body).seq != seq:
+                if entry_seq(body) != seq:
                     raise EntryError(f"its body claims another sequence number than {seq}")
             except EntryError as exc:
                 raise AuditIntegrityError(f"entry {seq} is corrupt: {exc.reason}") from None
@@ -144,8 +164,32 @@ def _recompute(session: Session, start: int, end: int, frontier: list[bytes]) ->
     return frontier
 
 
-def sign_pending(session: Session, signer: Signer, now: datetime) -> PublishedCheckpoint | None:
-    """Sign a checkpoint of the committed head if it grew since the last one."""
+def _verified_frontier(
+    session: Session, start: int, frontier: list[bytes], size: int, folded: Folded | None
+) -> list[bytes]:
+    """The frontier of ``size`` entries, from the checkpoint at ``start`` and the entries.
+
+    Entries the sequencer folded in this same transaction (``folded``) were read and checked
+    there, and the nodes they complete were computed from them: they are not read again. The
+    rest (folded by earlier transactions) are re-hashed, and the frontier they give must be
+    the head that this transaction's sequencer started from.
+    """
+    if folded is None or not start <= folded.start or folded.size != size:
+        return _recompute(session, start, size, frontier)
+    frontier = _recompute(session, start, folded.start, frontier)
+    if frontier != folded.start_frontier:
+        raise AuditIntegrityError("the stored head disagrees with the entries it covers")
+    return folded.frontier
+
+
+def sign_pending(
+    session: Session, signer: Signer, now: datetime, folded: Folded | None = None
+) -> PublishedCheckpoint | None:
+    """Sign a checkpoint of the committed head if it grew since the last one.
+
+    ``folded`` is what :func:`.sequencer.fold` did earlier in ``session``'s transaction, if
+    anything: those entries were checked there and are not checked twice.
+    """
     head = read_head(session)
     start, frontier = _starting_point(session, signer.verifier)
     if head.size < start:
@@ -154,7 +198,7 @@ def sign_pending(session: Session, signer: Signer, now: datetime) -> PublishedCh
         )
     if head.size == start:
         return None
-    frontier = _recompute(session, start, head.size, frontier)
+    frontier = _verified_frontier(session, start, frontier, head.size, folded)
     if frontier != head.frontier:
         raise AuditIntegrityError("the stored head disagrees with the entries it covers")
     root = frontier_root(frontier)

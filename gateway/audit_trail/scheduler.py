@@ -3,14 +3,15 @@
 One daemon thread per process. It wakes every poll interval, or at once after a commit that
 brings the log to a multiple of N (the trail calls back), folds the entries committed since
 into the tree in one batch (the sequencer; one process at a time per database) and signs a
-checkpoint when at
-least N entries were added since the last one, a multiple of N was passed, or the last one
-is older than T seconds. Several processes (and several gateways on one database) may run
-one each: a round integrates and signs in one transaction under the sequencer's advisory
-lock, so one process at a time sequences and signs, and the next one finds the checkpoint
-already there; after a failover the lock is simply taken on the new primary. A failure is
-logged and retried; an integrity failure is logged as critical and never "repaired" by
-signing.
+checkpoint when at least N entries were added since the last one, a multiple of N was
+passed, or the last one is older than T seconds. The signer trusts what the sequencer
+checked in the same transaction, so only entries folded by earlier passes are read twice
+(and those are hashed, not decoded, the second time). Several processes (and several
+gateways on one database) may run one each: a round integrates and signs in one transaction
+under the sequencer's advisory lock, so one process at a time sequences and signs, and the
+next one finds the checkpoint already there; after a failover the lock is simply taken on
+the new primary. A failure is logged and retried; an integrity failure is logged as critical
+and never "repaired" by signing.
 """
 
 from __future__ import annotations
@@ -51,14 +52,14 @@ class CheckpointScheduler:
 
     def due(self, session: Session, size: int) -> bool:
         """Whether the tree has grown enough, or waited long enough, for a new checkpoint."""
-        last = checkpoints.latest(session)
-        last_size = last.tree_size if last else 0
+        last = checkpoints.newest(session)
+        last_size = last[0] if last else 0
         if size <= last_size:
             return False
         every = self.trail.checkpoint_max_entries
         if last is None or size // every > last_size // every or size - last_size >= every:
             return True  # the first entries, or N more, or a multiple of N was passed
-        age = self.trail.clock.now() - as_utc(last.signed_at)
+        age = self.trail.clock.now() - as_utc(last[1])
         return age >= timedelta(seconds=self.trail.checkpoint_max_seconds)
 
     def run_once(self) -> checkpoints.PublishedCheckpoint | None:
@@ -67,10 +68,14 @@ class CheckpointScheduler:
         One transaction: the sequencer's advisory lock (PostgreSQL) covers the signing too.
         """
         with transaction(self.session_factory) as session:
-            size = sequencer.integrate(session, self.trail.clock, self.trail.reservations)
-            if not self.due(session, size):
+            folded = sequencer.fold(session, self.trail.clock, self.trail.reservations)
+            if not self.due(session, folded.size):
                 return None
-            return checkpoints.sign_pending(session, self.trail.signer, self.trail.clock.now())
+            # The entries folded just now are checked once, there; the signer re-reads only
+            # those folded by earlier passes.
+            return checkpoints.sign_pending(
+                session, self.trail.signer, self.trail.clock.now(), folded
+            )
 
     def _loop(self) -> None:
         while not self._stop.is_set():

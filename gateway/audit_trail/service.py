@@ -430,8 +430,8 @@ class AuditTrail:
 
     def sign_checkpoint(self, session: Session) -> PublishedCheckpoint | None:
         """Integrate, then sign a checkpoint if the tree grew (on demand)."""
-        sequencer.integrate(session, self.clock, self.reservations)
-        return checkpoints.sign_pending(session, self.signer, self.clock.now())
+        folded = sequencer.fold(session, self.clock, self.reservations)
+        return checkpoints.sign_pending(session, self.signer, self.clock.now(), folded)
 
     def add_cosignatures(self, session: Session, tree_size: int, lines: str) -> list[str]:
         """Accept witnesses' cosignature lines for a checkpoint; returns the witnesses."""

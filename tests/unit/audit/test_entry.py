@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from audit.canonical import canonical_json
-from audit.entry import Entry, decode_detail, detail_digest, encode_detail
+from audit.entry import Entry, decode_detail, detail_digest, encode_detail, entry_seq
 from audit.errors import EntryError
 
 TOKEN = "ab" * 32
@@ -88,6 +88,48 @@ entries = st.builds(
 def test_fast_encoding_equals_the_general_canonical_form(entry: Entry) -> None:
     assert entry.encode() == canonical_json(entry.to_json())
     assert Entry.decode(entry.encode()) == entry
+
+
+@given(entries)
+def test_the_number_is_read_exactly_without_decoding(entry: Entry) -> None:
+    assert entry_seq(entry.encode()) == entry.seq
+
+
+def test_the_number_is_not_taken_from_counts_or_guessed() -> None:
+    entry = _entry(seq=12, counts={"request_id": 3, "seq": 5, "tag": 9})
+    assert entry_seq(entry.encode()) == 12
+    assert entry_seq(V1_BYTES) == 7
+    data = entry.encode()
+    for bad in (
+        data.replace(b'"seq":12', b'"seq":"12"'),
+        data.replace(b'"seq":12', b'"seq":012'),
+        data.replace(b'"seq":12', b'"seq":true'),
+        data.replace(b'"seq":12', b'"seq":9007199254740992'),
+        data + data,  # two top-level numbers: refused, not guessed
+        b"{}",
+    ):
+        with pytest.raises(EntryError, match="sequence number"):
+            entry_seq(bad)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        (b'"hits":1', b'"hits":1,"hits":1', "duplicate key"),
+        (b'"hits":1', b'"hits":NaN', "NaN is not valid JSON"),
+        (b'"hits":1', b'"hits":1.0', "floats are not allowed"),
+        (b'"seq":7', b'"seq":9007199254740992', "exceeds"),
+        (b'"user":null', b'"user":"\\ud800"', "canonical"),
+        (b'"hits":1,"items":3', b'"items":3,"hits":1', "canonical form"),
+    ],
+)
+def test_the_fast_decoder_refuses_what_the_general_one_refuses(
+    old: bytes, new: bytes, words: str
+) -> None:
+    data = _entry().encode()
+    assert old in data
+    with pytest.raises(EntryError, match=words):
+        Entry.decode(data.replace(old, new, 1))
 
 
 def test_decoding_refuses_extra_missing_or_non_canonical() -> None:

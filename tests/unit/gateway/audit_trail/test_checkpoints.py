@@ -13,9 +13,10 @@ from audit.checkpoint import Checkpoint, open_checkpoint
 from audit.cosignature import cosign, generate_cosigner
 from audit.note import Signer, split_note
 from audit.receipt import verify_receipt
+from audit.tree import append_leaf
 from gateway.audit_trail import checkpoints, store
 from gateway.audit_trail.errors import AuditIntegrityError, CosignatureRejectedError
-from gateway.audit_trail.models import AuditEntry, AuditNode
+from gateway.audit_trail.models import HEAD_ROW_ID, AuditEntry, AuditLogHead, AuditNode
 from gateway.audit_trail.scheduler import CheckpointScheduler
 from gateway.audit_trail.service import AuditTrail, build_audit_trail
 from gateway.config import Settings
@@ -114,6 +115,79 @@ def test_a_deleted_entry_is_never_signed(factory: sessionmaker[Session], trail: 
         session.query(AuditEntry).filter(AuditEntry.seq == 2).delete()
     with pytest.raises(AuditIntegrityError, match="entry 2 is missing"), transaction(factory) as s:
         trail.sign_checkpoint(s)
+
+
+def _rewrite(factory: sessionmaker[Session], bodies: dict[int, bytes]) -> None:
+    """Replace entry bodies and rebuild every node and the head to agree with them: a
+    tampering that leaves the stored tree consistent with the stored entries."""
+    with transaction(factory) as session:
+        for seq, body in bodies.items():
+            session.execute(
+                update(AuditEntry)
+                .where(AuditEntry.seq == seq)
+                .values(body=body, leaf_hash=merkle.leaf_hash(body))
+            )
+        stored = [body for _, body in store.entry_bodies(session, 0, 1000)]
+        frontier: list[bytes] = []
+        session.query(AuditNode).delete()
+        for position, body in enumerate(stored):
+            frontier, completed = append_leaf(frontier, position, merkle.leaf_hash(body))
+            session.add_all(AuditNode(level=k.level, idx=k.idx, hash=h) for k, h in completed)
+        session.execute(
+            update(AuditLogHead)
+            .where(AuditLogHead.id == HEAD_ROW_ID)
+            .values(tree_size=len(stored), frontier=b"".join(frontier))
+        )
+
+
+def test_an_entry_folded_by_an_earlier_pass_is_checked_again_when_signing(
+    factory: sessionmaker[Session], trail: AuditTrail
+) -> None:
+    record(factory, trail, 4)
+    _integrate(factory, trail)
+    record(factory, trail, 4)
+    with transaction(factory) as session:
+        body = store.entry_bodies(session, 2, 3)[0][1]
+        session.execute(
+            update(AuditEntry)
+            .where(AuditEntry.seq == 2)
+            .values(body=body.replace(b'"items":1', b'"items":5'))
+        )
+    # This signing transaction folds entries 4-7 itself (checked once, there); entry 2 was
+    # folded by an earlier one and is re-hashed against the stored subtrees.
+    with pytest.raises(AuditIntegrityError, match=r"subtree \(0, 2\)"), transaction(factory) as s:
+        trail.sign_checkpoint(s)
+
+
+def test_a_body_with_its_leaf_hash_rewritten_is_refused_by_the_sequencer(
+    factory: sessionmaker[Session], trail: AuditTrail
+) -> None:
+    record(factory, trail, 3)
+    with transaction(factory) as session:
+        two = store.entry_bodies(session, 2, 3)[0][1]
+    for body, words in ((two, "claims another number than 1"), (b'{"v":2}', "v2 fields")):
+        with transaction(factory) as session:
+            session.execute(
+                update(AuditEntry)
+                .where(AuditEntry.seq == 1)
+                .values(body=body, leaf_hash=merkle.leaf_hash(body))
+            )
+        with pytest.raises(AuditIntegrityError, match=f"entry 1 is corrupt: .*{words}"):
+            _integrate(factory, trail)
+
+
+def test_a_consistently_rewritten_tree_is_never_signed_over_moved_entries(
+    factory: sessionmaker[Session], trail: AuditTrail
+) -> None:
+    record(factory, trail, 3)
+    _sign(factory, trail)
+    record(factory, trail, 4)
+    _integrate(factory, trail)
+    with transaction(factory) as session:
+        five, six = (body for _, body in store.entry_bodies(session, 5, 7))
+    _rewrite(factory, {5: six, 6: five})  # swapped rows, nodes and head rebuilt over them
+    with pytest.raises(AuditIntegrityError, match="entry 5 is corrupt"), transaction(factory) as s:
+        checkpoints.sign_pending(s, trail.signer, trail.clock.now())
 
 
 def test_cosignatures_from_configured_witnesses_are_published(
