@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -48,6 +49,8 @@ from gateway.services import Services
 from gateway.watchlist.routes import router as watchlist_router
 
 logger = logging.getLogger(__name__)
+# The request pool holds pool_size + as many overflow connections (gateway.db.build_engine).
+WORKER_THREADS_PER_CONNECTION = 2
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
@@ -103,6 +106,14 @@ def _policy_engine(
     return policy
 
 
+def _bound_worker_threads(settings: Settings) -> None:
+    """Run at most as many blocking calls at once as the request pool has connections,
+    overflow included (anyio's default is 40): more threads would only wait for a connection,
+    and each thread keeps a policy engine of its own (~2.4 MB with the generated decisions)."""
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    limiter.total_tokens = WORKER_THREADS_PER_CONNECTION * settings.database_pool_size
+
+
 def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:
     """Create the gateway ASGI app for these settings."""
     configure_logging(settings.log_level, as_json=settings.log_json)
@@ -113,6 +124,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         scheduler = CheckpointScheduler(services.audit, services.session_factory)
         maintenance = Maintenance(services)
         webhooks = WebhookDispatcher(services)
+        _bound_worker_threads(settings)
         services.registry.start()
         scheduler.start()
         maintenance.start()
