@@ -279,20 +279,8 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 # The notes below must stay true whatever a run measures: they say what a figure includes,
 # what its baseline leaves out and where the remaining cost is (quoting the run's own
-# figures), never that a change of issue 22 has or has not landed; docs/policies.md "Speed",
-# docs/oprf.md "Throughput", docs/audit.md §5 and §15 and bench/performance_notes.md hold
-# the measurements behind them.
-#
-# TODO(issue 22): fill in, when the gateway changes being made now have landed and been
-# measured (none is described as done here):
-#   - "cpu": the per-cost "after" figures (per-worker registry cache with LISTEN/NOTIFY,
-#     quota charge in one round trip, sequencer decoding entries once, policy with a
-#     precomputed static part) belong in bench/performance_notes.md, section "Single
-#     match: CPU budget (issue 22)", column "after issue 22"; this note points there.
-#   - "policy_raw" / "policy_decision": the rule definitions one decision evaluates once
-#     the static part is precomputed (docs/policies.md "Speed" gives the costs per rule).
-#   - "audit_append": the sequencer's CPU per entry once it decodes each entry once
-#     (docs/audit.md §15 gives today's: about a third of the client's CPU under load).
+# figures); docs/policies.md "Speed", docs/oprf.md "Throughput", docs/audit.md §5 and §15 and
+# bench/performance_notes.md hold the measurements behind them.
 
 
 def _note_cpu(results: dict[str, Any]) -> str:
@@ -305,11 +293,14 @@ def _note_cpu(results: dict[str, Any]) -> str:
         f"request's process gives {minimal} ms in this run. `python -m bench.matching "
         "--single-only --profile FILE` records the served gateway with `py-spy --gil`; the "
         'budget by cost, before and after, is in "Single match: CPU budget (issue 22)" '
-        "below. What a single match pays beyond the minimal request: authentication (JWT, "
-        "client and partner state), the epochs, the policy decision, the quota charge, the "
-        "disclosure row, the audit entry and the sequencer's work per entry, and the "
-        "framework's own share (uvicorn, Starlette routing and middleware, FastAPI's request "
-        "handling: ~0.9-1.5 ms in the profiles of bench/performance_notes.md)."
+        "below. What a single match pays beyond the minimal request: the token's claims "
+        "(its signature is verified once per worker), the policy decision (per request only "
+        "the checks of the request's own inputs), the quota charge (one statement), the "
+        "lookup, the disclosure row, the audit entry and the sequencer's work per entry; the "
+        "client, partner and epochs come from the worker's memory while it listens for their "
+        "changes (PostgreSQL `LISTEN/NOTIFY`). The largest remaining share is the framework's "
+        "own (uvicorn, Starlette routing and middleware, FastAPI's request handling: about "
+        "1.2 ms of the total in the profile of bench/performance_notes.md)."
     )
 
 
@@ -329,9 +320,10 @@ def _note_single(results: dict[str, Any]) -> str:
         f"above) leaves out waiting for a core. In this run: {cpu} ms of CPU in the gateway's "
         f"process per single match against {minimal} ms for the minimal request{each}. The "
         "minimal request is one indexed SELECT and one INSERT with COMMIT; a single match "
-        "also verifies the caller's token, checks the client, partner and epochs, decides the "
-        "policy, charges the quota, looks the token up and writes its disclosure row and audit "
-        "entry (the statements per request are counted in bench/performance_notes.md)."
+        "also checks the caller's token, decides the policy, charges the quota and counts the "
+        "enumeration statistics (one autocommit statement each), looks the token up and writes "
+        "its audit entry (and a disclosure row on a hit) in its transaction: 6 round trips for "
+        "a miss against the minimal request's 4 (counted in bench/performance_notes.md)."
     )
 
 
@@ -339,14 +331,15 @@ def _note_policy_raw(results: dict[str, Any]) -> str:
     raw = _figures(results, "policy")
     p99 = _fmt(_get(raw, "raw", "cpu_p99_us"))
     return (
-        f"regorus interprets the bundle (raw p99 in this run: {p99} µs). The cost is "
-        "structure, not data scans: roughly 2.5 µs per `eval_rule` call, 1 µs per rule "
-        "definition even when its first condition fails and 1.2 µs per `data` reference "
-        '(docs/policies.md "Speed"), so 60 µs allows about twenty rule evaluations. Issue 22\'s '
-        "lever is to evaluate per request only the checks that depend on the request's own "
-        "inputs, the parts that depend only on partner, purpose, action and legal basis being "
-        "computed ahead of the request; `python -m bench.policy` names the regorus build and "
-        "the bundle digest measured."
+        "What the gateway evaluates per request (`data.gateway.fast.decision`): the decision "
+        "generated at bundle load, by the bundle's own Rego, for the request's partner, "
+        "purpose, action and legal basis, and the checks of the request's own inputs (live "
+        "status, instrument dates against the clock, kinds, batch size, disclosure, "
+        "suppressed tokens, categories); a request without a generated entry is decided by the "
+        "full composition, which `python -m bench.policy` also times for comparison and "
+        "checks to give the same answer. regorus costs about 1 µs per rule definition and "
+        '1.2 µs per `data` reference (docs/policies.md "Speed"); raw p99 in this run: '
+        f"{p99} µs."
     )
 
 
@@ -368,12 +361,19 @@ def _note_audit(results: dict[str, Any]) -> str:
     grouped = _fmt(_get(audit, "group_commit_ratio_16"), 2)
     per_commit = _fmt(_get(audit, "group_commit_batch_16"), 1)
     alone = _fmt(_get(audit, "entry_alone_ratio_16"), 2)
+    sequencer = _fmt(_get(audit, "sequencer_cpu_us_per_entry_16"))
+    share = _get(audit, "sequencer_cpu_share_16")
     return (
         "The audited request writes its action and, in the same transaction, its entry "
         "(`AuditTrail.record`: one more statement, which draws the sequence number and writes "
         "the canonical body and leaf hash, and a larger commit); nothing is locked across "
         "requests. The benchmark's process also runs the sequencer, which folds every entry "
-        "into the tree, on the same cores. Entries that are their own transaction were "
+        "into the tree and checks it once, on the same cores: "
+        f"{sequencer} µs of CPU per entry at 16 writers in this run"
+        f"{'' if share is None else f', {100 * share:.0f} % of the process'}. An entry that "
+        "shares its action's transaction cannot be batched with other requests' entries "
+        "without sharing their transactions, so the ratio is bounded by that one statement "
+        "on CPU-bound cores. Entries that are their own transaction were "
         f"measured too: one commit each {alone}x plain, group-committed "
         f"(`gateway/audit_trail/group_commit.py`) {grouped}x with {per_commit} entries per "
         "commit. Which path each append takes, and why, is in docs/audit.md §5 and §15."
@@ -387,9 +387,10 @@ def _note_batch(results: dict[str, Any]) -> str:
         "audit entry with its detail record, the token index for subject access (a row per "
         "asked token) and a disclosure row per hit for retraction notices (binary COPY); "
         "measured in process (bench/performance_notes.md), those writes took more than half "
-        "the raw lookup's time when written in the request. Issue 22 moves the token index "
-        "and the disclosure rows into the background sequencer; docs/audit.md §3 and §5 say "
-        "where they are written."
+        "the raw lookup's time. They are still written in the request's transaction: moving "
+        "the token index and the disclosure rows into the background sequencer (retraction "
+        "recipients and subject access derived from it, with a bounded lag) is the change "
+        "that remains; docs/audit.md §3 and §5 say where they are written."
     )
 
 
