@@ -78,11 +78,12 @@ def single_match(gateway: Gateway, token: str) -> httpx.Response:
     )
 
 
+# Round trips are counted on PostgreSQL (SQLite keeps a local transaction).
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 def test_one_single_match_charges_and_counts_in_two_autocommit_statements(
     gateway: Gateway, backend: str
 ) -> None:
-    if backend != "postgres":
-        pytest.skip("round trips are counted on PostgreSQL (SQLite keeps a local transaction)")
     token = gateway.partner("bank-a").client.access_token()
     assert single_match(gateway, token).status_code == 200  # warm: caches, the window's rows
     with counting(gateway) as trips:
@@ -99,14 +100,15 @@ def test_one_single_match_charges_and_counts_in_two_autocommit_statements(
     assert not [sql for sql in request_sql if "abuse_quota_usage" in sql]
 
 
+# SQLite reads the registry on every request (no notifications).
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 def test_a_single_match_reads_no_registry_while_the_worker_listens(
     gateway: Gateway, backend: str
 ) -> None:
     """PostgreSQL: the client's registration and the epochs come from the worker's memory
     (gateway.registry_watch), so a single match is the lookup, the audit entry and the
     commit on the request pool (beside the audit log's background work on the same pool)."""
-    if backend != "postgres":
-        pytest.skip("SQLite reads the registry on every request (no notifications)")
     deadline = time.monotonic() + 20
     while not gateway.services.registry.listening:
         assert time.monotonic() < deadline, "the registry watch never listened"
