@@ -109,7 +109,7 @@ def _policy_engine(
 def _bound_worker_threads(settings: Settings) -> None:
     """Run at most as many blocking calls at once as the request pool has connections,
     overflow included (anyio's default is 40): more threads would only wait for a connection,
-    and each thread keeps a policy engine of its own (~2.4 MB with the generated decisions)."""
+    and each thread keeps a policy engine of its own (~2.2 MB with the shipped bundle)."""
     limiter = anyio.to_thread.current_default_thread_limiter()
     limiter.total_tokens = WORKER_THREADS_PER_CONNECTION * settings.database_pool_size
 

@@ -21,6 +21,9 @@ entry := generated.decisions[input.partner_id][input.purpose][input.action][inpu
 	generated.digest == data.ppsgate.bundle.digest
 }
 
+# The entry's allowed document (entries name one of the shared documents by its number).
+entry_document := generated.documents[entry.document]
+
 context := object.get(input, "context", {})
 
 kinds := object.get(input, "kinds", [])
@@ -117,13 +120,13 @@ spec_strong_enough(spec, minimum) if generated.spec_ranks[spec] >= generated.spe
 
 refused contains "reporter-identity-not-permitted" if {
 	"reporter" in requested
-	not "reporter" in entry.document.disclosure
+	not "reporter" in entry_document.disclosure
 }
 
 refused contains "disclosure-level-not-permitted" if {
 	some level in requested
 	level != "reporter"
-	not level in entry.document.disclosure
+	not level in entry_document.disclosure
 }
 
 # Retention per requested category, as gateway.retention computes it.
@@ -136,15 +139,22 @@ retention_days := shortest if {
 	shortest := min({days | some category in categories; days := category_days(category)})
 } else := entry.retention["default"]
 
-allowed_document := entry.document if count(categories) == 0
+allowed_document := with_texts(entry_document) if count(categories) == 0
 
 allowed_document := document if {
 	count(categories) > 0
 	by_category := {category: days | some category in categories; days := category_days(category)}
-	document := object.union(entry.document, {
+	document := object.union(with_texts(entry_document), {
 		"retention_days": retention_days,
 		"retention_by_category": by_category,
 	})
+}
+
+# A generated document with its obligations' texts (gateway.generate leaves them out: they
+# are the same for every key and would be held once per entry by every engine).
+with_texts(document) := object.union(document, {"obligation_texts": texts}) if {
+	obligations := data.ppsgate.obligations
+	texts := {code: obligations[code] | some code in document.obligations}
 }
 
 # METADATA
@@ -184,20 +194,23 @@ plain_decision := document if {
 		kind in found.allowed_kinds
 		kind in found.sector_kinds
 	}
+	found_document := data.ppsgate.generated.documents[found.document]
 	every level in object.get(input, "disclosure_requested", []) {
-		level in found.document.disclosure
+		level in found_document.disclosure
 	}
 	every token in object.get(request_context, "tokens", []) {
 		not data.ppsgate.generated.suppressed[token]
 	}
-	document := plain_document(found, object.get(input, "categories", []))
+	document := plain_document(found, found_document, object.get(input, "categories", []))
 }
 
 # Without categories the generated document is the answer; with them, each must be known and
 # allowed, and the retention per category (computed as above) valid.
-plain_document(found, requested_categories) := found.document if count(requested_categories) == 0
+plain_document(_, found_document, requested_categories) := with_texts(found_document) if {
+	count(requested_categories) == 0
+}
 
-plain_document(found, requested_categories) := document if {
+plain_document(found, _, requested_categories) := document if {
 	count(requested_categories) > 0
 	every category in requested_categories {
 		data.ppsgate.taxonomy.categories[category]

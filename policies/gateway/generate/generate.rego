@@ -54,7 +54,10 @@ entry := generated if {
 	document.allow == true
 	purpose := data.ppsgate.purposes[input.purpose]
 	generated := {
-		"document": document,
+		# Without the obligations' texts, which gateway.fast adds from data.ppsgate.obligations:
+		# every engine (one per worker thread) holds this data, and the texts were two thirds
+		# of it, repeated in every entry.
+		"document": object.remove(document, ["obligation_texts"]),
 		"sector": data.gateway.partners.sector,
 		"sector_kinds": data.gateway.minimisation.sector.kinds,
 		"allowed_kinds": sort([kind | some kind in data.gateway.minimisation.allowed_kinds]),
