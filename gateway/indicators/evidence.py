@@ -284,6 +284,8 @@ def counted_victims(found: Evidence, threshold: Corroboration) -> set[tuple[str,
 
 
 def _victims_met(found: Evidence, threshold: Corroboration) -> bool:
+    if threshold.min_victims <= 0 and threshold.min_victims_one_reporter <= 0:
+        return True  # no victim threshold: nothing to count (most purposes; per hit of a batch)
     victims = counted_victims(found, threshold)
     most_at_one = max(Counter(partner for partner, _ in victims).values(), default=0)
     return (

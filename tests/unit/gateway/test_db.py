@@ -194,3 +194,17 @@ def test_the_bound_is_per_wait_once_the_database_answered(backend: str, database
             assert outer.execute(text("SELECT 3 FROM pg_sleep(0.3)")).scalar_one() == 3
     finally:
         engine.dispose()
+
+
+def test_the_audit_token_index_is_not_checked_row_by_row(database_url: str) -> None:
+    """Migration 0015: no foreign key on ``audit_detail_tokens`` (10,000 rows per batch match
+    were checked one by one against their detail record, written in the same statement)."""
+    engine = build_engine(load_settings(database_url=database_url))
+    try:
+        assert inspect(engine).get_foreign_keys("audit_detail_tokens") == []
+        assert inspect(engine).get_pk_constraint("audit_detail_tokens")["constrained_columns"] == [
+            "token_hash",
+            "seq",
+        ]
+    finally:
+        engine.dispose()
