@@ -33,12 +33,13 @@ from sqlalchemy.engine import make_url
 
 from audit.entry import Entry
 from audit.merkle import leaf_hash
-from gateway.app import build_services, create_app
+from gateway.app import create_app
 from gateway.audit_trail import queries
 from gateway.audit_trail.events import Actor
 from gateway.audit_trail.queries import AuditFilter
 from gateway.auth.console_deps import SESSION_COOKIE
 from gateway.auth.console_users import ConsoleAccounts, PasswordHashing
+from gateway.bootstrap import build_services
 from gateway.clock import FixedClock
 from gateway.config import load_settings
 from gateway.db import build_engine, transaction

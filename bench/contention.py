@@ -24,9 +24,9 @@ from sqlalchemy import text
 
 from bench.fixture import scratch_database
 from gateway.abuse.quotas import charge_quota
-from gateway.app import build_services
 from gateway.audit_trail.events import Actor, AuditTag
 from gateway.auth.principal import Principal
+from gateway.bootstrap import build_services
 from gateway.config import load_settings
 from gateway.db import build_engine, transaction
 from gateway.migrate import upgrade

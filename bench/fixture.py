@@ -28,8 +28,8 @@ from connectors.canonical import Kind
 from connectors.client import GatewayClient
 from connectors.hashing import HmacTokeniserV1
 from connectors.keystore import ConnectorKeys
-from gateway.app import build_services
 from gateway.audit_trail.events import Actor
+from gateway.bootstrap import build_services
 from gateway.config import load_settings
 from gateway.db import build_engine, transaction
 from gateway.epochs.models import EpochState, KeyEpoch

@@ -36,8 +36,8 @@ from sqlalchemy.engine import make_url
 from bench.fixture import activate_epoch, bench_policy_dir, cpu_seconds, serve
 from connectors.client import GatewayClient
 from connectors.keystore import ConnectorKeys
-from gateway.app import build_services
 from gateway.audit_trail.events import Actor
+from gateway.bootstrap import build_services
 from gateway.config import load_settings
 from gateway.db import build_engine, transaction
 from gateway.migrate import upgrade

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from bench.contention import UNLIMITED, _client
 from bench.fixture import scratch_database
 from gateway.abuse.quotas import _charge_statement, charge_quota
-from gateway.app import build_services
 from gateway.audit_trail.events import Actor, AuditTag
+from gateway.bootstrap import build_services
 from gateway.config import load_settings
 from gateway.db import build_engine, transaction
 from gateway.migrate import upgrade

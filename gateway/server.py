@@ -11,12 +11,14 @@ import socket
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
-from fastapi import FastAPI
 
 from gateway.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 # uvicorn's supervisor kills a worker that does not answer its ping within this many seconds
 # (uvicorn's default: 5) and starts another; a cold worker importing and building the app on

@@ -20,7 +20,6 @@ import uvicorn
 from connectors.oprf.errors import EvaluatorConfigError
 from connectors.oprf.pins import PINS_FORMAT, PINS_VERSION, parse_pins, pins_document
 from connectors.oprf.suite import SUITE
-from evaluator.app import create_app
 from evaluator.client_keys import client_entry, empty_document, parse_client_keys
 from evaluator.config import EvaluatorSettings, load_evaluator_settings
 from evaluator.errors import EvaluatorServiceError
@@ -71,6 +70,9 @@ def serve(
     with _as_gateway_errors():
         # Built here so that a bad seed file, JWKS or database fails as one line, not
         # inside a uvicorn worker; one worker serves this very app.
+        # Imported here: the evaluator's HTTP app (FastAPI) is only needed by `serve`.
+        from evaluator.app import create_app  # noqa: PLC0415
+
         application = create_app(settings)
     target: Any = application if workers == 1 else "evaluator.app:app_from_environment"
     uvicorn.run(

@@ -16,8 +16,8 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
-from gateway.app import build_services
 from gateway.audit_trail.events import Actor
+from gateway.bootstrap import build_services
 from gateway.datadir import operator_settings
 from gateway.db import transaction
 from gateway.errors import InvalidRequestError

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from gateway.app import build_services
+from gateway.bootstrap import build_services
 from gateway.datadir import operator_settings
 from gateway.keys.pepper_binding import KeyUse
 from gateway.keys.pepper_rotation import add_key, prune_keys, uses

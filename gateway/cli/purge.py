@@ -8,7 +8,7 @@ import secrets
 from rich.console import Console
 from rich.table import Table
 
-from gateway.app import build_services
+from gateway.bootstrap import build_services
 from gateway.datadir import operator_settings
 from gateway.db import transaction
 from gateway.retention import purge

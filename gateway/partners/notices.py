@@ -21,10 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -34,6 +32,9 @@ from gateway.audit_trail.events import AuditTag
 from gateway.audit_trail.models import AuditDetail, AuditEntry
 from gateway.errors import InvalidRequestError, NotFoundError
 from gateway.partners.models import Partner
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 REGISTRY_TAGS = tuple(tag.value for tag in AuditTag if tag.value.startswith("partner:"))
 
@@ -201,6 +202,8 @@ def notice_csv(notice: MembershipNotice) -> str:
 
 
 def _line(pdf: FPDF, text: str, *, size: int = 9, bold: bool = False) -> None:
+    from fpdf.enums import XPos, YPos  # noqa: PLC0415 - as in notice_pdf
+
     pdf.set_font("Helvetica", "B" if bold else "", size)
     safe = text.encode("latin-1", "replace").decode("latin-1")
     pdf.multi_cell(0, 5, safe, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -208,6 +211,9 @@ def _line(pdf: FPDF, text: str, *, size: int = 9, bold: bool = False) -> None:
 
 def notice_pdf(notice: MembershipNotice) -> bytes:
     """The notice as a PDF an authority can file; the CSV holds the same facts."""
+    # Imported here: fpdf (with fontTools) cost every ppsgate command ~0.25 s at start.
+    from fpdf import FPDF  # noqa: PLC0415
+
     pdf = FPDF(format="A4")
     pdf.set_title(f"Membership notice: {notice.partner_id} {notice.event.value}")
     pdf.add_page()

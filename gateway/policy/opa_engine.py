@@ -15,10 +15,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-from opa_client import OpaClient
 
 from gateway.errors import ConfigurationError
 from gateway.policy.catalog import ReasonCatalog
@@ -31,6 +29,9 @@ from gateway.policy.document import (
     unavailable,
 )
 from gateway.policy.errors import PolicyBundleError, PolicyEngineError
+
+if TYPE_CHECKING:
+    from opa_client import OpaClient
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,10 @@ class OpaServerEngine:
     def _client(self) -> OpaClient:
         client: OpaClient | None = getattr(self._local, "client", None)
         if client is None:
+            # Imported here: opa-python-client brings aiohttp and requests (~0.25 s), which
+            # every gateway process and command paid while only an OPA deployment uses them.
+            from opa_client import OpaClient  # noqa: PLC0415
+
             client = OpaClient(
                 host=self._host,
                 port=self._port,

@@ -24,12 +24,13 @@ from joserfc.jwk import ECKey
 from sqlalchemy import select
 
 from connectors.keystore import ConnectorKeys
-from gateway.app import build_services, create_app
+from gateway.app import create_app
 from gateway.audit_trail.events import Actor
 from gateway.audit_trail.models import AuditEntry
 from gateway.auth.deps import CurrentClient, require_scopes
 from gateway.auth.principal import Principal
 from gateway.auth.routes import router as auth_router
+from gateway.bootstrap import build_services
 from gateway.clock import FixedClock
 from gateway.config import Settings, load_settings
 from gateway.db import transaction

@@ -24,9 +24,10 @@ from connectors.client import GatewayClient
 from connectors.keystore import ConnectorKeys
 from gateway.abuse.models import EnumerationAlert, QuotaUsage
 from gateway.abuse.queries import list_alerts
-from gateway.app import build_services, create_app
+from gateway.app import create_app
 from gateway.audit_trail.events import Actor
 from gateway.audit_trail.models import AuditEntry
+from gateway.bootstrap import build_services
 from gateway.db import transaction
 from gateway.partners.service import PartnerRegistry
 from gateway.server import BackgroundServer

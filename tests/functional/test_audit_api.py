@@ -209,7 +209,8 @@ def test_the_gateway_wires_audit_readers_without_dependency_overrides(
 ) -> None:
     # Any entry in ``dependency_overrides`` makes FastAPI re-analyse every dependency of every
     # request; the production app must not need one (tests may add their own).
-    from gateway.app import build_services, create_app
+    from gateway.app import create_app
+    from gateway.bootstrap import build_services
 
     settings = make_settings(database_url, tmp_path)
     services = build_services(settings)

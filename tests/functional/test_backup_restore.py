@@ -24,7 +24,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
-from gateway.app import build_services, create_app
+from gateway.app import create_app
+from gateway.bootstrap import build_services
 from gateway.cli.audit import app as audit_cli
 from gateway.db import transaction
 from gateway.indicators.models import Indicator

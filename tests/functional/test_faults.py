@@ -40,9 +40,10 @@ from connectors.client import GatewayClient
 from connectors.keystore import ConnectorKeys
 from gateway.abuse.models import ProbeFingerprint, QuotaScope, QuotaUsage
 from gateway.alerts.models import Disclosure
-from gateway.app import build_services, create_app
+from gateway.app import create_app
 from gateway.audit_trail import queries
 from gateway.audit_trail.models import AuditEntry
+from gateway.bootstrap import build_services
 from gateway.cli.audit import app as audit_cli
 from gateway.config import Settings
 from gateway.db import transaction

@@ -24,9 +24,9 @@ from typer.testing import CliRunner
 
 from connectors.client import GatewayClient
 from connectors.keystore import ConnectorKeys
-from gateway.app import build_services
 from gateway.audit_trail.models import AuditEntry
 from gateway.audit_trail.store import as_utc
+from gateway.bootstrap import build_services
 from gateway.cli.audit import app as audit_cli
 from gateway.db import transaction
 from gateway.indicators.models import Indicator

@@ -16,7 +16,7 @@ from sqlalchemy import update
 from typer.testing import CliRunner
 
 from connectors.client import GatewayAPIError
-from gateway.app import build_services
+from gateway.bootstrap import build_services
 from gateway.cli.partner import app as partner_cli
 from gateway.config import load_settings
 from gateway.db import transaction

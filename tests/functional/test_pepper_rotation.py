@@ -21,8 +21,8 @@ from sqlalchemy import select
 from connectors.client import GatewayAPIError
 from gateway.alerts.models import WebhookEndpoint
 from gateway.alerts.webhooks import webhook_secret
-from gateway.app import build_services
 from gateway.audit_trail.models import AuditEntry
+from gateway.bootstrap import build_services
 from gateway.cli import main as operator_main
 from gateway.db import transaction
 from gateway.epochs.models import KeyEpoch

@@ -21,8 +21,9 @@ import pytest
 from sqlalchemy import func, select
 
 from audit.merkle import verify_consistency
-from gateway.app import build_services, create_app
+from gateway.app import create_app
 from gateway.audit_trail import checkpoints, store
+from gateway.bootstrap import build_services
 from gateway.config import load_settings
 from gateway.db import transaction
 from gateway.indicators.models import Indicator

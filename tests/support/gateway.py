@@ -31,8 +31,9 @@ from connectors.custodian.state import CustodianState
 from connectors.hashing import HmacTokeniserV1, TypeKeys
 from connectors.keystore import ConnectorKeys
 from connectors.typekeys import TypeKeyStore
-from gateway.app import build_services, create_app
+from gateway.app import create_app
 from gateway.audit_trail.events import Actor
+from gateway.bootstrap import build_services
 from gateway.clock import FixedClock
 from gateway.config import load_settings
 from gateway.db import transaction

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway.app import build_services
 from gateway.audit_trail.events import Actor
 from gateway.auth.principal import Principal
+from gateway.bootstrap import build_services
 from gateway.clock import FixedClock
 from gateway.config import load_settings
 from gateway.db import transaction

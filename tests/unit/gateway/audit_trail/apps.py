@@ -6,10 +6,11 @@ from collections.abc import Callable
 
 from fastapi import FastAPI
 
-from gateway.app import build_services, create_app
+from gateway.app import create_app
 from gateway.audit_api.readers import api_audit_reader
 from gateway.audit_api.routes import router as audit_router
 from gateway.audit_trail.deps import AuditReader
+from gateway.bootstrap import build_services
 from gateway.clock import Clock
 from gateway.config import Settings
 from gateway.services import Services

@@ -13,12 +13,12 @@ from joserfc import jwt
 from sqlalchemy import select
 
 from connectors.keystore import ConnectorKeys
-from gateway.app import build_services
 from gateway.audit_trail.events import Actor
 from gateway.audit_trail.models import AuditEntry
 from gateway.auth.keys import load_token_signing_key
 from gateway.auth.models import UsedClientAssertion
 from gateway.auth.token_endpoint import TokenOutcome, issue_token
+from gateway.bootstrap import build_services
 from gateway.clock import FixedClock
 from gateway.config import load_settings
 from gateway.db import transaction

@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 from connectors.custodian import epochs as custody
 from connectors.custodian.state import CustodianState
 from connectors.keystore import ConnectorKeys
-from gateway.app import build_services
 from gateway.audit_trail.events import Actor
 from gateway.audit_trail.models import AuditEntry
+from gateway.bootstrap import build_services
 from gateway.clock import FixedClock
 from gateway.config import load_settings
 from gateway.db import transaction

@@ -153,7 +153,7 @@ def test_offboarding_suspends_excludes_from_keys_and_expires_indicators(env: Env
 def test_expired_indicators_are_deleted_by_the_retention_purge(
     env: Env, database_url: str, tmp_path: Path
 ) -> None:
-    from gateway.app import build_services
+    from gateway.bootstrap import build_services
 
     _offboard(env, RetentionDecision.EXPIRE)
     settings = load_settings(env="test", data_dir=tmp_path, database_url=database_url)

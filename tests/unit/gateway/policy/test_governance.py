@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from gateway.app import build_services
 from gateway.audit_trail.models import AuditEntry
 from gateway.auth.models import ConsoleUser
+from gateway.bootstrap import build_services
 from gateway.config import load_settings
 from gateway.db import transaction
 from gateway.errors import InvalidRequestError, PermissionDeniedError
