@@ -46,11 +46,11 @@ def run(
     server = BackgroundServer(app, host=host, listener=listener).start()
     try:
         keys = custody.distribute(server.url, custodian, clients, directory)
-        log = play(server.url, keys, clients)
+        log = _play(server.url, keys, clients)
         with transaction(services.session_factory) as session:
             services.audit.sign_checkpoint(session)
         sth = httpx.get(f"{server.url}/v1/audit/sth", timeout=10).json()
-        print_summary(console, directory, log, sth)
+        _print_summary(console, directory, log, sth)
         if not serve:
             console.print("Not serving (--no-serve): the console and connector next steps need it.")
             return
@@ -67,7 +67,7 @@ def run(
         services.engine.dispose()
 
 
-def play(
+def _play(
     url: str, keys: custody.Distribution, clients: dict[str, DemoClient]
 ) -> demo_partners.StoryLog:
     log = demo_partners.StoryLog()
@@ -95,7 +95,7 @@ def play(
             connection.close()
 
 
-def print_summary(
+def _print_summary(
     console: Console, directory: Path, log: demo_partners.StoryLog, sth: dict[str, object]
 ) -> None:
     partners = Table(title="Partners (each with its own private_key_jwt client)")

@@ -202,11 +202,10 @@ def notice_csv(notice: MembershipNotice) -> str:
 
 
 def _line(pdf: FPDF, text: str, *, size: int = 9, bold: bool = False) -> None:
-    from fpdf.enums import XPos, YPos  # noqa: PLC0415 - as in notice_pdf
-
     pdf.set_font("Helvetica", "B" if bold else "", size)
     safe = text.encode("latin-1", "replace").decode("latin-1")
-    pdf.multi_cell(0, 5, safe, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    # fpdf2 takes the XPos / YPos members by name, so the enums need no import per line.
+    pdf.multi_cell(0, 5, safe, new_x="LMARGIN", new_y="NEXT")
 
 
 def notice_pdf(notice: MembershipNotice) -> bytes:
